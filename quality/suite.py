@@ -1,0 +1,124 @@
+"""Run a Great Expectations suite on a DataFrame and turn its results into per-row reasons.
+
+GX 1.x validates a DuckDB table through SQLAlchemy silently wrong (every metric empty), so
+batches are validated as DataFrames before they are loaded. Suites are plain lists of
+``Check`` values, so a suite can be read, tested and extended without importing GX; GX itself
+(~3-7 s to import) is imported only when a suite runs.
+
+A surrogate ``row_id`` column identifies failing rows: with a business key, duplicate keys
+would report the same id twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+ROW_ID = "row_id"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation: the GX class name, its arguments, and the reason a failing row gets.
+
+    ``row_level`` checks quarantine the rows they flag; the others judge the batch as a whole.
+    """
+
+    expectation: str
+    kwargs: dict[str, Any]
+    reason: str
+    row_level: bool = True
+
+
+@dataclass
+class SuiteResult:
+    suite: str
+    rows_in: int
+    row_reasons: dict[int, list[str]] = field(default_factory=dict)
+    batch_failures: list[str] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)  # one summary per expectation
+
+    @property
+    def rows_failed(self) -> int:
+        return len(self.row_reasons)
+
+
+def _quiet_context() -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")  # in-memory: nothing written, no network
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def run_suite(frame: pd.DataFrame, suite_name: str, checks: list[Check]) -> SuiteResult:
+    """Validate ``frame`` (which must carry a unique ``row_id`` column) against ``checks``."""
+    import great_expectations as gx
+    from great_expectations.core import ExpectationSuite
+
+    if ROW_ID not in frame.columns or not frame[ROW_ID].is_unique:
+        raise ValueError(f"suite {suite_name}: the frame needs a unique {ROW_ID!r} column")
+    context = _quiet_context()
+    asset = context.data_sources.add_pandas(suite_name).add_dataframe_asset(suite_name)
+    batch = asset.add_batch_definition_whole_dataframe("batch").get_batch(
+        batch_parameters={"dataframe": frame}
+    )
+    suite = ExpectationSuite(name=suite_name)
+    for check in checks:
+        suite.add_expectation(getattr(gx.expectations, check.expectation)(**check.kwargs))
+    validation = batch.validate(
+        suite,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]},
+    )
+
+    result = SuiteResult(suite=suite_name, rows_in=len(frame))
+    reasons: dict[int, list[str]] = defaultdict(list)
+    # GX returns results in its own order; match them to our checks by type and arguments.
+    for check, outcome in zip(checks, _in_check_order(checks, validation.results), strict=True):
+        raised = (outcome.exception_info or {}).get("raised_exception", False)
+        unexpected = outcome.result.get("unexpected_index_list") or []
+        result.checks.append(
+            {
+                "expectation": check.expectation,
+                "kwargs": {k: str(v) for k, v in check.kwargs.items()},
+                "success": bool(outcome.success),
+                "unexpected_count": int(outcome.result.get("unexpected_count") or 0),
+            }
+        )
+        if raised:
+            message = (outcome.exception_info or {}).get("exception_message", "")
+            result.batch_failures.append(f"{check.reason}: the check itself failed ({message})")
+        elif not outcome.success and not check.row_level:
+            result.batch_failures.append(check.reason)
+        elif not outcome.success:
+            for item in unexpected:
+                reasons[int(item[ROW_ID])].append(check.reason)
+    result.row_reasons = dict(reasons)
+    return result
+
+
+def _in_check_order(checks: list[Check], results: list[Any]) -> list[Any]:
+    def key(expectation_type: str, kwargs: dict[str, Any]) -> tuple[str, str]:
+        wanted = {k: v for k, v in kwargs.items() if k in _ARGS_THAT_IDENTIFY}
+        return expectation_type, repr(sorted((k, repr(v)) for k, v in wanted.items()))
+
+    by_key: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for outcome in results:
+        config = outcome.expectation_config
+        by_key[key(config.type, dict(config.kwargs))].append(outcome)
+    ordered = []
+    for check in checks:
+        snake = _snake(check.expectation)
+        ordered.append(by_key[key(snake, check.kwargs)].pop(0))
+    return ordered
+
+
+_ARGS_THAT_IDENTIFY = {"column", "column_A", "column_B", "column_list", "column_set"}
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
