@@ -143,12 +143,16 @@ def _adj_factor_excess(group: pd.DataFrame) -> pd.Series:
     return out
 
 
-def _last_bar_volume_ratio(group: pd.DataFrame) -> pd.Series:
+def _last_bar_volume_ratio(group: pd.DataFrame, earlier: tuple[float, ...]) -> pd.Series:
+    """Last bar's volume over the median of the 20 sessions before it (stored ones included)."""
     out = pd.Series(np.nan, index=group.index)
     volume = group["volume"].dropna()
-    if len(volume) < 21:
+    if volume.empty:
         return out
-    median = float(volume.iloc[-21:-1].median())
+    before = np.concatenate([np.asarray(earlier, dtype=float), volume.to_numpy()[:-1]])[-20:]
+    if len(before) < 20:
+        return out  # not enough history to judge; the next run's re-fetch heals a bad bar
+    median = float(np.median(before))
     if median > 0:
         last_date = pd.Timestamp(group.loc[volume.index[-1], "date"]).date()
         scale = 1.0
@@ -158,15 +162,24 @@ def _last_bar_volume_ratio(group: pd.DataFrame) -> pd.Series:
     return out
 
 
+@dataclass(frozen=True)
+class Before:
+    """A symbol's stored rows just before the batch: the last close and recent volumes."""
+
+    close: float
+    adjustment: str
+    volumes: tuple[float, ...] = ()
+
+
 def with_derived_columns(
     frame: pd.DataFrame,
     rules: PriceRules,
-    previous_close: Mapping[str, tuple[float, str]] | None = None,
+    before: Mapping[str, Before] | None = None,
 ) -> pd.DataFrame:
     """Add ``row_id`` and the neighbour-based columns the suite checks.
 
-    ``previous_close`` maps a symbol to its last stored (close, adjustment) before the batch,
-    so the first row of a short daily batch has a move to check too.
+    ``before`` describes each symbol's stored rows before the batch, so the first row of a
+    short daily batch has a move to check and its last bar a volume history.
     """
     df = frame.reset_index(drop=True).copy()
     df[ROW_ID] = np.arange(len(df), dtype="int64")
@@ -185,15 +198,17 @@ def with_derived_columns(
     df["last_bar_volume_ratio"] = np.nan
     order = df.sort_values(["symbol", "date"], kind="stable")
     for symbol, group in order.groupby("symbol", sort=False):
-        prev = (previous_close or {}).get(str(symbol))
+        prev = (before or {}).get(str(symbol))
         prev_value = None
-        if prev is not None and group["adjustment"].iloc[0] == prev[1]:
-            prev_value = prev[0]  # only compare like with like (raw with raw)
+        if prev is not None and group["adjustment"].iloc[0] == prev.adjustment:
+            prev_value = prev.close  # only compare like with like (raw with raw)
         df.loc[group.index, "move_vs_limit"] = _daily_move_vs_limit(
             group, rules.move_limit(str(symbol)), prev_value
         )
         df.loc[group.index, "adj_factor_excess"] = _adj_factor_excess(group)
-        df.loc[group.index, "last_bar_volume_ratio"] = _last_bar_volume_ratio(group)
+        df.loc[group.index, "last_bar_volume_ratio"] = _last_bar_volume_ratio(
+            group, prev.volumes if prev is not None else ()
+        )
     return df
 
 
@@ -209,7 +224,7 @@ class PriceValidation:
 def validate_prices(
     frame: pd.DataFrame,
     rules: PriceRules,
-    previous_close: Mapping[str, tuple[float, str]] | None = None,
+    before: Mapping[str, Before] | None = None,
 ) -> PriceValidation:
     """Split a price batch into rows to load and rows to quarantine, or block it whole."""
     missing = [c for c in PRICE_COLUMNS if c not in frame.columns]
@@ -218,7 +233,7 @@ def validate_prices(
         message = f"price batch blocked: missing columns {', '.join(missing)}"
         empty = SuiteResult(suite="prices", rows_in=len(frame), batch_failures=[message])
         return PriceValidation(frame.iloc[0:0], frame.iloc[0:0], False, message, empty)
-    df = with_derived_columns(frame, rules, previous_close)
+    df = with_derived_columns(frame, rules, before)
     result = run_suite(df, "prices", price_checks(list(df.columns)))
     reasons = pd.Series({rid: "; ".join(r) for rid, r in result.row_reasons.items()}, dtype=str)
     bad = df[ROW_ID].isin(reasons.index)
@@ -245,5 +260,3 @@ def reason_counts(quarantined: pd.DataFrame) -> dict[str, int]:
         for reason in str(reasons).split("; "):
             counts[reason] = counts.get(reason, 0) + 1
     return counts
-
-

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -151,12 +152,59 @@ def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> li
 
 
 @contextmanager
-def open_writer(db_path: str | Path, *, lock_timeout_s: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Writer lock + read-write connection + migrations: the one way the pipeline writes."""
-    with writer_lock(db_path, timeout_s=lock_timeout_s):
-        con = connect(db_path)
-        try:
-            migrate(con)
-            yield con
-        finally:
-            con.close()
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Everything inside commits together or not at all (a killed run leaves no half batch)."""
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+@contextmanager
+def writing(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-write connection with the schema up to date.
+
+    The caller holds ``writer_lock`` for the whole run; each stage opens and closes its own
+    connection (30-40 ms), so no connection object crosses a task boundary.
+    """
+    con = connect(db_path)
+    try:
+        migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def reading(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(db_path, read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def publish_copy(db_path: str | Path, published_path: str | Path) -> Path | None:
+    """Refresh the read-only copy ad-hoc readers open, atomically.
+
+    DuckDB allows one read-write process, and a reader blocks the writer too, so people never
+    open the working file: after each committed run the writer checkpoints (so the copy holds
+    what is still in the ``.wal``), copies the file next to the target and renames it into
+    place. A reader sees the previous finished run or this one, never half of one.
+    """
+    if _is_remote(db_path):
+        return None  # MotherDuck serves concurrent readers itself
+    source, target = Path(db_path), Path(published_path)
+    con = connect(source)
+    try:
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, temporary)
+    os.replace(temporary, target)
+    return target

@@ -122,6 +122,9 @@ class AlertsSettings:
     smtp_from: str = ""
     smtp_to: tuple[str, ...] = ()
     deliver_on_backfill: bool = False
+    slack_min_interval_s: float = 1.0  # Slack allows ~1 message/s per webhook
+    smtp_security: str = "auto"  # auto (by port), ssl, starttls, plain
+    smtp_timeout_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -281,4 +284,3 @@ def load_settings(
         secrets=Secrets.from_env(env),
         source_file=str(path) if path else "",
     )
-

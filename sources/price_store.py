@@ -51,24 +51,56 @@ class PriceLoad:
         return self.inserted + self.updated
 
 
-def previous_closes(
-    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame
-) -> dict[str, tuple[float, str]]:
-    """Each symbol's last stored (close, adjustment) before the batch's first date."""
+@dataclass(frozen=True)
+class StoredContext:
+    """What validation needs to know about a symbol's stored rows before a batch."""
+
+    close: float
+    adjustment: str
+    volumes: tuple[float, ...]  # the last 20 stored volumes, oldest first
+
+
+def stored_context(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict[str, StoredContext]:
+    """Per symbol of ``frame``: the last stored close and volumes before the batch's first date.
+
+    A daily batch holds only the trailing window; its first row's move and its last bar's
+    volume are judged against this stored history.
+    """
     if frame.empty:
         return {}
     firsts = frame.groupby("symbol", as_index=False)["date"].min()
+    firsts["date"] = pd.to_datetime(firsts["date"]).dt.date
     con.register("batch_firsts", firsts)
     try:
         rows = con.execute(
-            """select f.symbol, arg_max(p.close, p.date), arg_max(p.adjustment, p.date)
-               from batch_firsts as f
-               join raw.prices as p on p.symbol = f.symbol and p.date < f.date
-               group by f.symbol"""
+            """with recent as (
+                   select p.symbol, p.date, p.close, p.adjustment, p.volume,
+                          row_number() over (partition by p.symbol order by p.date desc) as n
+                   from batch_firsts as f
+                   join raw.prices as p on p.symbol = f.symbol and p.date < f.date
+                   qualify n <= 20
+               )
+               select symbol, arg_max(close, date), arg_max(adjustment, date),
+                      list(volume order by date)
+               from recent group by symbol"""
         ).fetchall()
     finally:
         con.unregister("batch_firsts")
-    return {symbol: (close, adjustment) for symbol, close, adjustment in rows}
+    return {
+        symbol: StoredContext(close, adjustment, tuple(v for v in volumes if v is not None))
+        for symbol, close, adjustment, volumes in rows
+    }
+
+
+def stored_sessions(con: duckdb.DuckDBPyConnection, symbols: list[str]) -> dict[str, int]:
+    """How many rows each symbol has stored (0 when none)."""
+    counts = dict(
+        con.execute(
+            "select symbol, count(*) from raw.prices where list_contains(?, symbol) group by 1",
+            [symbols],
+        ).fetchall()
+    )
+    return {s: int(counts.get(s, 0)) for s in symbols}
 
 
 def _rebase(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[list[Rebase], list[str]]:
@@ -118,7 +150,11 @@ def load_prices(
     run_id: str,
     fetched_at: dt.datetime,
 ) -> PriceLoad:
-    """Re-base stored history to the batch's basis, then upsert the batch: one transaction."""
+    """Re-base stored history to the batch's basis, then upsert the batch.
+
+    Call inside ``rotation.db.transaction`` together with the batch's quarantine rows, so a
+    killed process leaves the whole batch or none of it.
+    """
     result = PriceLoad()
     if frame.empty:
         return result
@@ -126,31 +162,25 @@ def load_prices(
     incoming["date"] = pd.to_datetime(incoming["date"]).dt.date
     con.register("incoming", incoming)
     try:
-        con.execute("begin transaction")
-        try:
-            result.rebases, result.warnings = _rebase(con, run_id)
-            counts = con.execute(
-                """select
-                       count(*) filter (where p.symbol is null),
-                       count(*) filter (where p.symbol is not null and (
-                           p.open is distinct from b.open or p.high is distinct from b.high
-                           or p.low is distinct from b.low or p.close is distinct from b.close
-                           or p.adj_close is distinct from b.adj_close
-                           or p.volume is distinct from b.volume
-                           or p.dividends is distinct from b.dividends
-                           or p.splits is distinct from b.splits
-                           or p.adjustment is distinct from b.adjustment))
-                   from incoming as b
-                   left join raw.prices as p on p.symbol = b.symbol and p.date = b.date"""
-            ).fetchone()
-            assert counts is not None
-            result.inserted, result.updated = int(counts[0]), int(counts[1])
-            result.unchanged = len(incoming) - result.inserted - result.updated
-            con.execute(_sql("upsert_prices.sql"), [source, fetched_at, run_id])
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
+        result.rebases, result.warnings = _rebase(con, run_id)
+        counts = con.execute(
+            """select
+                   count(*) filter (where p.symbol is null),
+                   count(*) filter (where p.symbol is not null and (
+                       p.open is distinct from b.open or p.high is distinct from b.high
+                       or p.low is distinct from b.low or p.close is distinct from b.close
+                       or p.adj_close is distinct from b.adj_close
+                       or p.volume is distinct from b.volume
+                       or p.dividends is distinct from b.dividends
+                       or p.splits is distinct from b.splits
+                       or p.adjustment is distinct from b.adjustment))
+               from incoming as b
+               left join raw.prices as p on p.symbol = b.symbol and p.date = b.date"""
+        ).fetchone()
+        assert counts is not None
+        result.inserted, result.updated = int(counts[0]), int(counts[1])
+        result.unchanged = len(incoming) - result.inserted - result.updated
+        con.execute(_sql("upsert_prices.sql"), [source, fetched_at, run_id])
     finally:
         con.unregister("incoming")
     return result

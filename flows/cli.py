@@ -1,0 +1,221 @@
+"""The ``rotation`` command: run, backfill, status, query, alerts, serve, report.
+
+The CLI is a composition root like the flows: it reads settings once and passes plain values
+down. Commands that only read (``status``, ``query``) never import Prefect or Great
+Expectations, so they answer in well under a second, and they open the published read-only
+copy, so they never block the scheduled writer. Expected failures (no network, bad config, a
+locked database, bad SQL) print one line and exit non-zero; only a bug prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rotation.settings import Settings, SettingsError, load_settings
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+PREFECT_DEFAULTS = {
+    # Telemetry off: no DNS errors offline, no SQLite "database is locked" noise.
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    # A fresh Prefect home migrates its database at first start: more than the 20 s default.
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+}
+
+
+class UserError(RuntimeError):
+    """A failure the user can fix; printed as one line."""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean "the world is not as needed", not "the code is wrong"."""
+    from rotation.db import DatabaseError
+
+    errors: list[type[BaseException]] = [UserError, SettingsError, DatabaseError]
+    try:
+        from sources.yahoo import PriceFormatError, PriceSourceError
+
+        errors += [PriceSourceError, PriceFormatError]
+    except ImportError:  # pragma: no cover - sources always ships with the package
+        pass
+    for module, names in (
+        ("sources.http", ("SourceError",)),
+        ("transforms", ("ModelError",)),
+        ("alerts", ("AlertConfigError", "ChannelError")),
+    ):
+        try:
+            imported = __import__(module, fromlist=list(names))
+        except ImportError:
+            continue
+        errors += [getattr(imported, n) for n in names if hasattr(imported, n)]
+    return tuple(errors)
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.replay:
+        # Fail in seconds, before Prefect starts (~20 s) and before anything is written.
+        from sources.yahoo import YAHOO_HOST, probe_reachable
+
+        probe_reachable(*YAHOO_HOST, 5.0)
+    elif not Path(args.replay).is_dir():
+        raise UserError(f"replay folder {args.replay} does not exist")
+    from flows.daily import daily_run
+
+    summary = daily_run(as_of=args.date, replay_dir=args.replay, config_path=args.config)
+    _print_summary(summary)
+    return EXIT_OK if summary.get("status") in {"completed", "skipped"} else EXIT_ERROR
+
+
+def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
+    if args.end < args.start:
+        raise UserError(f"--end {args.end} is before --start {args.start}")
+    if not args.replay:
+        from sources.yahoo import YAHOO_HOST, probe_reachable
+
+        probe_reachable(*YAHOO_HOST, 5.0)
+    from flows.daily import backfill
+
+    summary = backfill(
+        start=args.start,
+        end=args.end,
+        replay_dir=args.replay,
+        config_path=args.config,
+        chunk_sessions=args.chunk_sessions,
+    )
+    _print_summary(summary)
+    return EXIT_OK if summary.get("status") == "completed" else EXIT_ERROR
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.status import collect_status, render_status
+
+    with _reader(settings) as con:
+        status = collect_status(con, today=dt.date.today())
+    if args.format == "json":
+        print(json.dumps(status, default=str, indent=2))
+    else:
+        render_status(status)
+    return EXIT_OK
+
+
+def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
+    import duckdb
+
+    with _reader(settings) as con:
+        try:
+            frame = con.execute(args.sql).df()
+        except duckdb.Error as exc:
+            raise UserError(f"query failed: {str(exc).splitlines()[0]}") from None
+    if args.format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        print(frame.to_json(orient="records", date_format="iso", indent=2))
+    else:
+        from flows.status import print_frame
+
+        print_frame(frame)
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+class _reader:
+    """Open the published copy (or, before the first publish, the main file) read-only."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __enter__(self) -> Any:
+        from rotation.db import connect
+
+        published = Path(self.settings.published_path)
+        path = published if published.exists() else Path(self.settings.storage.path)
+        if not path.exists():
+            raise UserError(
+                f"no database at {self.settings.storage.path} yet: run `rotation run` first"
+            )
+        self.con = connect(path, read_only=True)
+        return self.con
+
+    def __exit__(self, *exc: object) -> None:
+        self.con.close()
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    print(summary.get("message", summary))
+    for source in summary.get("sources", []):
+        for message in source.get("messages", []):
+            print(f"  {source['source']}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rotation",
+        description="Small-cap rotation monitor: daily ETL of prices, deal flow and macro "
+        "into DuckDB, rotation indicators in SQL, alerts on Slack and e-mail.",
+    )
+    parser.add_argument(
+        "--config", help="settings file (default: $ROTATION_CONFIG or ./rotation.toml)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="one daily run (fetch, validate, load, build, alert)")
+    run.add_argument("--date", type=_date, help="session to run for (default: today, New York)")
+    run.add_argument("--replay", metavar="DIR", help="read recorded files from DIR/<source>/")
+    run.set_defaults(handler=cmd_run)
+
+    back = sub.add_parser("backfill", help="load history in chunks, resumable")
+    back.add_argument("--start", type=_date, required=True)
+    back.add_argument("--end", type=_date, default=dt.date.today())
+    back.add_argument("--replay", metavar="DIR")
+    back.add_argument("--chunk-sessions", type=int, default=1260, help="sessions per chunk")
+    back.set_defaults(handler=cmd_backfill)
+
+    status = sub.add_parser("status", help="latest indicators, freshness, last run")
+    status.add_argument("--format", choices=("table", "json"), default="table")
+    status.set_defaults(handler=cmd_status)
+
+    query = sub.add_parser("query", help="read-only SQL against the published copy")
+    query.add_argument("sql")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.set_defaults(handler=cmd_query)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    expected = _expected_errors()
+    try:
+        settings = load_settings(args.config)
+        return int(args.handler(settings, args))
+    except expected as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The daily run and the backfill, as Prefect flows: named stages, no logic.
+
+One flow does every source, the build and the alerts in sequence so DuckDB's single-writer
+lock is taken once per run and never contested between sources. The stage bodies live in
+``flows.stages`` (plain functions); here they only become tasks with names and retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from flows import stages
+from rotation import calendar
+from rotation.db import publish_copy, writer_lock, writing
+from rotation.runs import finish_run, start_run
+from rotation.settings import Settings, load_settings
+
+# Inputs are DataFrames and batches: hashing them for a cache key is costly and pointless.
+fetch_prices = task(name="fetch-prices", cache_policy=NO_CACHE)(stages.fetch_prices)
+validate_and_load_prices = task(name="validate-and-load-prices", cache_policy=NO_CACHE)(
+    stages.validate_and_load_prices
+)
+build_models = task(name="build-models", cache_policy=NO_CACHE)(stages.build_models)
+publish = task(name="publish-read-only-copy", cache_policy=NO_CACHE)(publish_copy)
+
+
+def _run_id() -> str:
+    return str(flow_run.id or uuid.uuid4())
+
+
+def _settings(config_path: str | None) -> Settings:
+    return load_settings(config_path)
+
+
+@flow(name="daily-run", log_prints=True)
+def daily_run(
+    as_of: dt.date | None = None,
+    replay_dir: str | None = None,
+    config_path: str | None = None,
+) -> dict[str, Any]:
+    """One run for the session ``as_of`` (default: today in New York)."""
+    logger = get_run_logger()
+    settings = _settings(config_path)
+    as_of = as_of or calendar.today_in_new_york()
+    if not calendar.is_session(as_of):
+        message = f"{as_of} is not an NYSE session (weekend or holiday): nothing to do"
+        logger.info(message)
+        return {"status": "skipped", "as_of": as_of.isoformat(), "message": message}
+
+    db_path = settings.storage.path
+    run_id = _run_id()
+    with writer_lock(db_path, timeout_s=settings.storage.lock_timeout_s):
+        with writing(db_path) as con:
+            if interrupted := start_run(con, run_id, "daily-run", as_of):
+                logger.warning("marked %d earlier run(s) as interrupted", interrupted)
+        try:
+            start, end, why = stages.price_window(db_path, as_of, settings.prices)
+            logger.info("prices: fetching %s to %s: %s", start, end, why)
+            source = stages.price_source(settings, replay_dir)
+            batch = fetch_prices(source, settings.prices.symbols, start, end)
+            prices = validate_and_load_prices(
+                db_path,
+                batch,
+                rules=stages.price_rules(settings.prices),
+                run_id=run_id,
+                start=start,
+                end=end,
+            )
+            models = build_models(db_path, settings)
+        except BaseException as exc:
+            with writing(db_path) as con:
+                finish_run(con, run_id, status="failed", message=str(exc)[:2000])
+            raise
+        summary = _summary(run_id, as_of, [prices], models)
+        with writing(db_path) as con:
+            finish_run(con, run_id, **summary["ops"])
+        publish(db_path, settings.published_path)
+    logger.info(summary["message"])
+    return summary
+
+
+@flow(name="backfill", log_prints=True)
+def backfill(
+    start: dt.date,
+    end: dt.date,
+    replay_dir: str | None = None,
+    config_path: str | None = None,
+    chunk_sessions: int = 1260,
+) -> dict[str, Any]:
+    """Load history from ``start`` to ``end`` in chunks (newest first), then build once.
+
+    Resumable: a chunk that loaded is recorded in ``ops.backfill_chunks`` and skipped when the
+    same backfill runs again after an interruption.
+    """
+    logger = get_run_logger()
+    settings = _settings(config_path)
+    db_path = settings.storage.path
+    run_id = _run_id()
+    chunks = stages.backfill_chunks(start, end, chunk_sessions, settings.prices.lookback_sessions)
+    reports = []
+    with writer_lock(db_path, timeout_s=settings.storage.lock_timeout_s):
+        with writing(db_path) as con:
+            start_run(con, run_id, "backfill", end)
+            done = stages.completed_chunks(con, settings.prices.symbols, replay_dir)
+        try:
+            source = stages.price_source(settings, replay_dir)
+            for number, (chunk_start, chunk_end) in enumerate(chunks, 1):
+                label = f"chunk {number}/{len(chunks)} ({chunk_start} to {chunk_end})"
+                if (chunk_start, chunk_end) in done:
+                    logger.info("%s: already loaded, skipped", label)
+                    continue
+                batch = fetch_prices(source, settings.prices.symbols, chunk_start, chunk_end)
+                report = validate_and_load_prices(
+                    db_path,
+                    batch,
+                    rules=stages.price_rules(settings.prices),
+                    run_id=run_id,
+                    start=chunk_start,
+                    end=chunk_end,
+                )
+                reports.append(report)
+                if not report.blocked:
+                    with writing(db_path) as con:
+                        stages.mark_chunk_done(
+                            con, run_id, settings.prices.symbols, replay_dir, chunk_start, chunk_end
+                        )
+                logger.info("%s: %d rows loaded", label, report.loaded)
+            models = build_models(db_path, settings)
+        except BaseException as exc:
+            with writing(db_path) as con:
+                finish_run(con, run_id, status="failed", message=str(exc)[:2000])
+            raise
+        summary = _summary(run_id, end, reports, models)
+        with writing(db_path) as con:
+            finish_run(con, run_id, **summary["ops"])
+        publish(db_path, settings.published_path)
+    logger.info(summary["message"])
+    return summary
+
+
+def _summary(
+    run_id: str, as_of: dt.date, reports: list[stages.SourceReport], models: list[Any]
+) -> dict[str, Any]:
+    fetched = sum(r.fetched for r in reports)
+    loaded = sum(r.loaded for r in reports)
+    quarantined = sum(r.quarantined for r in reports)
+    blocked = [r.source for r in reports if r.blocked]
+    status = "completed_with_blocked_batches" if blocked else "completed"
+    message = (
+        f"run {run_id} for {as_of}: fetched {fetched}, loaded {loaded} new or changed, "
+        f"quarantined {quarantined}, built {len(models)} models"
+        + (f"; blocked: {', '.join(blocked)}" if blocked else "")
+    )
+    details = {"sources": [r.as_dict() for r in reports], "models": [str(m) for m in models]}
+    return {
+        "status": status,
+        "run_id": run_id,
+        "as_of": as_of.isoformat(),
+        "message": message,
+        "sources": details["sources"],
+        "ops": {
+            "status": status,
+            "message": message,
+            "fetched_rows": fetched,
+            "loaded_rows": loaded,
+            "quarantined_rows": quarantined,
+            "built_models": len(models),
+            "details": details,
+        },
+    }

@@ -1,0 +1,242 @@
+"""The stages of a run as plain functions: what the Prefect tasks in ``flows.daily`` call.
+
+Kept free of ``prefect`` so each stage can be tested alone and the flow module reads like the
+data flow. Every stage that writes opens its own short connection (the run holds the writer
+lock around all of them) and commits one batch per transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from quality import completeness
+from quality.prices import Before, PriceRules, reason_counts, validate_prices
+from quality.records import quarantine_rows, record_validation
+from rotation import calendar
+from rotation.db import transaction, writing
+from rotation.settings import PricesSettings, Settings
+from sources.price_store import load_prices, stored_context, stored_sessions
+from sources.yahoo import PriceBatch, PriceSource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceReport:
+    """What happened to one source's batch in one run (the run summary and ops.runs hold it)."""
+
+    source: str
+    fetched: int = 0
+    loaded: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    blocked: bool = False
+    skipped: bool = False
+    messages: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def price_source(settings: Settings, replay_dir: str | Path | None) -> PriceSource:
+    """The live Yahoo client, or its replay twin reading ``DIR/prices/``."""
+    if replay_dir:
+        from sources.replay import ReplayPriceSource
+
+        return ReplayPriceSource(replay_dir)
+    from sources.yahoo import YahooPriceSource
+
+    return YahooPriceSource(
+        timeout_s=settings.prices.download_timeout_s, max_attempts=settings.prices.max_attempts
+    )
+
+
+FULL_HISTORY_BELOW = 260  # sessions: fewer stored than a year of them means "not loaded yet"
+
+
+def price_window(
+    db_path: str, as_of: dt.date, prices: PricesSettings
+) -> tuple[dt.date, dt.date, str]:
+    """The sessions this run fetches, and why.
+
+    Normally the trailing ``lookback_sessions`` (so late corrections and vendor gaps heal).
+    When a symbol has less than a year stored (a new database, a symbol just added), the run
+    fetches from ``history_start`` instead, so the 200-session averages have their history
+    without a separate backfill.
+    """
+    window = calendar.previous_sessions(as_of, prices.lookback_sessions)
+    with writing(db_path) as con:
+        counts = stored_sessions(con, list(prices.symbols))
+    short = sorted(s for s, n in counts.items() if n < FULL_HISTORY_BELOW)
+    if short and prices.history_start < window[0]:
+        return (
+            prices.history_start,
+            window[-1],
+            f"history from {prices.history_start} (little or nothing stored for "
+            f"{', '.join(short)})",
+        )
+    return window[0], window[-1], f"trailing {prices.lookback_sessions} sessions"
+
+
+def price_rules(prices: PricesSettings) -> PriceRules:
+    return PriceRules(prices.max_daily_move, dict(prices.max_daily_move_overrides))
+
+
+def fetch_prices(
+    source: PriceSource, symbols: tuple[str, ...], start: dt.date, end: dt.date
+) -> PriceBatch:
+    batch = source.fetch(symbols, start, end)
+    log.info(
+        "fetched %d price rows for %d symbols from %s (%s to %s)",
+        len(batch.frame),
+        len(symbols) - len(batch.missing_symbols),
+        batch.source,
+        start,
+        end,
+    )
+    for note in batch.notes:
+        log.warning("%s", note)
+    return batch
+
+
+def validate_and_load_prices(
+    db_path: str,
+    batch: PriceBatch,
+    *,
+    rules: PriceRules,
+    run_id: str,
+    start: dt.date,
+    end: dt.date,
+) -> SourceReport:
+    """Validate the batch, then write quarantine, validation record, rows and gaps together."""
+    report = SourceReport("prices", fetched=len(batch.frame))
+    report.messages += list(batch.notes)
+    if batch.missing_symbols:
+        report.messages.append(f"no data for: {', '.join(batch.missing_symbols)}")
+    fetched_at = dt.datetime.now(dt.UTC)
+    with writing(db_path) as con:
+        before = {
+            symbol: Before(c.close, c.adjustment, c.volumes)
+            for symbol, c in stored_context(con, batch.frame).items()
+        }
+        validation = validate_prices(batch.frame, rules, before)
+        with transaction(con):
+            report.quarantined = quarantine_rows(
+                con,
+                run_id=run_id,
+                source="prices",
+                rows=validation.quarantined,
+                key_columns=("symbol", "date"),
+            )
+            record_validation(
+                con,
+                run_id=run_id,
+                source="prices",
+                suite="prices",
+                rows_in=len(batch.frame),
+                rows_passed=len(validation.good),
+                rows_quarantined=report.quarantined,
+                batch_ok=validation.batch_ok,
+                message=validation.message,
+                results={
+                    "checks": validation.result.checks,
+                    "quarantine_reasons": reason_counts(validation.quarantined),
+                },
+            )
+            if not validation.batch_ok:
+                report.blocked = True
+                report.messages.append(validation.message + "; the stored prices are unchanged")
+                log.error("%s", validation.message)
+                return report
+            loaded = load_prices(
+                con, validation.good, source=batch.source, run_id=run_id, fetched_at=fetched_at
+            )
+            present = [s for s in batch.requested if s not in batch.missing_symbols]
+            gaps = completeness.missing_sessions(con, present, start, end)
+            completeness.record_missing(con, run_id, gaps)
+    report.loaded, report.unchanged = loaded.loaded, loaded.unchanged
+    for rebase in loaded.rebases:
+        report.messages.append(
+            f"{rebase.symbol}: adjustment basis moved by {rebase.factor - 1:+.4%}; "
+            f"{rebase.rows} stored rows {rebase.side} {rebase.boundary} re-based"
+        )
+    report.messages += loaded.warnings
+    report.messages += completeness.summarise(gaps)
+    if validation.quarantined.shape[0]:
+        counts = reason_counts(validation.quarantined)
+        report.messages.append(
+            f"{report.quarantined} rows quarantined: "
+            + ", ".join(f"{reason} ({n})" for reason, n in sorted(counts.items()))
+        )
+    for message in report.messages:
+        log.info("prices: %s", message)
+    return report
+
+
+def build_models(db_path: str, settings: Settings) -> list[Any]:
+    """Sync the configured pairs, then build every staging and marts model in one transaction."""
+    from transforms import build_models as build, sync_pairs
+
+    with writing(db_path) as con:
+        sync_pairs(con, settings.prices.pairs)
+        results = build(con)
+    for result in results:
+        log.info("built %s", result)
+    return results
+
+
+def backfill_chunks(
+    start: dt.date, end: dt.date, chunk_sessions: int, overlap_sessions: int
+) -> list[tuple[dt.date, dt.date]]:
+    """Split ``[start, end]`` into chunks of sessions, newest first.
+
+    Each chunk reaches ``overlap_sessions`` into the newer chunk loaded before it, so the
+    loader sees common sessions and can keep one adjustment basis across chunks.
+    """
+    if chunk_sessions < 1:
+        raise ValueError("chunk_sessions must be at least 1")
+    days = calendar.sessions(start, end)
+    if not days:
+        raise ValueError(f"no NYSE sessions between {start} and {end}")
+    chunks = []
+    stop = len(days)
+    while stop > 0:
+        begin = max(0, stop - chunk_sessions)
+        reach = min(len(days), stop + overlap_sessions) - 1
+        chunks.append((days[begin], days[reach]))
+        stop = begin
+    return chunks
+
+
+def _scope(symbols: tuple[str, ...], replay_dir: str | Path | None) -> str:
+    where = f"replay:{Path(replay_dir).resolve()}" if replay_dir else "yahoo"
+    return f"{where}|{','.join(sorted(symbols))}"
+
+
+def completed_chunks(
+    con: Any, symbols: tuple[str, ...], replay_dir: str | Path | None
+) -> set[tuple[dt.date, dt.date]]:
+    rows = con.execute(
+        "select chunk_start, chunk_end from ops.backfill_chunks where scope = ?",
+        [_scope(symbols, replay_dir)],
+    ).fetchall()
+    return {(a, b) for a, b in rows}
+
+
+def mark_chunk_done(
+    con: Any,
+    run_id: str,
+    symbols: tuple[str, ...],
+    replay_dir: str | Path | None,
+    chunk_start: dt.date,
+    chunk_end: dt.date,
+) -> None:
+    con.execute(
+        """insert into ops.backfill_chunks (scope, chunk_start, chunk_end, run_id)
+           values (?, ?, ?, ?) on conflict do nothing""",
+        [_scope(symbols, replay_dir), chunk_start, chunk_end, run_id],
+    )

@@ -1,0 +1,127 @@
+"""``rotation status``: the latest indicators per pair, data freshness and the last run.
+
+Reads only: it takes a read-only connection (the published copy) and renders with rich.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import duckdb
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from rotation import calendar
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, name = qualified.split(".")
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, Any]:
+    """Everything the status screen shows, as plain values (also the ``--format json``)."""
+    status: dict[str, Any] = {"last_run": None, "freshness": [], "pairs": []}
+    if _table_exists(con, "ops.runs"):
+        last = con.execute(
+            """select run_id, flow, as_of, status, started_at, finished_at, message
+               from ops.runs order by started_at desc limit 1"""
+        ).df()
+        if not last.empty:
+            status["last_run"] = last.iloc[0].to_dict()
+    expected = calendar.latest_session_on_or_before(today)
+    if today == calendar.today_in_new_york() and calendar.is_session(today):
+        # Today's bar is final only after the close: until then yesterday is the expectation.
+        if dt.datetime.now(calendar.NEW_YORK) < calendar.session_close(today) + dt.timedelta(
+            minutes=15
+        ):
+            expected = calendar.previous_sessions(today, 2)[0]
+    status["expected_session"] = expected
+    if _table_exists(con, "raw.prices"):
+        fresh = con.execute(
+            "select symbol, max(date) as latest, count(*) as rows from raw.prices "
+            "group by symbol order by symbol"
+        ).df()
+        for row in fresh.itertuples():
+            latest = pd.Timestamp(row.latest).date()
+            behind = len(calendar.sessions(latest + dt.timedelta(days=1), expected))
+            status["freshness"].append(
+                {"symbol": row.symbol, "latest": latest, "rows": int(row.rows), "behind": behind}
+            )
+    if _table_exists(con, "marts.latest_indicators"):
+        status["pairs"] = con.execute("select * from marts.latest_indicators order by pair").df()
+        status["pairs"] = status["pairs"].to_dict(orient="records")
+    return status
+
+
+def _pct(value: Any, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value * 100:+.{digits}f}%"
+
+
+def _num(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def render_status(status: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    run = status.get("last_run")
+    if run:
+        console.print(
+            f"[bold]Last run[/bold] {run['flow']} for {str(run['as_of'])[:10]}: [bold]{run['status']}[/bold]"
+            f" (finished {run['finished_at'] or '–'})\n  {run['message'] or ''}"
+        )
+    else:
+        console.print("[bold]Last run[/bold]: none recorded yet")
+
+    pairs = Table(title="Rotation indicators (latest session per pair)")
+    for column in ("pair", "date", "ratio", "vs MA50", "vs MA200", "20d spread", "60d spread",
+                   "YTD spread", "streak", "corr 63", "beta 63"):  # fmt: skip
+        pairs.add_column(column, justify="left" if column == "pair" else "right")
+    for p in status.get("pairs", []):
+        pairs.add_row(
+            p["pair"],
+            str(p["date"])[:10],
+            _num(p.get("ratio")),
+            _pct(p.get("ratio_vs_ma50")),
+            _pct(p.get("ratio_vs_ma200")),
+            _pct(p.get("spread_20d")),
+            _pct(p.get("spread_60d")),
+            _pct(p.get("ytd_spread")),
+            str(int(p["streak"])) if p.get("streak") is not None else "–",
+            _num(p.get("corr_63"), 2),
+            _num(p.get("beta_63"), 2),
+        )
+    console.print(pairs)
+
+    fresh = Table(title=f"Data freshness (expected session {status.get('expected_session')})")
+    for column in ("symbol", "latest", "sessions behind", "rows"):
+        fresh.add_column(column, justify="left" if column == "symbol" else "right")
+    for f in status.get("freshness", []):
+        behind = f["behind"]
+        style = "red" if behind > 1 else ("yellow" if behind == 1 else "")
+        fresh.add_row(f["symbol"], str(f["latest"]), str(behind), str(f["rows"]), style=style)
+    console.print(fresh)
+
+
+def print_frame(frame: pd.DataFrame, console: Console | None = None, limit: int = 200) -> None:
+    """A query result as a table; long results are cut with a note (use --format csv)."""
+    console = console or Console()
+    table = Table()
+    for column in frame.columns:
+        table.add_column(str(column))
+    for row in frame.head(limit).itertuples(index=False):
+        table.add_row(*["NULL" if pd.isna(v) else str(v) for v in row])
+    console.print(table)
+    if len(frame) > limit:
+        console.print(f"({len(frame)} rows, first {limit} shown; --format csv prints all)")

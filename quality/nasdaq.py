@@ -1,0 +1,58 @@
+"""Row-level checks for Nasdaq IPO calendar deals (pure pandas, one reason string per row).
+
+The calendar is unofficial and hand-maintained upstream: a negative share count, a price range
+upside down or a priced deal dated years ahead are typos to quarantine, not to chart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+REQUIRED_COLUMNS = ("deal_id", "status", "company_name", "offer_amount", "shares")
+STATUSES = ("filed", "upcoming", "withdrawn", "priced")
+
+
+def nasdaq_row_problems(frame: pd.DataFrame, *, today: dt.date | None = None) -> pd.Series:
+    """One reason per row ('' when fine), prefixed with the file and JSON path when known."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise KeyError(f"Nasdaq batch lacks column(s) {', '.join(missing)}")
+    now = pd.Timestamp(today or dt.date.today())
+
+    def date(col: str) -> pd.Series:
+        if col not in frame:
+            return pd.Series(pd.NaT, index=frame.index)
+        return pd.to_datetime(frame[col], errors="coerce")
+
+    amount = pd.to_numeric(frame["offer_amount"], errors="coerce")
+    shares = pd.to_numeric(frame["shares"], errors="coerce")
+    low = pd.to_numeric(frame.get("price_low"), errors="coerce")
+    high = pd.to_numeric(frame.get("price_high"), errors="coerce")
+    checks = [
+        (~frame["deal_id"].astype(str).str.fullmatch(r"\d+-\d+"), "deal id is not NNN-NNN"),
+        (~frame["status"].isin(STATUSES), "status is not one of " + "/".join(STATUSES)),
+        (frame["company_name"].fillna("").astype(str).str.strip() == "", "company name is empty"),
+        (amount < 0, "offer amount is negative"),
+        (shares < 0, "share count is negative"),
+        ((low <= 0) | (high <= 0), "price is not positive"),
+        (low > high, "price range is upside down"),
+        (date("priced_date") > now + pd.Timedelta(days=1), "priced date is in the future"),
+        (date("filed_date") > now + pd.Timedelta(days=1), "filed date is in the future"),
+        (date("withdrawn_date") > now + pd.Timedelta(days=1), "withdrawn date is in the future"),
+        (
+            (frame["status"] == "priced") & date("priced_date").isna(),
+            "priced deal without a priced date",
+        ),
+    ]
+    reasons = pd.Series("", index=frame.index, dtype=object)
+    for failed, reason in checks:
+        failed = pd.Series(failed, index=frame.index).fillna(False).astype(bool)
+        reasons[failed] = reasons[failed].where(reasons[failed] == "", reasons[failed] + "; ")
+        reasons[failed] = reasons[failed] + reason
+    if "file" in frame and "json_path" in frame:
+        bad = reasons != ""
+        where = frame["file"].astype(str) + " " + frame["json_path"].astype(str) + ": "
+        reasons[bad] = where[bad] + reasons[bad]
+    return reasons

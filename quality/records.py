@@ -1,0 +1,86 @@
+"""Writing what validation decided: quarantined rows and one ``ops.validation_runs`` row.
+
+Quarantined rows keep every value as received (as JSON) with the reason, so nothing a source
+delivered is lost, and a person can see exactly why a row was held back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return _jsonable(value.item())
+    return value
+
+
+def quarantine_rows(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    source: str,
+    rows: pd.DataFrame,
+    key_columns: Sequence[str],
+    reason_column: str = "reason",
+) -> int:
+    """Append ``rows`` (values plus a reason column) to ``ops.quarantine``; return the count."""
+    if rows.empty:
+        return 0
+    values = rows.drop(columns=[reason_column])
+    records = []
+    for (_, row), reason in zip(values.iterrows(), rows[reason_column], strict=True):
+        raw = {str(k): _jsonable(v) for k, v in row.items()}
+        key = "|".join(str(raw.get(c)) for c in key_columns)
+        records.append((run_id, source, key, str(reason), json.dumps(raw)))
+    con.executemany(
+        """insert into ops.quarantine (run_id, source, natural_key, reason, raw_values)
+           values (?, ?, ?, ?, ?)""",
+        records,
+    )
+    return len(records)
+
+
+def record_validation(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    source: str,
+    suite: str,
+    rows_in: int,
+    rows_passed: int,
+    rows_quarantined: int,
+    batch_ok: bool,
+    message: str,
+    results: Any = None,
+) -> None:
+    con.execute(
+        """insert into ops.validation_runs (run_id, source, suite, rows_in, rows_passed,
+               rows_quarantined, batch_ok, message, results)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            run_id,
+            source,
+            suite,
+            rows_in,
+            rows_passed,
+            rows_quarantined,
+            batch_ok,
+            message,
+            json.dumps(results, default=str) if results is not None else None,
+        ],
+    )
