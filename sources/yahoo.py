@@ -1,0 +1,626 @@
+"""Yahoo Finance daily prices: the record shape, the parsers, and the live client.
+
+Three parts, as for every source:
+
+* **Record shape.** ``PRICE_COLUMNS`` and ``PriceBatch``: what the loader, validation and the
+  flow consume. ``adjustment`` says which basis the prices are on, because Yahoo's adjusted
+  history shifts with every dividend and a stored series must never mix bases: ``"raw"`` means
+  ``close`` is the vendor's split-adjusted close and ``adj_close`` its dividend-adjusted one;
+  ``"auto"`` means open/high/low/close are already adjusted and ``adj_close`` equals ``close``.
+* **Parsers** (pure, no I/O): ``parse_price_csv`` reads each CSV layout Yahoo and yfinance have
+  delivered over the years, ``frame_from_yfinance`` reads a ``yf.download`` frame. The replay
+  twin (``sources.replay``) and the live client share them, so the only difference between a
+  replayed and a live run is where the bytes come from.
+* **Client.** ``YahooPriceSource`` wraps one batched ``yf.download``. yfinance never raises for
+  a failed ticker (it logs and returns what it got), stalls ~100 s on a black-holed network
+  whatever its ``timeout=`` says, and defaults ``auto_adjust`` to a value that changed between
+  versions; the client therefore passes every option explicitly, works out itself which symbols
+  came back, bounds the wall time from outside, and retries only on rate limiting.
+
+Bad values are never dropped here: a ``null`` cell becomes NaN and its row stays, so validation
+can quarantine it with its raw values.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import os
+import re
+import socket
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from sources.retry import DeadlineExceeded, backoff_delays, run_with_deadline
+
+PRICE_COLUMNS = ["symbol", "date", "open", "high", "low", "close", "adj_close",
+                 "volume", "dividends", "splits", "adjustment"]  # fmt: skip
+VALUE_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume"]
+ADJ_RAW = "raw"  # close = vendor close (split-adjusted only), adj_close = dividend-adjusted
+ADJ_AUTO = "auto"  # OHLC already adjusted for splits and dividends, adj_close = close
+
+YAHOO_HOST = ("query2.finance.yahoo.com", 443)  # the host yfinance's chart API calls go to
+NEW_YORK = ZoneInfo("America/New_York")
+BAR_FINAL_AFTER = dt.time(16, 15)  # the close is 16:00 ET; Yahoo's daily bar settles shortly after
+
+
+class PriceSourceError(RuntimeError):
+    """The price source could not deliver (no network, timeout, rate limited, bad folder)."""
+
+
+class PriceFormatError(ValueError):
+    """A price file or frame is not in a layout we read; the message names the file and line."""
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing DataFrames element-wise has no truth value
+class PriceBatch:
+    """What one fetch delivered, and what it did not."""
+
+    frame: pd.DataFrame  # normalised, PRICE_COLUMNS
+    requested: tuple[str, ...]  # symbols asked for
+    missing_symbols: tuple[str, ...]  # asked for, nothing came back
+    source: str  # "yahoo" or "replay:<folder name>"
+    notes: tuple[str, ...] = ()  # human-readable remarks, e.g. a dropped forming bar
+
+
+class PriceSource(Protocol):
+    """Daily bars for ``symbols`` on the inclusive session range ``start``..``end``."""
+
+    name: str
+
+    def fetch(self, symbols: Sequence[str], start: dt.date, end: dt.date) -> PriceBatch: ...
+
+
+# --------------------------------------------------------------------------------------------
+# The normalised frame
+# --------------------------------------------------------------------------------------------
+
+
+def empty_price_frame() -> pd.DataFrame:
+    """A frame with no rows and the normalised columns and dtypes."""
+    return _assemble(
+        pd.Series([], dtype="str"),
+        pd.Series([], dtype="datetime64[ns]"),
+        {c: np.array([], dtype="float64") for c in VALUE_COLUMNS},
+        np.array([], dtype="float64"),
+        np.array([], dtype="float64"),
+        ADJ_RAW,
+    )
+
+
+def _assemble(
+    symbol: Any,
+    dates: Any,
+    values: dict[str, Any],
+    dividends: Any,
+    splits: Any,
+    adjustment: str,
+) -> pd.DataFrame:
+    n = len(dates)
+    frame = pd.DataFrame(
+        {
+            "symbol": pd.Series(
+                symbol if not isinstance(symbol, str) else [symbol] * n, dtype="str"
+            ),
+            "date": pd.Series(np.asarray(dates, dtype="datetime64[ns]")),
+            **{c: pd.Series(np.asarray(values[c], dtype="float64")) for c in VALUE_COLUMNS},
+            "dividends": pd.Series(np.asarray(dividends, dtype="float64")),
+            "splits": pd.Series(np.asarray(splits, dtype="float64")),
+            "adjustment": pd.Series([adjustment] * n, dtype="str"),
+        }
+    )
+    return frame[PRICE_COLUMNS]
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sort by symbol, date; stable, so duplicate dates keep the order the source gave them."""
+    return frame.sort_values(["symbol", "date"], kind="mergesort").reset_index(drop=True)
+
+
+def concat_price_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate normalised frames (skipping empty ones) and sort them."""
+    non_empty = [f for f in frames if not f.empty]
+    if not non_empty:
+        return empty_price_frame()
+    return _sorted(pd.concat(non_empty, ignore_index=True))
+
+
+# --------------------------------------------------------------------------------------------
+# CSV layouts: one small function per layout, each answering "is this header mine?"
+# --------------------------------------------------------------------------------------------
+
+# Yahoo's and yfinance's column names → ours.
+_YAHOO_NAMES = {"Open": "open", "High": "high", "Low": "low", "Close": "close",
+                "Adj Close": "adj_close", "Volume": "volume",
+                "Dividends": "dividends", "Stock Splits": "splits"}  # fmt: skip
+_REQUIRED = {"open", "high", "low", "close", "volume"}
+
+CLASSIC_HEADER = ("Date", "Open", "High", "Low", "Close", "Adj Close", "Volume")
+CLOSE_FIRST_HEADER = ("Date", "Close", "High", "Low", "Open", "Volume")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    name: str
+    header_lines: int  # lines before the first data row
+    fields: tuple[str, ...]  # our name for each field after the date
+    adjustment: str
+
+
+def _split(line: str) -> list[str]:
+    return next(csv.reader([line]), [])
+
+
+def _classic_layout(lines: list[str], symbol: str, origin: str) -> _Layout | None:
+    """Yahoo's download CSV: raw (split-adjusted) OHLC plus a dividend-adjusted Adj Close."""
+    if tuple(_split(lines[0])) != CLASSIC_HEADER:
+        return None
+    fields = tuple(_YAHOO_NAMES[n] for n in CLASSIC_HEADER[1:])
+    return _Layout("classic Yahoo CSV", 1, fields, ADJ_RAW)
+
+
+def _close_first_layout(lines: list[str], symbol: str, origin: str) -> _Layout | None:
+    """``Date,Close,High,Low,Open,Volume``: a flattened auto-adjusted yfinance frame."""
+    if tuple(_split(lines[0])) != CLOSE_FIRST_HEADER:
+        return None
+    fields = tuple(_YAHOO_NAMES[n] for n in CLOSE_FIRST_HEADER[1:])
+    return _Layout("Date,Close,High,Low,Open,Volume CSV", 1, fields, ADJ_AUTO)
+
+
+def _yfinance_layout(lines: list[str], symbol: str, origin: str) -> _Layout | None:
+    """``to_csv`` of a yfinance MultiIndex frame: ``Price,…`` / ``Ticker,…`` / ``Date,,,…``.
+
+    Auto-adjusted unless the ``Price`` row has an ``Adj Close`` (saved with auto_adjust=False).
+    """
+    prices = _split(lines[0])
+    if not prices or prices[0] != "Price":
+        return None
+    if len(lines) < 3:
+        raise PriceFormatError(
+            f"{origin}: yfinance CSV needs three header lines (Price / Ticker / Date), "
+            f"found {len(lines)} line(s)"
+        )
+    tickers, date_row = _split(lines[1]), _split(lines[2])
+    if not tickers or tickers[0] != "Ticker" or len(tickers) != len(prices):
+        raise PriceFormatError(
+            f"{origin} line 2: expected 'Ticker' and one ticker per column of line 1, "
+            f"saw {lines[1]!r}"
+        )
+    if not date_row or date_row[0] != "Date" or any(cell.strip() for cell in date_row[1:]):
+        raise PriceFormatError(
+            f"{origin} line 3: expected 'Date' then empty cells, saw {lines[2]!r}"
+        )
+    unknown = [name for name in prices[1:] if name not in _YAHOO_NAMES]
+    if unknown:
+        raise PriceFormatError(
+            f"{origin} line 1: unknown price column(s) {unknown} in {lines[0]!r}"
+        )
+    wrong = sorted({t for t in tickers[1:] if t.upper() != symbol.upper()})
+    if wrong:
+        raise PriceFormatError(
+            f"{origin} line 2: the file holds ticker(s) {', '.join(wrong)}, "
+            f"but it was read for {symbol}"
+        )
+    fields = tuple(_YAHOO_NAMES[name] for name in prices[1:])
+    if len(set(fields)) != len(fields) or not set(fields) >= _REQUIRED:
+        raise PriceFormatError(
+            f"{origin} line 1: need each of Open, High, Low, Close, Volume once, saw {lines[0]!r}"
+        )
+    adjustment = ADJ_RAW if "adj_close" in fields else ADJ_AUTO
+    return _Layout("yfinance three-row-header CSV", 3, fields, adjustment)
+
+
+_LAYOUTS = (_classic_layout, _close_first_layout, _yfinance_layout)
+_KNOWN_HEADERS = (
+    ",".join(CLASSIC_HEADER),
+    ",".join(CLOSE_FIRST_HEADER),
+    "Price,Close,High,Low,Open,Volume / Ticker,… / Date,,,,, (yfinance)",
+)
+
+
+def parse_price_csv(data: bytes | str, symbol: str, *, origin: str) -> pd.DataFrame:
+    """Read one symbol's price CSV in any known layout into the normalised frame.
+
+    ``origin`` (usually the file path) is named in every error. Literal ``null`` or empty cells
+    become NaN and their rows are kept. A date that does not parse, a number that is neither
+    numeric nor ``null``, or a row with the wrong number of fields is an error naming the line.
+    """
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise PriceFormatError(f"{origin}: not UTF-8 text ({exc})") from exc
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise PriceFormatError(f"{origin}: empty file, expected a header line")
+    for detect in _LAYOUTS:
+        layout = detect(lines, symbol, origin)
+        if layout is not None:
+            return _read_rows(lines, layout, symbol, origin)
+    raise PriceFormatError(
+        f"{origin}: unknown price CSV header {lines[0]!r}; expected one of: "
+        + " | ".join(_KNOWN_HEADERS)
+    )
+
+
+def _read_rows(lines: list[str], layout: _Layout, symbol: str, origin: str) -> pd.DataFrame:
+    width = 1 + len(layout.fields)
+    line_numbers: list[int] = []
+    rows: list[list[str]] = []
+    for number, row in enumerate(csv.reader(lines[layout.header_lines :]), layout.header_lines + 1):
+        if not row or not "".join(row).strip():
+            continue  # a blank line is not a row
+        if len(row) != width:
+            raise PriceFormatError(
+                f"{origin} line {number}: expected {width} fields ({layout.name}), "
+                f"found {len(row)}: {','.join(row)!r}"
+            )
+        line_numbers.append(number)
+        rows.append(row)
+    cells = np.array(rows, dtype=object).reshape(len(rows), width)
+
+    raw_dates = pd.Series(cells[:, 0], dtype="str").str.strip()
+    dates = pd.to_datetime(raw_dates, format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        raise PriceFormatError(
+            f"{origin} line {line_numbers[i]}: cannot parse date {raw_dates.iloc[i]!r} "
+            "(expected YYYY-MM-DD)"
+        )
+    parsed = {
+        field: _parse_numbers(cells[:, j + 1], field, line_numbers, origin)
+        for j, field in enumerate(layout.fields)
+    }
+    if "adj_close" not in parsed:
+        parsed["adj_close"] = parsed["close"]
+    no_action = np.zeros(len(rows))
+    # An empty actions cell means "no dividend / no split" (0), unlike an empty price (NaN).
+    dividends = np.nan_to_num(parsed.get("dividends", no_action), nan=0.0)
+    splits = np.nan_to_num(parsed.get("splits", no_action), nan=0.0)
+    frame = _assemble(symbol, dates, parsed, dividends, splits, layout.adjustment)
+    return _sorted(frame)
+
+
+def _parse_numbers(
+    cells: np.ndarray, field: str, line_numbers: list[int], origin: str
+) -> np.ndarray:
+    text = pd.Series(cells, dtype="str").str.strip()
+    is_null = text.isin(["", "null"]) | (text.str.lower() == "nan")
+    numbers = pd.to_numeric(text.where(~is_null), errors="coerce")
+    bad = numbers.isna() & ~is_null
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise PriceFormatError(
+            f"{origin} line {line_numbers[i]}: {field} {text.iloc[i]!r} is not a number or null"
+        )
+    return numbers.to_numpy(dtype="float64", na_value=np.nan)
+
+
+# --------------------------------------------------------------------------------------------
+# yfinance frames
+# --------------------------------------------------------------------------------------------
+
+
+def frame_from_yfinance(raw: pd.DataFrame | None, symbols: Sequence[str]) -> pd.DataFrame:
+    """Turn a ``yf.download(..., group_by="column")`` frame into the normalised frame.
+
+    ``raw`` has ``(Price, Ticker)`` MultiIndex columns; with ``auto_adjust=False`` it has an
+    ``Adj Close`` (adjustment ``"raw"``), with ``True`` it has none (``"auto"``). Symbols are
+    matched case-insensitively (yfinance upper-cases them) and reported as requested.
+
+    yfinance reindexes every ticker to the union of all tickers' dates, so a ticker that has
+    no bar on a date (or failed altogether) gets an all-NaN row there. Those padding rows are
+    not something Yahoo said and are left out; they are recognisable because yfinance fills a
+    real bar's missing volume with 0, so only padding has NaN volume *and* NaN prices. Rows
+    with some prices missing are kept (NaN) for validation to quarantine.
+    """
+    if raw is None or raw.empty:
+        return empty_price_frame()
+    raw = _price_ticker_columns(raw, symbols)
+    price_names = set(raw.columns.get_level_values("Price"))
+    missing = {"Open", "High", "Low", "Close", "Volume"} - price_names
+    if missing:
+        raise PriceFormatError(f"yfinance frame lacks column(s) {sorted(missing)}")
+    adjustment = ADJ_RAW if "Adj Close" in price_names else ADJ_AUTO
+
+    index = pd.DatetimeIndex(raw.index)
+    if index.tz is not None:
+        index = index.tz_localize(None)  # the wall-clock date is the session date
+    dates = index.normalize()
+
+    by_ticker = {t.upper(): t for t in raw.columns.get_level_values("Ticker")}
+    frames = []
+    for symbol in dict.fromkeys(symbols):
+        ticker = by_ticker.get(symbol.upper())
+        if ticker is None:
+            continue
+        sub = raw.xs(ticker, axis=1, level="Ticker")
+        values = {
+            ours: sub[theirs].to_numpy(dtype="float64", na_value=np.nan)
+            for theirs, ours in _YAHOO_NAMES.items()
+            if theirs in sub.columns
+        }
+        values.setdefault("adj_close", values["close"])
+        padding = np.isnan(np.column_stack([values[c] for c in VALUE_COLUMNS])).all(axis=1)
+        keep = ~padding
+        no_action = np.zeros(len(keep))
+        frames.append(
+            _assemble(
+                symbol,
+                dates[keep],
+                {c: values[c][keep] for c in VALUE_COLUMNS},
+                np.nan_to_num(values.get("dividends", no_action)[keep], nan=0.0),
+                np.nan_to_num(values.get("splits", no_action)[keep], nan=0.0),
+                adjustment,
+            )
+        )
+    return concat_price_frames(frames)
+
+
+def _price_ticker_columns(raw: pd.DataFrame, symbols: Sequence[str]) -> pd.DataFrame:
+    """Columns as a (Price, Ticker) MultiIndex, whatever ``group_by`` or level names were used."""
+    columns = raw.columns
+    if not isinstance(columns, pd.MultiIndex):
+        if len(symbols) != 1:
+            raise PriceFormatError(
+                f"yfinance frame has flat columns {list(columns)} for {len(symbols)} symbols; "
+                "download with group_by='column' and multi_level_index=True"
+            )
+        return pd.concat({symbols[0]: raw}, axis=1, names=["Ticker", "Price"]).swaplevel(
+            0, 1, axis=1
+        )
+    if columns.nlevels != 2:
+        raise PriceFormatError(f"yfinance frame has {columns.nlevels} column levels, expected 2")
+    if list(columns.names) == ["Ticker", "Price"]:
+        return raw.swaplevel(0, 1, axis=1)
+    out = raw.copy(deep=False)
+    out.columns = columns.set_names(["Price", "Ticker"])
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The live client
+# --------------------------------------------------------------------------------------------
+
+DownloadFn = Callable[..., "pd.DataFrame | None"]
+
+
+def default_cache_dir() -> Path:
+    """Where yfinance keeps its timezone and cookie caches: the user's cache, never the repo."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rotation-monitor" / "yfinance"
+
+
+class _YfinanceFailures(logging.Handler):
+    """Collects yfinance's per-ticker failure lines, which are its only report of them.
+
+    ``yf.download`` catches every per-ticker exception and logs ``['SPY', 'IWM']: <error>``.
+    """
+
+    _LINE = re.compile(r"^\[(?P<tickers>[^\]]*)\]: (?P<error>.+)$", re.S)
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.by_ticker: dict[str, str] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = self._LINE.match(record.getMessage())
+        if match:
+            for ticker in re.findall(r"'([^']+)'", match["tickers"]):
+                self.by_ticker[ticker.upper()] = match["error"].strip()
+
+
+def _is_rate_limit(error: BaseException | str) -> bool:
+    if isinstance(error, BaseException):
+        if type(error).__name__ == "YFRateLimitError":
+            return True
+        error = str(error)
+    return "YFRateLimitError" in error or "Too Many Requests" in error or "Rate limited" in error
+
+
+def _https_proxy_for(host: str) -> tuple[str, int] | None:
+    """The HTTPS proxy the environment configures for ``host``, if any (then probe that)."""
+    proxy = urllib.request.getproxies().get("https")
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    parts = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if not parts.hostname:
+        return None
+    return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def probe_reachable(host: str, port: int, timeout_s: float) -> None:
+    """Open (and close) a TCP connection to ``host:port``; raise ``PriceSourceError`` if we can't.
+
+    Seconds instead of yfinance's minutes when there is no network. The DNS lookup is inside
+    the bound too (``create_connection``'s timeout covers only the connect).
+    """
+    proxy = _https_proxy_for(host) if (host, port) == YAHOO_HOST else None
+    target = proxy or (host, port)
+    what = f"the HTTPS proxy {target[0]}:{target[1]} for {host}" if proxy else f"{host}:{port}"
+
+    def connect() -> None:
+        socket.create_connection(target, timeout=timeout_s).close()
+
+    try:
+        run_with_deadline(connect, timeout_s, name="yahoo-probe")
+    except DeadlineExceeded:
+        reason = f"no answer within {timeout_s:g} s"
+    except socket.gaierror as exc:
+        reason = f"DNS lookup failed ({exc.strerror or exc})"
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+    else:
+        return
+    raise PriceSourceError(
+        f"cannot reach Yahoo Finance ({what}): {reason}; check the network or use --replay DIR"
+    )
+
+
+def drop_forming_bar(frame: pd.DataFrame, now: dt.datetime) -> tuple[pd.DataFrame, str | None]:
+    """Remove bars for today's session while it has not closed; say what was dropped.
+
+    Before the close Yahoo serves a partial bar for today (the real data has one: IWM 240.23
+    intraday against a final 241.34). Storing it would put a wrong close in the history.
+    """
+    local = now.astimezone(NEW_YORK)
+    if local.time() >= BAR_FINAL_AFTER or frame.empty:
+        return frame, None
+    forming = (frame["date"] == pd.Timestamp(local.date())).to_numpy()
+    if not forming.any():
+        return frame, None
+    symbols = ", ".join(dict.fromkeys(frame.loc[forming, "symbol"]))
+    note = (
+        f"dropped forming bar for {local.date().isoformat()} ({symbols}): the session has not "
+        f"closed (now {local:%H:%M} ET; bars are final after {BAR_FINAL_AFTER:%H:%M} ET)"
+    )
+    return frame.loc[~forming].reset_index(drop=True), note
+
+
+class YahooPriceSource:
+    """Live daily bars from Yahoo Finance through one batched ``yf.download`` per attempt.
+
+    ``download`` replaces ``yf.download`` (tests pass a fake, or ``yf.download`` bound to a
+    session that answers from recorded JSON); it is called with keyword arguments only.
+    """
+
+    name = "yahoo"
+
+    def __init__(
+        self,
+        timeout_s: float = 60.0,
+        max_attempts: int = 3,
+        *,
+        download: DownloadFn | None = None,
+        probe_address: tuple[str, int] | None = YAHOO_HOST,
+        probe_timeout_s: float = 5.0,
+        backoff_s: float = 2.0,
+        cache_dir: Path | None = None,
+        threads: bool | int = True,
+        clock: Callable[[], dt.datetime] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        self.timeout_s = timeout_s
+        self.max_attempts = max_attempts
+        self.probe_address = probe_address
+        self.probe_timeout_s = probe_timeout_s
+        self.backoff_s = backoff_s
+        self.cache_dir = cache_dir
+        self.threads = threads
+        self._download = download
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._sleep = sleep
+
+    def fetch(self, symbols: Sequence[str], start: dt.date, end: dt.date) -> PriceBatch:
+        wanted = tuple(dict.fromkeys(symbols))
+        if not wanted:
+            raise ValueError("no symbols to fetch")
+        if end < start:
+            raise ValueError(f"end {end} is before start {start}")
+        if self.probe_address is not None:
+            probe_reachable(*self.probe_address, self.probe_timeout_s)
+        download = self._resolve_download()
+
+        frames: list[pd.DataFrame] = []
+        errors: dict[str, str] = {}
+        notes: list[str] = []
+        pending: tuple[str, ...] = wanted
+        delays = backoff_delays(self.max_attempts, base_s=self.backoff_s)
+        for attempt in range(1, self.max_attempts + 1):
+            frame, attempt_errors, rate_limited = self._attempt(download, pending, start, end)
+            frames.append(frame)
+            errors.update(attempt_errors)
+            pending = tuple(s for s in pending if s in rate_limited)
+            delay = next(delays, None)
+            if not pending or delay is None:
+                break
+            notes.append(
+                f"Yahoo rate-limited attempt {attempt} of {self.max_attempts} for "
+                f"{', '.join(pending)}; retried after {delay:g} s"
+            )
+            self._sleep(delay)
+
+        combined = concat_price_frames(frames)
+        if pending and combined.empty:
+            raise PriceSourceError(
+                f"Yahoo Finance rate-limited all {self.max_attempts} attempts for "
+                f"{', '.join(pending)}; try again later or use --replay DIR"
+            )
+        in_range = combined["date"].between(pd.Timestamp(start), pd.Timestamp(end))
+        combined, forming_note = drop_forming_bar(
+            combined.loc[in_range].reset_index(drop=True), self._clock()
+        )
+        if forming_note:
+            notes.append(forming_note)
+        delivered = set(combined["symbol"])
+        missing = tuple(s for s in wanted if s not in delivered)
+        for symbol in missing:
+            reason = errors.get(symbol.upper(), "no rows in the requested range")
+            notes.append(f"{symbol}: nothing came back from Yahoo ({reason})")
+        return PriceBatch(combined, wanted, missing, self.name, tuple(notes))
+
+    def _resolve_download(self) -> DownloadFn:
+        """Import yfinance only when fetching (1.3 s), and keep its caches out of the repo."""
+        import yfinance as yf
+
+        yf.set_tz_cache_location(str(self.cache_dir or default_cache_dir()))
+        return self._download or yf.download
+
+    def _attempt(
+        self, download: DownloadFn, symbols: tuple[str, ...], start: dt.date, end: dt.date
+    ) -> tuple[pd.DataFrame, dict[str, str], set[str]]:
+        """One bounded download: (frame, errors by upper-case ticker, rate-limited symbols)."""
+        failures = _YfinanceFailures()
+        logger = logging.getLogger("yfinance")
+        logger.addHandler(failures)
+
+        def call() -> pd.DataFrame | None:
+            return download(
+                list(symbols),
+                start=start.isoformat(),
+                end=(end + dt.timedelta(days=1)).isoformat(),  # yfinance's end is exclusive
+                auto_adjust=False,  # keep the vendor close and Adj Close separately
+                actions=True,
+                keepna=False,
+                progress=False,
+                group_by="column",
+                multi_level_index=True,
+                threads=self.threads,
+            )
+
+        try:
+            raw = run_with_deadline(call, self.timeout_s, name="yfinance-download")
+        except DeadlineExceeded:
+            raise PriceSourceError(
+                f"Yahoo Finance did not answer within {self.timeout_s:g} s "
+                f"(download of {', '.join(symbols)}); the network may be blocking it: "
+                "try again later or use --replay DIR"
+            ) from None
+        except Exception as exc:
+            if _is_rate_limit(exc):
+                return empty_price_frame(), {s.upper(): repr(exc) for s in symbols}, set(symbols)
+            raise PriceSourceError(
+                f"yfinance download of {', '.join(symbols)} failed: {exc!r}"
+            ) from exc
+        finally:
+            logger.removeHandler(failures)
+
+        frame = frame_from_yfinance(raw, symbols)
+        delivered = set(frame["symbol"])
+        rate_limited = {
+            s
+            for s in symbols
+            if s not in delivered and _is_rate_limit(failures.by_ticker.get(s.upper(), ""))
+        }
+        return frame, failures.by_ticker, rate_limited

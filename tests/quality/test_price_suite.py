@@ -1,0 +1,156 @@
+"""The price suite on every real snapshot, and on hand-made rows for each rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from quality.prices import Before, PriceRules, reason_counts, validate_prices
+from sources.yahoo import concat_price_frames, parse_price_csv
+
+RULES = PriceRules(0.25, {"^VIX": 3.0})
+
+
+def snapshot(shared_data: Path, name: str) -> pd.DataFrame:
+    folder = shared_data / "prices" / name
+    return concat_price_frames(
+        [
+            parse_price_csv(f.read_bytes(), f.stem, origin=str(f))
+            for f in sorted(folder.glob("*.csv"))
+        ]
+    )
+
+
+def test_yahoo_csv_2025_quarantines_vix_nulls_and_the_intraday_bars(shared_data: Path) -> None:
+    result = validate_prices(snapshot(shared_data, "yahoo-csv-2025-09-26"), RULES)
+    assert result.batch_ok
+    q = result.quarantined
+    # The 323 literal-null ^VIX rows fall on holidays: missing values and not a session.
+    vix = q[q["symbol"] == "^VIX"]
+    assert len(vix) == 323
+    assert vix["reason"].str.contains("close is missing").all()
+    assert vix["reason"].str.contains("date is not an NYSE session").all()
+    # The last rows of IWM, SPY, IWB were downloaded before the close (IWM 240.23 vs 241.34).
+    intraday = q[q["reason"].str.contains("intraday")]
+    assert sorted(intraday["symbol"]) == ["IWB", "IWM", "SPY"]
+    assert set(intraday["date"]) == {pd.Timestamp("2025-09-26")}
+    assert len(q) == 326
+    assert len(result.good) == 54845 - 326
+
+
+def test_broken_adj_2022_quarantines_rows_on_another_basis(shared_data: Path) -> None:
+    result = validate_prices(snapshot(shared_data, "broken-adj-2022-11-18"), RULES)
+    assert result.batch_ok
+    counts = reason_counts(result.quarantined)
+    assert counts == {"adjusted close on another adjustment basis than later rows": 200}
+    iwm = result.quarantined[result.quarantined["symbol"] == "IWM"]
+    # IWM's factor adj/close: 0.99804 (2021-12-13..2022-03-23) and 1.0 (2022-03-24..05-09)
+    # stand above the 0.99737 of 2022-05-10..06-08: two blocks on an older basis.
+    assert len(iwm) == 70 + 32
+    assert iwm["date"].min() == pd.Timestamp("2021-12-13")
+    assert iwm["date"].max() == pd.Timestamp("2022-05-09")
+    # The indices have Adj Close == Close throughout: consistent, nothing quarantined.
+    assert not result.quarantined["symbol"].isin(["^RUT", "^GSPC"]).any()
+
+
+def test_stitched_2026_quarantines_the_labor_day_row_and_the_zero_volume_bar(
+    shared_data: Path,
+) -> None:
+    result = validate_prices(snapshot(shared_data, "stitched-2026-02-23"), RULES)
+    q = result.quarantined.set_index("symbol")
+    assert len(q) == 2
+    assert q.loc["^VIX", "date"] == pd.Timestamp("2025-09-01")
+    assert "not an NYSE session" in q.loc["^VIX", "reason"]
+    assert q.loc["^RUT", "date"] == pd.Timestamp("2026-02-23")
+    assert "intraday" in q.loc["^RUT", "reason"]
+
+
+def test_yfinance_2026_passes_whole(shared_data: Path) -> None:
+    result = validate_prices(snapshot(shared_data, "yfinance-2026-03-10"), RULES)
+    assert result.batch_ok and result.quarantined.empty
+    assert len(result.good) == 2 * 4826
+
+
+def bars(closes: list[float], symbol: str = "IWM", start: str = "2024-01-02") -> pd.DataFrame:
+    dates = pd.bdate_range(start, periods=len(closes), freq="C", holidays=["2024-01-15"])
+    c = np.asarray(closes, dtype=float)
+    return pd.DataFrame(
+        {
+            "symbol": symbol, "date": dates, "open": c, "high": c * 1.01, "low": c * 0.99,
+            "close": c, "adj_close": c, "volume": 1000.0, "dividends": 0.0, "splits": 0.0,
+            "adjustment": "raw",
+        }
+    )  # fmt: skip
+
+
+def test_a_reverted_spike_quarantines_only_the_spike() -> None:
+    frame = bars([100, 101, 150, 102, 103])
+    result = validate_prices(frame, RULES)
+    assert list(result.quarantined["close"]) == [150]
+    assert result.quarantined["reason"].iloc[0] == "implausible daily move"
+    assert len(result.good) == 4
+
+
+def test_a_lasting_jump_is_quarantined_until_it_is_explained() -> None:
+    # A level shift (a missed split) fails the first row of the new level only.
+    result = validate_prices(bars([100, 101, 50, 50.5, 51]), RULES)
+    assert list(result.quarantined["close"]) == [50]
+
+
+def test_first_row_of_a_daily_batch_is_checked_against_the_stored_close() -> None:
+    frame = bars([100, 101])
+    result = validate_prices(frame, RULES, {"IWM": Before(60.0, "raw")})
+    assert list(result.quarantined["close"]) == [100]
+    # ... but not against a stored close on another basis (auto-adjusted history).
+    assert validate_prices(frame, RULES, {"IWM": Before(60.0, "auto")}).quarantined.empty
+
+
+def test_bar_shape_duplicates_and_missing_values() -> None:
+    frame = bars([100, 101, 102, 103, 104, 105, 106, 107])
+    frame.loc[1, "high"] = 99.0  # below open/close
+    frame.loc[2, "close"] = np.nan
+    frame = pd.concat([frame, frame.iloc[[7]]], ignore_index=True)  # duplicate (symbol, date)
+    result = validate_prices(frame, RULES)
+    reasons = dict(zip(result.quarantined.index, result.quarantined["reason"], strict=True))
+    assert "high below open or close" in reasons[1]
+    assert "close is missing" in reasons[2]
+    assert sum("duplicate (symbol, date)" in r for r in reasons.values()) == 2
+    assert result.batch_ok and len(result.good) == 5  # 4 of 9 bad: not "mostly bad"
+
+
+def test_last_bar_volume_uses_stored_history() -> None:
+    frame = bars([100, 101, 102])
+    frame.loc[2, "volume"] = 300.0
+    history = tuple([1000.0] * 20)
+    result = validate_prices(frame, RULES, {"IWM": Before(99.5, "raw", history)})
+    assert list(result.quarantined["date"]) == [frame.loc[2, "date"]]
+    assert validate_prices(frame, RULES).quarantined.empty  # no history: cannot judge
+
+
+def test_wrong_columns_block_the_batch() -> None:
+    result = validate_prices(bars([100, 101]).drop(columns=["adj_close"]), RULES)
+    assert not result.batch_ok
+    assert "missing columns adj_close" in result.message
+    assert result.good.empty
+
+
+def test_empty_batch_is_blocked() -> None:
+    result = validate_prices(bars([100]).iloc[0:0], RULES)
+    assert not result.batch_ok and "batch is empty" in result.message
+
+
+def test_mostly_bad_batch_is_blocked_and_its_rows_still_quarantined() -> None:
+    frame = bars([100, 101, 102, 103])
+    frame.loc[0:2, "close"] = -1.0
+    result = validate_prices(frame, RULES)
+    assert not result.batch_ok
+    assert "3 of 4 rows failed" in result.message
+    assert len(result.quarantined) == 3 and result.good.empty
+
+
+@pytest.mark.parametrize("symbol,limit", [("IWM", 0.25), ("^VIX", 3.0)])
+def test_move_bound_per_symbol(symbol: str, limit: float) -> None:
+    assert RULES.move_limit(symbol) == limit
