@@ -92,15 +92,19 @@ def stored_context(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict[
     }
 
 
-def stored_sessions(con: duckdb.DuckDBPyConnection, symbols: list[str]) -> dict[str, int]:
-    """How many rows each symbol has stored (0 when none)."""
-    counts = dict(
-        con.execute(
-            "select symbol, count(*) from raw.prices where list_contains(?, symbol) group by 1",
+def stored_extent(
+    con: duckdb.DuckDBPyConnection, symbols: list[str]
+) -> dict[str, tuple[int, dt.date | None]]:
+    """Per symbol: how many rows are stored and the latest stored date (0, None when none)."""
+    found = {
+        symbol: (int(count), latest)
+        for symbol, count, latest in con.execute(
+            "select symbol, count(*), max(date) from raw.prices "
+            "where list_contains(?, symbol) group by 1",
             [symbols],
         ).fetchall()
-    )
-    return {s: int(counts.get(s, 0)) for s in symbols}
+    }
+    return {s: found.get(s, (0, None)) for s in symbols}
 
 
 def _rebase(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[list[Rebase], list[str]]:

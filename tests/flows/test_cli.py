@@ -1,0 +1,130 @@
+"""The ``rotation`` command as a user runs it: one-line errors, read-only queries, status."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def rotation(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+             timeout: float = 120) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+    )  # fmt: skip
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again when the block ends
+
+
+def test_live_run_without_network_fails_in_seconds_and_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "rotation.duckdb"
+    # Every HTTPS connection goes through a proxy on a closed loopback port: no network.
+    env = {"ROTATION_STORAGE_PATH": str(db), "HTTPS_PROXY": f"http://127.0.0.1:{closed_port()}",
+           "NO_PROXY": ""}  # fmt: skip
+    started = time.monotonic()
+    result = rotation("run", "--date", "2025-09-26", env=env, cwd=tmp_path)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error: cannot reach Yahoo Finance")
+    assert "Traceback" not in result.stderr
+    assert elapsed < 15
+    assert not db.exists() and not db.parent.exists()
+
+
+def test_bad_config_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[prices]\nlookback_sesions = 3\n")
+    result = rotation("--config", str(config), "status", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "unknown setting(s) in [prices]: lookback_sesions" in result.stderr
+
+
+def test_status_and_query_before_any_run_say_what_to_do(tmp_path: Path) -> None:
+    result = rotation("status", env={"ROTATION_STORAGE_PATH": str(tmp_path / "x.duckdb")},
+                      cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 1 and "run `rotation run` first" in result.stderr
+
+
+@pytest.fixture
+def small_db(tmp_path: Path) -> Path:
+    from rotation.db import migrate
+
+    db = tmp_path / "r.duckdb"
+    con = duckdb.connect(str(db))
+    migrate(con)
+    con.execute(
+        "insert into ops.runs (run_id, flow, as_of, started_at, finished_at, status, message) "
+        "values ('r1', 'daily-run', '2025-09-26', now(), now(), 'completed', 'all good')"
+    )
+    con.close()
+    return db
+
+
+def test_query_formats_and_read_only(small_db: Path, tmp_path: Path) -> None:
+    env = {"ROTATION_STORAGE_PATH": str(small_db)}
+    as_json = rotation("query", "select run_id, status from ops.runs", "--format", "json",
+                       env=env, cwd=tmp_path)  # fmt: skip
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == [{"run_id": "r1", "status": "completed"}]
+    as_csv = rotation("query", "select run_id from ops.runs", "--format", "csv", env=env,
+                      cwd=tmp_path)  # fmt: skip
+    assert as_csv.stdout.splitlines() == ["run_id", "r1"]
+    write = rotation("query", "delete from ops.runs", env=env, cwd=tmp_path)
+    assert write.returncode == 1 and write.stderr.startswith("error: query failed")
+    assert "read-only" in write.stderr
+    bad = rotation("query", "select * from nowhere", env=env, cwd=tmp_path)
+    assert bad.returncode == 1 and "nowhere" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_status_shows_the_last_run(small_db: Path, tmp_path: Path) -> None:
+    result = rotation("status", env={"ROTATION_STORAGE_PATH": str(small_db), "COLUMNS": "120"},
+                      cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "daily-run for 2025-09-26: completed" in result.stdout
+    as_json = rotation("status", "--format", "json", env={"ROTATION_STORAGE_PATH": str(small_db)},
+                       cwd=tmp_path)  # fmt: skip
+    assert json.loads(as_json.stdout)["last_run"]["status"] == "completed"
+
+
+def test_a_locked_database_is_one_line(small_db: Path, tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import duckdb, time; c = duckdb.connect({str(small_db)!r}); print('open', flush=True);"
+         " time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        env = {"ROTATION_STORAGE_PATH": str(small_db)}
+        result = rotation("query", "select 1", env=env, cwd=tmp_path)
+        assert result.returncode == 1
+        assert "in use by another process" in result.stderr and "Traceback" not in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    from flows.cli import build_parser
+
+    readme = (REPO / "README.md").read_text()
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    missing = [c for c in commands if f"rotation {c}" not in readme]
+    assert not missing, f"commands not in README.md: {missing}"

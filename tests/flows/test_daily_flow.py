@@ -1,0 +1,94 @@
+"""The daily flow end to end on replayed real data, under one Prefect test server."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from flows.daily import daily_run
+from tests.flows.conftest import make_replay
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
+
+
+def read(db: Path, sql: str) -> pd.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def test_replayed_run_builds_every_table_and_a_rerun_changes_nothing(
+    tmp_path: Path, shared_data: Path, settings_env: Path
+) -> None:
+    replay = make_replay(tmp_path / "replay", shared_data, "yahoo-csv-2025-09-26")
+    summary = daily_run(as_of=dt.date(2025, 9, 26), replay_dir=str(replay))
+    assert summary["status"] == "completed", summary
+    db = settings_env
+
+    tables = read(db, "select table_schema || '.' || table_name as t from information_schema.tables")
+    assert {"raw.prices", "marts.relative_strength", "marts.latest_indicators"} <= set(tables["t"])
+    run = read(db, "select * from ops.runs").iloc[0]
+    assert run["status"] == "completed" and run["quarantined_rows"] == 326
+    assert read(db, "select count(*) as n from ops.quarantine")["n"][0] == 326
+    validation = read(db, "select * from ops.validation_runs").iloc[0]
+    assert validation["batch_ok"] and validation["rows_quarantined"] == 326
+
+    # Figures a user can check by hand against the CSVs: IWM/SPY on 2025-09-25 (the 26th was
+    # an intraday bar, quarantined) is 239.289993 / 658.049988.
+    latest = read(db, "select * from marts.latest_indicators where pair = 'IWM/SPY'").iloc[0]
+    assert latest["date"] == pd.Timestamp("2025-09-25")
+    assert latest["ratio"] == pytest.approx(239.289993 / 658.049988, rel=1e-12)
+
+    # The published copy exists and holds the same run.
+    published = db.with_name("rotation.read.duckdb")
+    assert read(published, "select count(*) as n from raw.prices")["n"][0] == read(
+        db, "select count(*) as n from raw.prices"
+    )["n"][0]
+
+    before = {t: read(db, f"select * from {t} order by all") for t in ("raw.prices", "marts.relative_strength")}  # noqa: E501
+    again = daily_run(as_of=dt.date(2025, 9, 26), replay_dir=str(replay))
+    assert again["status"] == "completed"
+    assert again["sources"][0]["loaded"] == 0  # trailing window: every row unchanged
+    for table, frame in before.items():
+        pd.testing.assert_frame_equal(frame, read(db, f"select * from {table} order by all"))
+
+
+def test_two_successive_downloads_keep_one_basis(
+    tmp_path: Path, shared_data: Path, settings_env: Path
+) -> None:
+    first = make_replay(tmp_path / "r2025", shared_data, "yahoo-csv-2025-09-26")
+    second = make_replay(tmp_path / "r2026", shared_data, "yfinance-2026-03-10")
+    assert daily_run(as_of=dt.date(2025, 9, 26), replay_dir=str(first))["status"] == "completed"
+    summary = daily_run(as_of=dt.date(2026, 3, 10), replay_dir=str(second))
+    assert summary["status"] == "completed"
+
+    prices = read(
+        settings_env,
+        "select symbol, date, adj_close from raw.prices where symbol in ('IWM', 'SPY') "
+        "order by symbol, date",
+    )
+    for symbol in ("IWM", "SPY"):
+        stored = prices[prices["symbol"] == symbol].set_index("date")["adj_close"].pct_change()
+        # The reference: the 2026 download alone, one basis, covering the seam.
+        reference = pd.read_csv(
+            shared_data / "prices" / "yfinance-2026-03-10" / f"{symbol}.csv",
+            skiprows=[1, 2], index_col=0, parse_dates=True,
+        )["Close"].pct_change()  # fmt: skip
+        common = stored.index.intersection(reference.index)[1:]
+        worst = (stored[common] - reference[common]).abs().max()
+        assert worst < 1e-6, f"{symbol}: stored returns differ from one-basis ones by {worst}"
+    rebases = read(settings_env, "select symbol, side from ops.price_rebases order by symbol")
+    assert list(rebases["symbol"]) == ["IWM", "SPY"]
+
+
+def test_a_closed_day_ends_early_and_says_so(settings_env: Path) -> None:
+    summary = daily_run(as_of=dt.date(2025, 11, 27))  # Thanksgiving
+    assert summary["status"] == "skipped"
+    assert "not an NYSE session" in summary["message"]
+    assert not settings_env.exists()  # nothing written
