@@ -18,6 +18,7 @@ from prefect.runtime import flow_run
 from flows import stages
 from rotation import calendar
 from rotation.db import publish_copy, writer_lock, writing
+from rotation.progress import Steps
 from rotation.runs import finish_run, start_run
 from rotation.settings import Settings, load_settings
 
@@ -26,7 +27,16 @@ fetch_prices = task(name="fetch-prices", cache_policy=NO_CACHE)(stages.fetch_pri
 validate_and_load_prices = task(name="validate-and-load-prices", cache_policy=NO_CACHE)(
     stages.validate_and_load_prices
 )
+fetch_edgar = task(name="fetch-edgar", cache_policy=NO_CACHE)(stages.fetch_edgar)
+fetch_nasdaq = task(name="fetch-nasdaq", cache_policy=NO_CACHE)(stages.fetch_nasdaq)
+fetch_fred = task(name="fetch-fred", cache_policy=NO_CACHE)(stages.fetch_fred)
+validate_and_load_source = task(name="validate-and-load", cache_policy=NO_CACHE)(
+    stages.validate_and_load_source
+)
 build_models = task(name="build-models", cache_policy=NO_CACHE)(stages.build_models)
+alert = task(name="evaluate-and-deliver-alerts", cache_policy=NO_CACHE)(
+    stages.evaluate_and_deliver_alerts
+)
 publish = task(name="publish-read-only-copy", cache_policy=NO_CACHE)(publish_copy)
 
 
@@ -72,12 +82,22 @@ def daily_run(
                 start=start,
                 end=end,
             )
+            days = stages.edgar_days(as_of, settings.prices.lookback_sessions)
+            edgar = validate_and_load_source(
+                db_path, fetch_edgar(settings, replay_dir, days), run_id=run_id
+            )
+            nasdaq = validate_and_load_source(
+                db_path, fetch_nasdaq(settings, replay_dir, as_of), run_id=run_id
+            )
+            fred = validate_and_load_source(
+                db_path, fetch_fred(settings, replay_dir), run_id=run_id
+            )
             models = build_models(db_path, settings)
+            alerts = alert(db_path, settings, as_of, run_id)
         except BaseException as exc:
-            with writing(db_path) as con:
-                finish_run(con, run_id, status="failed", message=str(exc)[:2000])
+            _record_failure(db_path, settings, run_id, "daily-run", exc)
             raise
-        summary = _summary(run_id, as_of, [prices], models)
+        summary = _summary(run_id, as_of, [prices, edgar, nasdaq, fred], models, alerts)
         with writing(db_path) as con:
             finish_run(con, run_id, **summary["ops"])
         publish(db_path, settings.published_path)
@@ -110,33 +130,37 @@ def backfill(
             done = stages.completed_chunks(con, settings.prices.symbols, replay_dir)
         try:
             source = stages.price_source(settings, replay_dir)
-            for number, (chunk_start, chunk_end) in enumerate(chunks, 1):
-                label = f"chunk {number}/{len(chunks)} ({chunk_start} to {chunk_end})"
-                if (chunk_start, chunk_end) in done:
-                    logger.info("%s: already loaded, skipped", label)
-                    continue
-                batch = fetch_prices(source, settings.prices.symbols, chunk_start, chunk_end)
-                report = validate_and_load_prices(
-                    db_path,
-                    batch,
-                    rules=stages.price_rules(settings.prices),
-                    run_id=run_id,
-                    start=chunk_start,
-                    end=chunk_end,
-                )
-                reports.append(report)
-                if not report.blocked:
-                    with writing(db_path) as con:
-                        stages.mark_chunk_done(
-                            con, run_id, settings.prices.symbols, replay_dir, chunk_start, chunk_end
-                        )
-                logger.info("%s: %d rows loaded", label, report.loaded)
+            with Steps(len(chunks), "backfill", logger) as steps:
+                for chunk_start, chunk_end in chunks:
+                    label = f"{chunk_start} to {chunk_end}"
+                    if (chunk_start, chunk_end) in done:
+                        steps.advance(f"{label} already loaded, skipped")
+                        continue
+                    batch = fetch_prices(source, settings.prices.symbols, chunk_start, chunk_end)
+                    report = validate_and_load_prices(
+                        db_path,
+                        batch,
+                        rules=stages.price_rules(settings.prices),
+                        run_id=run_id,
+                        start=chunk_start,
+                        end=chunk_end,
+                    )
+                    reports.append(report)
+                    if not report.blocked:
+                        with writing(db_path) as con:
+                            stages.mark_chunk_done(
+                                con, run_id, settings.prices.symbols, replay_dir,
+                                chunk_start, chunk_end,
+                            )  # fmt: skip
+                    steps.advance(f"{label}: {report.loaded} rows loaded")
             models = build_models(db_path, settings)
+            alerts = alert(
+                db_path, settings, end, run_id, deliver=settings.alerts.deliver_on_backfill
+            )
         except BaseException as exc:
-            with writing(db_path) as con:
-                finish_run(con, run_id, status="failed", message=str(exc)[:2000])
+            _record_failure(db_path, settings, run_id, "backfill", exc)
             raise
-        summary = _summary(run_id, end, reports, models)
+        summary = _summary(run_id, end, reports, models, alerts)
         with writing(db_path) as con:
             finish_run(con, run_id, **summary["ops"])
         publish(db_path, settings.published_path)
@@ -144,8 +168,25 @@ def backfill(
     return summary
 
 
+def _record_failure(
+    db_path: str, settings: Settings, run_id: str, flow_name: str, exc: BaseException
+) -> None:
+    """Mark the run failed and raise a pipeline-health alert, without hiding ``exc``."""
+    message = f"{type(exc).__name__}: {exc}"[:2000]
+    with writing(db_path) as con:
+        finish_run(con, run_id, status="failed", message=message)
+    try:
+        stages.record_failure_alert(db_path, settings, run_id, flow_name, message)
+    except Exception as alert_error:  # the run's own error is what the caller must see
+        get_run_logger().error("could not send the failure alert: %s", alert_error)
+
+
 def _summary(
-    run_id: str, as_of: dt.date, reports: list[stages.SourceReport], models: list[Any]
+    run_id: str,
+    as_of: dt.date,
+    reports: list[stages.SourceReport],
+    models: list[Any],
+    alerts: dict[str, Any],
 ) -> dict[str, Any]:
     fetched = sum(r.fetched for r in reports)
     loaded = sum(r.loaded for r in reports)
@@ -157,13 +198,19 @@ def _summary(
         f"quarantined {quarantined}, built {len(models)} models"
         + (f"; blocked: {', '.join(blocked)}" if blocked else "")
     )
-    details = {"sources": [r.as_dict() for r in reports], "models": [str(m) for m in models]}
+    message += f"; alerts: {alerts['new_events']} new, {alerts['delivery']}"
+    details = {
+        "sources": [r.as_dict() for r in reports],
+        "models": [str(m) for m in models],
+        "alerts": alerts,
+    }
     return {
         "status": status,
         "run_id": run_id,
         "as_of": as_of.isoformat(),
         "message": message,
         "sources": details["sources"],
+        "alerts": alerts,
         "ops": {
             "status": status,
             "message": message,

@@ -189,7 +189,8 @@ def validate_and_load_prices(
 
 def build_models(db_path: str, settings: Settings) -> list[Any]:
     """Sync the configured pairs, then build every staging and marts model in one transaction."""
-    from transforms import build_models as build, sync_pairs
+    from transforms import build_models as build
+    from transforms import sync_pairs
 
     with writing(db_path) as con:
         sync_pairs(con, settings.prices.pairs)
@@ -250,3 +251,218 @@ def mark_chunk_done(
            values (?, ?, ?, ?) on conflict do nothing""",
         [_scope(symbols, replay_dir), chunk_start, chunk_end, run_id],
     )
+
+
+# ----------------------------------------------------------------------------- deal flow, macro
+
+
+@dataclass
+class FetchedSource:
+    """A deal-flow or macro batch as fetched: rows, parser rejects, what to tell the user."""
+
+    source: str  # edgar | nasdaq | fred
+    frame: Any = None  # pandas DataFrame of normalised rows
+    problems: Any = None  # parser rejects (natural_key, reason, raw_values)
+    extra: Any = None  # EDGAR: the index files read
+    messages: list[str] = field(default_factory=list)
+    skipped: bool = False
+
+
+def _replay_kind(replay_dir: str | Path | None, kind: str) -> Path | None:
+    """``DIR/<kind>`` of a replay folder, or None when the folder has no such source."""
+    if replay_dir is None:
+        return None
+    return Path(replay_dir) / kind
+
+
+def fetch_edgar(
+    settings: Settings, replay_dir: str | Path | None, days: list[dt.date]
+) -> FetchedSource:
+    """The daily EDGAR master indexes of ``days``; skipped with a reason when not possible."""
+    from sources import edgar
+    from sources.http import HttpError, SourceSkipped
+
+    if not settings.edgar.enabled:
+        return FetchedSource("edgar", skipped=True, messages=["disabled in settings"])
+    try:
+        client: Any
+        if replay_dir is not None:
+            if not (folder := _replay_kind(replay_dir, "edgar")) or not folder.is_dir():
+                return FetchedSource(
+                    "edgar", skipped=True, messages=[f"replay folder has no edgar/ ({folder})"]
+                )
+            client = edgar.EdgarReplayClient(replay_dir)
+        else:
+            client = edgar.EdgarLiveClient(
+                user_agent=settings.edgar.user_agent,
+                base_url=settings.edgar.base_url,
+                max_requests_per_s=settings.edgar.max_requests_per_s,
+                timeout_s=settings.edgar.timeout_s,
+            )
+    except SourceSkipped as exc:
+        return FetchedSource("edgar", skipped=True, messages=[str(exc)])
+    try:
+        batch = edgar.fetch(client, days=days)
+    except (HttpError, OSError) as exc:  # a source that is down: the run goes on without it
+        return FetchedSource("edgar", skipped=True, messages=[f"EDGAR unavailable: {exc}"])
+    read = batch.index_files["status"].value_counts().to_dict() if len(batch.index_files) else {}
+    messages = [f"index files: {read or 'none'}", *batch.messages]
+    if batch.duplicates:
+        messages.append(f"{batch.duplicates} repeated (accession, CIK) lines merged")
+    return FetchedSource("edgar", batch.frame, batch.problems, batch.index_files, messages)
+
+
+def fetch_nasdaq(
+    settings: Settings, replay_dir: str | Path | None, as_of: dt.date
+) -> FetchedSource:
+    from sources import nasdaq
+    from sources.http import HttpError
+
+    if not settings.nasdaq.enabled:
+        return FetchedSource("nasdaq", skipped=True, messages=["disabled in settings"])
+    client: Any
+    if replay_dir is not None:
+        if not (folder := _replay_kind(replay_dir, "nasdaq")) or not folder.is_dir():
+            return FetchedSource(
+                "nasdaq", skipped=True, messages=[f"replay folder has no nasdaq/ ({folder})"]
+            )
+        client = nasdaq.NasdaqReplayClient(replay_dir)
+    else:
+        client = nasdaq.NasdaqLiveClient(
+            base_url=settings.nasdaq.base_url, timeout_s=settings.nasdaq.timeout_s
+        )
+    try:
+        batch = nasdaq.fetch(client, nasdaq.months_ending(as_of, settings.nasdaq.months_back))
+    except (HttpError, OSError) as exc:
+        return FetchedSource("nasdaq", skipped=True, messages=[f"Nasdaq unavailable: {exc}"])
+    return FetchedSource(
+        "nasdaq", batch.frame, batch.problems, None, batch.messages, skipped=not batch.available
+    )
+
+
+def fetch_fred(settings: Settings, replay_dir: str | Path | None) -> FetchedSource:
+    from sources import fred
+    from sources.http import HttpError
+
+    if not settings.fred.enabled:
+        return FetchedSource("fred", skipped=True, messages=["disabled in settings"])
+    client: Any
+    if replay_dir is not None:
+        if not (folder := _replay_kind(replay_dir, "fred")) or not folder.is_dir():
+            return FetchedSource(
+                "fred", skipped=True, messages=[f"replay folder has no fred/ ({folder})"]
+            )
+        client = fred.FredReplayClient(replay_dir)
+    else:
+        client = fred.FredLiveClient(
+            base_url=settings.fred.base_url, timeout_s=settings.fred.timeout_s
+        )
+    try:
+        batch = fred.fetch(client, settings.fred.series)
+    except (HttpError, OSError) as exc:
+        return FetchedSource("fred", skipped=True, messages=[f"FRED unavailable: {exc}"])
+    return FetchedSource(
+        "fred", batch.frame, batch.problems, None, batch.messages, skipped=not batch.series_ok
+    )
+
+
+def validate_and_load_source(db_path: str, fetched: FetchedSource, *, run_id: str) -> SourceReport:
+    """Validate a deal-flow or macro batch with its GX suite; quarantine and load together."""
+    from quality import sources as suites
+    from quality.records import quarantine_problems
+    from sources import edgar, fred, nasdaq
+
+    report = SourceReport(fetched.source, messages=list(fetched.messages))
+    if fetched.skipped or fetched.frame is None:
+        report.skipped = True
+        for message in report.messages:
+            log.warning("%s skipped: %s", fetched.source, message)
+        return report
+    suite, key = {
+        "edgar": (suites.EDGAR, ("accession", "cik")),
+        "nasdaq": (suites.NASDAQ, ("deal_id",)),
+        "fred": (suites.FRED, ("series_id", "date")),
+    }[fetched.source]
+    report.fetched = len(fetched.frame)
+    validation = suites.validate_source(suite, fetched.frame)
+    fetched_at = dt.datetime.now(dt.UTC)
+    with writing(db_path) as con, transaction(con):
+        report.quarantined = quarantine_problems(
+            con, run_id=run_id, source=fetched.source, problems=fetched.problems
+        ) + quarantine_rows(
+            con,
+            run_id=run_id,
+            source=fetched.source,
+            rows=validation.quarantined,
+            key_columns=key,
+        )
+        record_validation(
+            con,
+            run_id=run_id,
+            source=fetched.source,
+            suite=suite.name,
+            rows_in=len(fetched.frame),
+            rows_passed=len(validation.good),
+            rows_quarantined=report.quarantined,
+            batch_ok=validation.batch_ok,
+            message=validation.message,
+            results={"checks": validation.result.checks},
+        )
+        if not validation.batch_ok:
+            report.blocked = True
+            report.messages.append(validation.message + "; the stored rows are unchanged")
+        elif fetched.source == "edgar":
+            report.loaded = edgar.load_edgar(
+                con, validation.good, run_id, fetched_at, index_files=fetched.extra
+            )
+        elif fetched.source == "nasdaq":
+            report.loaded = nasdaq.load_nasdaq(con, validation.good, run_id, fetched_at)
+        else:
+            report.loaded = fred.load_fred(con, validation.good, run_id, fetched_at)
+    if report.quarantined:
+        report.messages.append(f"{report.quarantined} rows quarantined")
+    for message in report.messages:
+        log.info("%s: %s", fetched.source, message)
+    return report
+
+
+def edgar_days(as_of: dt.date, lookback_sessions: int) -> list[dt.date]:
+    """Weekdays of the trailing window: EDGAR publishes an index per business day (a 404 on
+    an EDGAR holiday is recorded as "no index", not an error)."""
+    first = calendar.previous_sessions(as_of, lookback_sessions)[0]
+    days = (first + dt.timedelta(days=n) for n in range((as_of - first).days + 1))
+    return [d for d in days if d.weekday() < 5]
+
+
+# ----------------------------------------------------------------------------- alerts
+
+
+def evaluate_and_deliver_alerts(
+    db_path: str, settings: Settings, as_of: dt.date, run_id: str, *, deliver: bool = True
+) -> dict[str, Any]:
+    """Run the rules for ``as_of`` into the outbox, then deliver everything pending."""
+    import alerts
+
+    rules = alerts.load_rules(settings.rules, settings.alerts)
+    with writing(db_path) as con:
+        events = alerts.evaluate(con, rules, as_of, run_id, deliverable=deliver)
+        report = None
+        if deliver:
+            channels = alerts.build_channels(settings.alerts, settings.secrets)
+            report = alerts.deliver(con, channels, run_id)
+    outcome = {"new_events": len(events), "delivery": str(report) if report else "not delivered"}
+    log.info("alerts: %s", outcome)
+    return outcome
+
+
+def record_failure_alert(
+    db_path: str, settings: Settings, run_id: str, flow: str, message: str
+) -> None:
+    """A failed run is itself an alert (pipeline health); deliver it right away."""
+    import alerts
+
+    with writing(db_path) as con:
+        alerts.record_pipeline_failure(
+            con, run_id, flow, message, channels=settings.alerts.channels
+        )
+        alerts.deliver(con, alerts.build_channels(settings.alerts, settings.secrets), run_id)

@@ -37,12 +37,13 @@ def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, 
         if not last.empty:
             status["last_run"] = last.iloc[0].to_dict()
     expected = calendar.latest_session_on_or_before(today)
-    if today == calendar.today_in_new_york() and calendar.is_session(today):
-        # Today's bar is final only after the close: until then yesterday is the expectation.
-        if dt.datetime.now(calendar.NEW_YORK) < calendar.session_close(today) + dt.timedelta(
-            minutes=15
-        ):
-            expected = calendar.previous_sessions(today, 2)[0]
+    # Today's bar is final only after the close: until then the session before is expected.
+    before_close = today == calendar.today_in_new_york() and calendar.is_session(today)
+    before_close = before_close and dt.datetime.now(calendar.NEW_YORK) < (
+        calendar.session_close(today) + dt.timedelta(minutes=15)
+    )
+    if before_close:
+        expected = calendar.previous_sessions(today, 2)[0]
     status["expected_session"] = expected
     if _table_exists(con, "raw.prices"):
         fresh = con.execute(
@@ -78,8 +79,9 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
     run = status.get("last_run")
     if run:
         console.print(
-            f"[bold]Last run[/bold] {run['flow']} for {str(run['as_of'])[:10]}: [bold]{run['status']}[/bold]"
-            f" (finished {run['finished_at'] or '–'})\n  {run['message'] or ''}"
+            f"[bold]Last run[/bold] {run['flow']} for {str(run['as_of'])[:10]}: "
+            f"[bold]{run['status']}[/bold] (finished {run['finished_at'] or '–'})\n"
+            f"  {run['message'] or ''}"
         )
     else:
         console.print("[bold]Last run[/bold]: none recorded yet")

@@ -84,3 +84,23 @@ def record_validation(
             json.dumps(results, default=str) if results is not None else None,
         ],
     )
+
+
+def quarantine_problems(
+    con: duckdb.DuckDBPyConnection, *, run_id: str, source: str, problems: pd.DataFrame
+) -> int:
+    """Append a parser's rejected lines (``natural_key``, ``reason``, ``raw_values`` JSON)."""
+    if problems.empty:
+        return 0
+    rows = [
+        (run_id, source, str(key), str(reason), raw if isinstance(raw, str) else json.dumps(raw))
+        for key, reason, raw in problems[["natural_key", "reason", "raw_values"]].itertuples(
+            index=False
+        )
+    ]
+    con.executemany(
+        """insert into ops.quarantine (run_id, source, natural_key, reason, raw_values)
+           values (?, ?, ?, ?, ?)""",
+        rows,
+    )
+    return len(rows)

@@ -31,6 +31,7 @@ class Check:
     kwargs: dict[str, Any]
     reason: str
     row_level: bool = True
+    reason_column: str | None = None  # a failing row's reason is this column's value instead
 
 
 @dataclass
@@ -55,7 +56,7 @@ def _quiet_context() -> Any:
     return context
 
 
-def run_suite(frame: pd.DataFrame, suite_name: str, checks: list[Check]) -> SuiteResult:
+def run_suite(frame: pd.DataFrame, suite_name: str, checks: list[Check]) -> SuiteResult:  # noqa: C901
     """Validate ``frame`` (which must carry a unique ``row_id`` column) against ``checks``."""
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite
@@ -95,8 +96,12 @@ def run_suite(frame: pd.DataFrame, suite_name: str, checks: list[Check]) -> Suit
         elif not outcome.success and not check.row_level:
             result.batch_failures.append(check.reason)
         elif not outcome.success:
+            detail = (
+                frame.set_index(ROW_ID)[check.reason_column] if check.reason_column else None
+            )
             for item in unexpected:
-                reasons[int(item[ROW_ID])].append(check.reason)
+                row = int(item[ROW_ID])
+                reasons[row].append(str(detail[row]) if detail is not None else check.reason)
     result.row_reasons = dict(reasons)
     return result
 

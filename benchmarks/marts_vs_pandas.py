@@ -1,0 +1,235 @@
+"""Benchmark: building every mart in DuckDB (transforms.build_models) vs the same indicators
+computed with pandas, on a synthetic universe, in one run.
+
+    .venv/bin/python benchmarks/marts_vs_pandas.py --symbols 500 --years 25
+    .venv/bin/python benchmarks/marts_vs_pandas.py --symbols 3000 --years 25 --skip-pandas
+
+The universe: N symbols (S0000 ... ) with random-walk prices (fixed seed; daily log returns
+normal, mean 0.0003, sd 0.013) on every NYSE session of the `years` calendar years up to 2025
+(exchange_calendars XNYS, so holidays and half-days are real). Pairs: every symbol against
+S0000, the "benchmark" leg (N - 1 pairs, kind total_return). The prices are loaded into
+raw.prices of a DuckDB file in a temporary folder.
+
+Each engine runs in its own subprocess so its peak memory (getrusage ru_maxrss of that process:
+Python, the engine and the data) is separable:
+  duckdb  opens the file with memory_limit and threads set explicitly (defaults 3GB and 2, the
+          budget of this 2-core machine with headroom under 4 GB for Python itself), then times
+          sync_pairs + build_models: every staging view and mart table, written to the file and
+          committed.
+  pandas  reads raw.prices into a DataFrame (timed separately, not counted), then times
+          tests/transforms/pandas_oracle.all_marts: the straightforward pandas implementation
+          (groupby / rolling / merge_asof) that the test suite checks against the SQL to 1e-9,
+          so both sides compute the same numbers. pandas is single-threaded.
+Row counts of every mart are compared between the two engines; a difference fails the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHMARK_SYMBOL = "S0000"
+LAST_YEAR = 2025  # fixed, so every run times the same sessions
+MARTS = (
+    "marts.returns",
+    "marts.calendar_year_returns",
+    "marts.risk",
+    "marts.relative_strength",
+    "marts.pair_risk",
+    "marts.latest_indicators",
+)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _symbols(n: int) -> list[str]:
+    return [f"S{i:04d}" for i in range(n)]
+
+
+def generate(db: Path, n_symbols: int, years: int, seed: int) -> dict[str, object]:
+    """Write the synthetic universe into raw.prices of a fresh database file."""
+    import duckdb
+    import exchange_calendars as xc
+    import numpy as np
+    import pandas as pd
+
+    from rotation.db import migrate
+
+    first = dt.date(LAST_YEAR - years + 1, 1, 1)
+    calendar = xc.get_calendar("XNYS", start=first.isoformat(), end=f"{LAST_YEAR}-12-31")
+    dates = np.asarray(calendar.sessions.date)
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    con = duckdb.connect(str(db))
+    migrate(con)
+    symbols = _symbols(n_symbols)
+    chunk = 100
+    fetched_at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for start in range(0, n_symbols, chunk):
+        names = symbols[start : start + chunk]
+        log_returns = rng.normal(0.0003, 0.013, size=(len(names), len(dates)))
+        values = 50.0 * np.exp(np.cumsum(log_returns, axis=1))
+        batch = pd.DataFrame(
+            {
+                "symbol": np.repeat(names, len(dates)),
+                "date": np.tile(dates, len(names)),
+                "close": values.ravel(),
+            }
+        )
+        batch["adj_close"] = batch["close"]
+        batch["adj_close_received"] = batch["close"]
+        batch["adjustment"] = "raw"
+        batch["source"] = "synthetic"
+        batch["fetched_at"] = fetched_at
+        batch["run_id"] = "benchmark"
+        con.register("batch", batch)
+        con.execute("insert into raw.prices by name select * from batch")
+        con.unregister("batch")
+    con.execute("checkpoint")
+    rows = con.execute("select count(*) from raw.prices").fetchone()[0]
+    con.close()
+    return {
+        "rows": rows,
+        "sessions": len(dates),
+        "first": str(dates[0]),
+        "last": str(dates[-1]),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _pairs(n_symbols: int) -> list[tuple[str, str, str, str]]:
+    return [
+        (f"{s}/{BENCHMARK_SYMBOL}", s, BENCHMARK_SYMBOL, "total_return")
+        for s in _symbols(n_symbols)
+        if s != BENCHMARK_SYMBOL
+    ]
+
+
+def run_duckdb(db: Path, n_symbols: int, memory_limit: str, threads: int) -> dict[str, object]:
+    import duckdb
+
+    from transforms import build_models, sync_pairs
+
+    class _Pair:
+        def __init__(self, name: str, small: str, large: str, kind: str) -> None:
+            self.name, self.small, self.large, self.kind = name, small, large, kind
+
+    con = duckdb.connect(str(db), config={"memory_limit": memory_limit, "threads": threads})
+    started = time.perf_counter()
+    sync_pairs(con, [_Pair(*p) for p in _pairs(n_symbols)])
+    results = build_models(con)
+    seconds = time.perf_counter() - started
+    con.close()
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": _peak_rss_mb(),
+        "rows": {r.model: r.rows for r in results if r.model in MARTS},
+        "models": [r.as_dict() for r in results],
+    }
+
+
+def run_pandas(db: Path, n_symbols: int) -> dict[str, object]:
+    import duckdb
+
+    spec = importlib.util.spec_from_file_location(
+        "pandas_oracle", REPO / "tests" / "transforms" / "pandas_oracle.py"
+    )
+    assert spec and spec.loader
+    oracle = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(oracle)
+
+    started = time.perf_counter()
+    con = duckdb.connect(str(db), read_only=True)
+    prices = con.sql("select symbol, date, adj_close as value from raw.prices").df()
+    con.close()
+    load_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    marts = oracle.all_marts(prices, _pairs(n_symbols))
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "load_seconds": load_seconds,
+        "peak_rss_mb": _peak_rss_mb(),
+        "rows": {name: len(frame) for name, frame in marts.items()},
+    }
+
+
+def _child(role: str, args: argparse.Namespace, db: Path) -> dict[str, object]:
+    command = [
+        sys.executable, __file__, "--role", role, "--db", str(db),
+        "--symbols", str(args.symbols), "--years", str(args.years), "--seed", str(args.seed),
+        "--memory-limit", args.memory_limit, "--threads", str(args.threads),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{role} step failed:\n{done.stderr.strip()}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--symbols", type=int, default=500)
+    parser.add_argument("--years", type=int, default=25)
+    parser.add_argument("--seed", type=int, default=20260101)
+    parser.add_argument("--skip-pandas", action="store_true", help="time DuckDB only")
+    parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit")
+    parser.add_argument("--threads", type=int, default=2, help="DuckDB threads")
+    parser.add_argument("--role", choices=["generate", "duckdb", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.role:  # a child process: do one step, print one JSON line
+        sys.path.insert(0, str(REPO))
+        if args.role == "generate":
+            out = generate(args.db, args.symbols, args.years, args.seed)
+        elif args.role == "duckdb":
+            out = run_duckdb(args.db, args.symbols, args.memory_limit, args.threads)
+        else:
+            out = run_pandas(args.db, args.symbols)
+        print(json.dumps(out, default=str))
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="marts-bench-") as tmp:
+        db = Path(tmp) / "bench.duckdb"
+        gen = _child("generate", args, db)
+        print(
+            f"universe: {args.symbols} symbols x {gen['sessions']} NYSE sessions "
+            f"({gen['first']} .. {gen['last']}) = {gen['rows']:,} price rows, "
+            f"{args.symbols - 1} pairs vs {BENCHMARK_SYMBOL}; generated in {gen['seconds']:.1f} s"
+        )
+        duck = _child("duckdb", args, db)
+        print(
+            f"duckdb  build_models: {duck['seconds']:8.2f} s  peak RSS {duck['peak_rss_mb']:7.0f} MB"
+            f"  (memory_limit={args.memory_limit}, threads={args.threads})"
+        )
+        for model in duck["models"]:
+            rows = "" if model["rows"] is None else f"{model['rows']:>12,} rows"
+            print(f"    {model['model']:<30} {model['kind']:<6} {model['seconds']:7.2f} s {rows}")
+        if args.skip_pandas:
+            return 0
+        pand = _child("pandas", args, db)
+        print(
+            f"pandas  same marts:   {pand['seconds']:8.2f} s  peak RSS {pand['peak_rss_mb']:7.0f} MB"
+            f"  (+ {pand['load_seconds']:.1f} s to read raw.prices into a DataFrame, not counted)"
+        )
+        print(f"ratio   pandas / duckdb = {pand['seconds'] / duck['seconds']:.1f}x")
+        if duck["rows"] != pand["rows"]:
+            print(f"ROW COUNTS DIFFER: duckdb {duck['rows']} vs pandas {pand['rows']}")
+            return 1
+        print("row counts of every mart agree between the two engines")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

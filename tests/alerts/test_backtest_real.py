@@ -1,0 +1,48 @@
+"""The default rules on the real history in ../shared/data: they catch the known episodes and
+fire rarely enough to be news (the evidence behind the thresholds in docs/alerts.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from alerts import backtest, evaluate, load_rules
+from rotation.db import migrate
+from tests.alerts.real_history import LAST_FINAL, load_real_history
+
+
+@pytest.fixture(scope="module")
+def real_con(shared_data: Path):
+    con = duckdb.connect()
+    migrate(con)
+    load_real_history(con, shared_data)
+    yield con
+    con.close()
+
+
+def test_default_rules_catch_the_known_episodes_and_stay_rare(real_con) -> None:
+    table = backtest(real_con, load_rules([]), dt.date(2001, 1, 1), LAST_FINAL)
+    fires = {(r.rule, r.subject): r for r in table.itertuples()}
+    dates = {key: row.fire_dates for key, row in fires.items()}
+    assert "2020-03-09" in dates[("iwm_drawdown_20", "IWM")]  # Covid crash
+    assert "2008-01-18" in dates[("iwm_drawdown_20", "IWM")]  # 2008 bear market
+    assert "2020-02-27" in dates[("vix_stress", "^VIX")]
+    assert "2008-01-03" in dates[("hy_spread_level", "US")]
+    assert "2020-03-26" in dates[("jobless_claims_rising", "US")]
+    assert "2020-11-20" in dates[("small_caps_lead_20d", "IWM/IWB")]  # Nov 2020 rotation
+    for (rule, subject), row in fires.items():
+        if row.sessions:  # about 25 years: at most ~1.2 alerts a year per rule
+            assert row.fires <= 30, f"{rule} [{subject}] fires {row.fires} times: noise"
+    # the inputs the shared data has no history for show up as empty, not as an error
+    assert fires[("fed_funds_cut", "US")].sessions == 0
+
+
+def test_first_evaluation_on_years_of_history_sends_no_flood(real_con) -> None:
+    real_con.execute("delete from alerts.rule_state")
+    real_con.execute("delete from alerts.events")
+    new = evaluate(real_con, load_rules([]), LAST_FINAL, "first-run")
+    assert len(new) <= 3, [e.rule for e in new]
+    assert evaluate(real_con, load_rules([]), LAST_FINAL, "rerun") == []

@@ -1,0 +1,240 @@
+"""The SQL model runner: every ``sql/<layer>/<name>.sql`` becomes ``<layer>.<name>``.
+
+The folder is the schema and the file name the object, so "one object per file, named after
+the file" holds by construction: a model file holds one ``select`` (CTEs first) and the runner
+writes the ``create`` around it. Staging models become views (cheap, always current), marts
+become tables (what the alert rules and ``rotation status`` read many times). A model whose
+header comment declares ``-- parameters: a, b`` becomes a DuckDB table macro
+``<layer>.<name>(a, b)``, for results that depend on a value chosen at query time
+(``marts.cumulative_return(start_date)``).
+
+Dependencies are the ``<layer>.<name>`` tokens a model's SQL mentions outside comments and
+string literals, so the build order follows the SQL with no hand-kept list to drift. The whole
+build is one transaction: a model that fails rolls every model back, and readers of the
+previous build never see a half-built set of marts.
+
+Identifiers are formatted into the ``create`` statement because DDL cannot take them as
+parameters; they come from file names checked against ``[a-z_][a-z0-9_]*`` first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import graphlib
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from rotation.db import SQL_DIR
+
+log = logging.getLogger(__name__)
+
+# Layer folder -> what its files become. sql/schema (migrations) and sql/alerts (rule
+# queries run by alerts/) are deliberately not model layers.
+LAYERS: dict[str, str] = {"staging": "view", "marts": "table"}
+
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_PARAMETERS = re.compile(r"^\s*--\s*parameters\s*:\s*(?P<names>.*)$", re.IGNORECASE | re.MULTILINE)
+# Comments and string literals, removed before looking for references to other models.
+_COMMENTS_AND_STRINGS = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
+_REFERENCE = re.compile(
+    r"(?<![\w.\"])(?P<schema>" + "|".join(LAYERS) + r")\.(?P<name>[a-z_][a-z0-9_]*)\b",
+    re.IGNORECASE,
+)
+
+
+class ModelError(RuntimeError):
+    """A model file is malformed, or the models' references cannot be ordered."""
+
+
+class ModelBuildError(ModelError):
+    """A model failed while building; the whole build was rolled back."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(f"{path}: {message} (the build was rolled back; nothing changed)")
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL file and the object it produces."""
+
+    schema: str
+    name: str
+    path: Path
+    sql: str
+    kind: str  # view | table | macro
+    parameters: tuple[str, ...] = ()
+    depends_on: frozenset[str] = frozenset()
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    def create_statement(self) -> str:
+        """The DDL that builds this model (the newline keeps a trailing comment harmless)."""
+        if self.kind == "macro":
+            params = ", ".join(self.parameters)
+            head = f"create or replace macro {self.qualified_name}({params}) as table"
+        else:
+            head = f"create or replace {self.kind} {self.qualified_name} as"
+        return f"{head}\n{self.sql}\n"
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """What one model's build did: the report the flow logs and stores in ``ops.runs``."""
+
+    model: str
+    kind: str
+    rows: int | None  # None for views and macros: they are computed when read
+    seconds: float
+
+    def as_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+def _read_model(path: Path, schema: str) -> Model:
+    name = path.stem
+    if not _NAME.fullmatch(name):
+        raise ModelError(f"{path}: model file names must match [a-z_][a-z0-9_]*.sql")
+    sql = path.read_text()
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise ModelError(f"{path}: does not parse: {exc}") from None
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        kinds = ", ".join(s.type.name.lower() for s in statements) or "nothing"
+        raise ModelError(
+            f"{path}: a model file holds exactly one select statement (found {kinds}); "
+            "the runner writes the create around it"
+        )
+    parameters: tuple[str, ...] = ()
+    declared = _PARAMETERS.search(sql)
+    if declared:
+        parameters = tuple(p.strip() for p in declared.group("names").split(",") if p.strip())
+        bad = [p for p in parameters if not _NAME.fullmatch(p)]
+        if bad or not parameters:
+            raise ModelError(f"{path}: bad '-- parameters:' line {declared.group(0).strip()!r}")
+    code = _COMMENTS_AND_STRINGS.sub(" ", sql)
+    depends_on = frozenset(
+        f"{m.group('schema').lower()}.{m.group('name').lower()}" for m in _REFERENCE.finditer(code)
+    )
+    return Model(
+        schema=schema,
+        name=name,
+        path=path,
+        sql=sql,
+        kind="macro" if parameters else LAYERS[schema],
+        parameters=parameters,
+        depends_on=depends_on,
+    )
+
+
+def discover_models(sql_dir: Path = SQL_DIR) -> list[Model]:
+    """Every model under the layer folders of ``sql_dir``, in build (dependency) order.
+
+    Raises ModelError naming the files when a model refers to one that does not exist, when
+    models refer to each other in a cycle, or when a file is not a single select.
+    """
+    models: dict[str, Model] = {}
+    for schema in LAYERS:
+        folder = Path(sql_dir) / schema
+        if not folder.is_dir():
+            continue
+        nested = sorted(p for p in folder.rglob("*.sql") if p.parent != folder)
+        if nested:
+            raise ModelError(
+                f"{nested[0]}: model files sit directly in {folder} (the folder is the schema); "
+                "sub-folders are not built"
+            )
+        for path in sorted(folder.glob("*.sql")):
+            model = _read_model(path, schema)
+            models[model.qualified_name] = model
+
+    for model in models.values():
+        missing = sorted(model.depends_on - models.keys())
+        if missing:
+            raise ModelError(
+                f"{model.path}: refers to {', '.join(missing)}, which no model file defines "
+                f"(expected {', '.join(_expected_path(sql_dir, m) for m in missing)})"
+            )
+
+    sorter = graphlib.TopologicalSorter(
+        {name: sorted(models[name].depends_on) for name in sorted(models)}
+    )
+    try:
+        order = list(sorter.static_order())
+    except graphlib.CycleError as exc:
+        cycle = exc.args[1]
+        files = " -> ".join(str(models[name].path) for name in cycle)
+        raise ModelError(f"models refer to each other in a cycle: {files}") from None
+    return [models[name] for name in order]
+
+
+def _expected_path(sql_dir: Path, qualified_name: str) -> str:
+    schema, name = qualified_name.split(".", 1)
+    return str(Path(sql_dir) / schema / f"{name}.sql")
+
+
+def _existing_kind(con: duckdb.DuckDBPyConnection, model: Model) -> str | None:
+    row = con.execute(
+        """select case table_type when 'VIEW' then 'view' else 'table' end
+           from information_schema.tables where table_schema = ? and table_name = ?""",
+        [model.schema, model.name],
+    ).fetchone()
+    if row:
+        return str(row[0])
+    row = con.execute(
+        """select 'macro' from duckdb_functions()
+           where schema_name = ? and function_name = ? and function_type = 'table_macro'
+           limit 1""",
+        [model.schema, model.name],
+    ).fetchone()
+    return "macro" if row else None
+
+
+def _drop_other_kind(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    """A model that changed kind (view -> table) must drop the old object: `create or replace`
+    only replaces an object of the same kind."""
+    existing = _existing_kind(con, model)
+    if existing is not None and existing != model.kind:
+        what = "macro table" if existing == "macro" else existing
+        con.execute(f"drop {what} {model.qualified_name}")
+
+
+def build_models(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[ModelResult]:
+    """Build every model under ``sql_dir`` in dependency order, in one transaction.
+
+    Returns one ModelResult per model, in build order. A failing model raises ModelBuildError
+    naming its file, after rolling back every model built before it in this call.
+    """
+    models = discover_models(sql_dir)
+    results: list[ModelResult] = []
+    con.execute("begin transaction")
+    try:
+        for model in models:
+            started = time.perf_counter()
+            try:
+                _drop_other_kind(con, model)
+                con.execute(model.create_statement())
+                rows = None
+                if model.kind == "table":
+                    counted = con.execute(f"select count(*) from {model.qualified_name}").fetchone()
+                    rows = int(counted[0]) if counted else 0
+            except duckdb.Error as exc:
+                raise ModelBuildError(model.path, f"{type(exc).__name__}: {exc}") from exc
+            result = ModelResult(
+                model.qualified_name, model.kind, rows, round(time.perf_counter() - started, 3)
+            )
+            log.info("built %s %s: %s rows in %.3f s", *dataclasses.astuple(result))
+            results.append(result)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return results
