@@ -55,7 +55,8 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     for module, names in (
         ("sources.http", ("SourceError",)),
         ("transforms", ("ModelError",)),
-        ("alerts", ("AlertConfigError", "ChannelError")),
+        ("alerts", ("AlertsError",)),
+        ("sources.replay", ("ReplayError",)),
     ):
         try:
             imported = __import__(module, fromlist=list(names))
@@ -134,7 +135,67 @@ def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_alerts_test(settings: Settings, args: argparse.Namespace) -> int:
+    import alerts
+
+    configured = settings.alerts
+    if args.channel:
+        import dataclasses
+
+        configured = dataclasses.replace(configured, channels=tuple(args.channel))
+    results = alerts.send_test(alerts.build_channels(configured, settings.secrets))
+    for channel, ok, message in results:
+        print(f"{channel}: {'ok' if ok else 'FAILED'}: {message}")
+    return EXIT_OK if all(ok for _, ok, _ in results) else EXIT_ERROR
+
+
+def cmd_alerts_preview(settings: Settings, args: argparse.Namespace) -> int:
+    import alerts
+    from rotation import calendar
+
+    rules = alerts.load_rules(settings.rules, settings.alerts)
+    with _reader(settings) as con:
+        as_of = args.date or _latest_session(con) or calendar.today_in_new_york()
+        print(alerts.preview(con, rules, as_of))
+    return EXIT_OK
+
+
+def cmd_alerts_list(settings: Settings, args: argparse.Namespace) -> int:
+    import alerts
+    from flows.status import print_frame
+
+    with _reader(settings) as con:
+        events = alerts.list_events(con, args.since)
+    if args.format == "csv":
+        events.to_csv(sys.stdout, index=False)
+    else:
+        print_frame(events)
+    return EXIT_OK
+
+
+def cmd_alerts_backtest(settings: Settings, args: argparse.Namespace) -> int:
+    import alerts
+    from flows.status import print_frame
+
+    rules = alerts.load_rules(settings.rules, settings.alerts)
+    with _reader(settings) as con:
+        end = args.end or _latest_session(con)
+        if end is None:
+            raise UserError("no prices stored yet: run `rotation run` or `rotation backfill`")
+        table = alerts.backtest(con, rules, args.start, end)
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    else:
+        print_frame(table)
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------- helpers
+
+
+def _latest_session(con: Any) -> dt.date | None:
+    row = con.execute("select max(date) from raw.prices").fetchone()
+    return row[0] if row else None
 
 
 class _reader:
@@ -197,6 +258,29 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.set_defaults(handler=cmd_query)
+
+    alerts = sub.add_parser("alerts", help="test channels, preview, list and backtest alerts")
+    verbs = alerts.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
+    test = verbs.add_parser("test", help="send a clearly marked test message")
+    test.add_argument(
+        "--channel",
+        action="append",
+        choices=("console", "slack", "email"),
+        help="only this channel (repeatable; default: the configured ones)",
+    )
+    test.set_defaults(handler=cmd_alerts_test)
+    preview = verbs.add_parser("preview", help="what the latest data would send; sends nothing")
+    preview.add_argument("--date", type=_date, help="session (default: latest stored)")
+    preview.set_defaults(handler=cmd_alerts_preview)
+    listing = verbs.add_parser("list", help="events and their delivery state")
+    listing.add_argument("--since", type=_date)
+    listing.add_argument("--format", choices=("table", "csv"), default="table")
+    listing.set_defaults(handler=cmd_alerts_list)
+    backtest = verbs.add_parser("backtest", help="how often each rule would have fired")
+    backtest.add_argument("--start", type=_date, required=True)
+    backtest.add_argument("--end", type=_date, help="default: latest stored session")
+    backtest.add_argument("--format", choices=("table", "csv"), default="table")
+    backtest.set_defaults(handler=cmd_alerts_backtest)
     return parser
 
 

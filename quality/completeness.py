@@ -43,7 +43,8 @@ def missing_sessions(
                select f.symbol, cast(e.date as date) as date
                from first_rows as f
                cross join expected_sessions as e
-               where cast(e.date as date) >= f.first_date  -- a symbol never stored is a missing symbol
+               -- a symbol never stored is reported as a missing symbol, not per session
+               where cast(e.date as date) >= f.first_date
                  and not exists (
                      select 1 from raw.prices as p
                      where p.symbol = f.symbol and p.date = cast(e.date as date))

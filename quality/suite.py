@@ -56,7 +56,7 @@ def _quiet_context() -> Any:
     return context
 
 
-def run_suite(frame: pd.DataFrame, suite_name: str, checks: list[Check]) -> SuiteResult:  # noqa: C901
+def run_suite(frame: pd.DataFrame, suite_name: str, checks: list[Check]) -> SuiteResult:
     """Validate ``frame`` (which must carry a unique ``row_id`` column) against ``checks``."""
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite

@@ -6,25 +6,30 @@ rich progress bar shows how far it got and how long is left.
 
 from __future__ import annotations
 
-import logging
 import sys
 from types import TracebackType
+from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 
 class Steps:
     """``with Steps(total, "backfill", log) as steps: ... steps.advance("chunk 3 loaded")``."""
 
-    def __init__(
-        self, total: int, title: str, logger: logging.Logger | logging.LoggerAdapter
-    ) -> None:  # type: ignore[type-arg]
+    def __init__(self, total: int, title: str, logger: Any) -> None:
         self.total = total
         self.title = title
         self.logger = logger
         self.done = 0
         self._bar: Progress | None = None
-        self._task = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> Steps:
         if sys.stderr.isatty():

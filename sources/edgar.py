@@ -383,20 +383,19 @@ def fetch(
     A throttle answer stops the fetch: what was read so far is returned with ``complete=False``
     and a message, so the run loads it and the next run's lookback window fetches the rest.
     """
-    requests_: list[tuple[str, object]] = [("q", q) for q in quarters]
-    requests_ += [("d", d) for d in sorted(set(days))]
+    # Quarterly indexes first, then daily ones: ("q", (year, quarter)) or ("d", day).
+    requests_: list[tuple[int, int] | dt.date] = [*quarters, *sorted(set(days))]
     parsed: list[pd.DataFrame] = []
     problems: list[pd.DataFrame] = []
     files: list[dict[str, object]] = []
     messages: list[str] = []
     complete = True
-    for kind, arg in requests_:
+    for wanted in requests_:
         try:
-            if kind == "q":
-                year, quarter = arg  # type: ignore[misc]
-                index = client.quarterly_index(year, quarter)
+            if isinstance(wanted, tuple):
+                index = client.quarterly_index(*wanted)
             else:
-                index = client.daily_index(arg)  # type: ignore[arg-type]
+                index = client.daily_index(wanted)
         except Throttled as exc:
             complete = False
             messages.append(f"EDGAR fetch stopped early: {exc}")

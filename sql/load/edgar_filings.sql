@@ -4,8 +4,17 @@ insert into raw.edgar_filings (
     source, first_fetched_at, fetched_at, run_id
 )
 select
-    accession, cik, company_name, form_type, cast(date_filed as date), file_name, index_file,
-    source, $1::timestamptz, $1::timestamptz, $2
+    accession,
+    cik,
+    company_name,
+    form_type,
+    cast(date_filed as date),
+    file_name,
+    index_file,
+    source,
+    $1::timestamptz,
+    $1::timestamptz,
+    $2
 from edgar_batch
 on conflict (accession, cik) do update set
     company_name = excluded.company_name,

@@ -3,8 +3,13 @@ insert into raw.fred_downloads (
     series_id, fetched_at, run_id, source, observations, first_date, last_date
 )
 select
-    series_id, $1::timestamptz, $2, any_value(source), count(*),
-    min(cast(date as date)), max(cast(date as date))
+    series_id,
+    $1::timestamptz,
+    $2,
+    any_value(source),
+    count(*),
+    min(cast(date as date)),
+    max(cast(date as date))
 from fred_batch
 group by series_id
 on conflict (series_id, fetched_at) do update set

@@ -39,7 +39,10 @@ select
     b.last_date
 from per_symbol as s
 inner join (
-    select symbol, min(date) as first_date, max(date) as last_date
+    select
+        symbol,
+        min(date) as first_date,
+        max(date) as last_date
     from incoming
     group by symbol
 ) as b on s.symbol = b.symbol

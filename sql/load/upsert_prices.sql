@@ -18,9 +18,9 @@ select
     dividends,
     splits,
     adjustment,
-    ? as source,
-    ? as fetched_at,
-    ? as run_id
+    $1 as source,
+    $2 as fetched_at,
+    $3 as run_id
 from incoming
 on conflict (symbol, date) do update set
     open = excluded.open,
@@ -37,12 +37,12 @@ on conflict (symbol, date) do update set
     fetched_at = excluded.fetched_at,
     run_id = excluded.run_id
 where
-    p.open is distinct from excluded.open
-    or p.high is distinct from excluded.high
-    or p.low is distinct from excluded.low
-    or p.close is distinct from excluded.close
-    or p.adj_close is distinct from excluded.adj_close
-    or p.volume is distinct from excluded.volume
-    or p.dividends is distinct from excluded.dividends
-    or p.splits is distinct from excluded.splits
-    or p.adjustment is distinct from excluded.adjustment
+p.open is distinct from excluded.open
+or p.high is distinct from excluded.high
+or p.low is distinct from excluded.low
+or p.close is distinct from excluded.close
+or p.adj_close is distinct from excluded.adj_close
+or p.volume is distinct from excluded.volume
+or p.dividends is distinct from excluded.dividends
+or p.splits is distinct from excluded.splits
+or p.adjustment is distinct from excluded.adjustment

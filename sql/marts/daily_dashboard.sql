@@ -13,13 +13,27 @@ with sessions as (
 ),
 
 rs_iwm_spy as (
-    select date, ratio, ratio_vs_ma50, ratio_vs_ma200, spread_20d, spread_60d, ytd_spread, streak
+    select
+        date,
+        ratio,
+        ratio_vs_ma50,
+        ratio_vs_ma200,
+        spread_20d,
+        spread_60d,
+        ytd_spread,
+        streak
     from marts.relative_strength
     where pair = 'IWM/SPY'
 ),
 
 rs_rut_gspc as (
-    select date, ratio, ratio_vs_ma200, spread_20d, spread_60d, ytd_spread
+    select
+        date,
+        ratio,
+        ratio_vs_ma200,
+        spread_20d,
+        spread_60d,
+        ytd_spread
     from marts.relative_strength
     where pair = '^RUT/^GSPC'
 ),
@@ -39,25 +53,43 @@ pairs as (
 ),
 
 iwm as (
-    select date, ret_1d, mtd, ytd, ret_3m, ret_12m
+    select
+        date,
+        ret_1d,
+        mtd,
+        ytd,
+        ret_3m,
+        ret_12m
     from marts.returns
     where symbol = 'IWM'
 ),
 
 spy as (
-    select date, ret_1d, ytd, ret_3m, ret_12m
+    select
+        date,
+        ret_1d,
+        ytd,
+        ret_3m,
+        ret_12m
     from marts.returns
     where symbol = 'SPY'
 ),
 
 iwm_risk as (
-    select date, vol_63, drawdown, max_drawdown
+    select
+        date,
+        vol_63,
+        drawdown,
+        max_drawdown
     from marts.risk
     where symbol = 'IWM'
 ),
 
 iwm_spy_risk as (
-    select date, corr_63, beta_63
+    select
+        date,
+        corr_63,
+        beta_63
     from marts.pair_risk
     where pair = 'IWM/SPY'
 ),

@@ -29,21 +29,30 @@ categories as (
 ),
 
 by_category as (
-    select session_date, category, count(distinct accession) as filings
+    select
+        session_date,
+        category,
+        count(distinct accession) as filings
     from staging.edgar_filings
     where session_date is not null
     group by session_date, category
 ),
 
 likely_ipos as (
-    select session_date, 'ipo_priced_likely_ipo' as category, count(distinct accession) as filings
+    select
+        session_date,
+        'ipo_priced_likely_ipo' as category,
+        count(distinct accession) as filings
     from staging.edgar_filings
     where session_date is not null and likely_ipo
     group by session_date
 ),
 
 everything as (
-    select session_date, 'all' as category, count(distinct accession) as filings
+    select
+        session_date,
+        'all' as category,
+        count(distinct accession) as filings
     from staging.edgar_filings
     where session_date is not null
     group by session_date

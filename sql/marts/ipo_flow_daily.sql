@@ -16,15 +16,24 @@ history as (
 ),
 
 events as (
-    select 'priced' as event, priced_date as event_date, proceeds as amount
+    select
+        'priced' as event,
+        priced_date as event_date,
+        proceeds as amount
     from marts.ipo_calendar
     where status = 'priced' and priced_date is not null
     union all
-    select 'filed', filed_date, null
+    select
+        'filed',
+        filed_date,
+        null
     from marts.ipo_calendar
     where filed_date is not null
     union all
-    select 'withdrawn', withdrawn_date, null
+    select
+        'withdrawn',
+        withdrawn_date,
+        null
     from marts.ipo_calendar
     where status = 'withdrawn' and withdrawn_date is not null
 ),
@@ -43,7 +52,7 @@ windows as (
             as withdrawn_30d
     from sessions
     left join events as e
-        on e.event_date <= sessions.date and e.event_date > sessions.date - 365
+        on sessions.date >= e.event_date and e.event_date > sessions.date - 365
     group by sessions.date
 ),
 

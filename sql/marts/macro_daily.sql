@@ -18,55 +18,82 @@ with sessions as (
 ),
 
 hy as (
-    select available_date, date, value
+    select
+        available_date,
+        date,
+        value
     from staging.macro_latest
     where series_id = 'BAMLH0A0HYM2'
 ),
 
 ig as (
-    select available_date, date, value
+    select
+        available_date,
+        date,
+        value
     from staging.macro_latest
     where series_id = 'BAMLC0A0CM'
 ),
 
 curve as (
-    select available_date, date, value
+    select
+        available_date,
+        date,
+        value
     from staging.macro_latest
     where series_id = 'T10Y2Y'
 ),
 
 dgs10 as (
-    select available_date, date, value
+    select
+        available_date,
+        date,
+        value
     from staging.macro_latest
     where series_id = 'DGS10'
 ),
 
 dgs2 as (
-    select available_date, date, value
+    select
+        available_date,
+        date,
+        value
     from staging.macro_latest
     where series_id = 'DGS2'
 ),
 
 dff as (
-    select available_date, date, value
+    select
+        available_date,
+        date,
+        value
     from staging.macro_latest
     where series_id = 'DFF'
 ),
 
 nfci as (
-    select available_date, date, value
+    select
+        available_date,
+        date,
+        value
     from staging.macro_latest
     where series_id = 'NFCI'
 ),
 
 vix as (
-    select available_date, date, value
+    select
+        available_date,
+        date,
+        value
     from staging.macro_latest
     where series_id = 'VIXCLS'
 ),
 
 unrate as (
-    select available_date, date, value
+    select
+        available_date,
+        date,
+        value
     from staging.macro_latest
     where series_id = 'UNRATE'
 ),
@@ -91,7 +118,9 @@ claims as (
 ),
 
 dff_moves as (
-    select available_date, value - lag(value) over (order by date) as change
+    select
+        available_date,
+        value - lag(value) over (order by date) as change
     from dff
 ),
 
@@ -104,9 +133,10 @@ fed_cuts as (
         end as fed_cuts_12m
     from sessions
     left join dff_moves
-        on dff_moves.change <= -0.15
-        and dff_moves.available_date <= sessions.date
-        and dff_moves.available_date > sessions.date - 365
+        on
+            dff_moves.change <= -0.15
+            and sessions.date >= dff_moves.available_date
+            and dff_moves.available_date > sessions.date - 365
     group by sessions.date
 ),
 

@@ -26,7 +26,9 @@ history as (
 ),
 
 periodic as (
-    select cik, min(date_filed) as first_periodic
+    select
+        cik,
+        min(date_filed) as first_periodic
     from raw.edgar_filings
     where form_type in ('10-K', '10-K/A', '10-Q', '10-Q/A', '20-F', '20-F/A', '40-F', '40-F/A')
     group by cik
@@ -61,6 +63,13 @@ placed as (
 )
 
 select
-    accession, cik, company_name, form_type, category, likely_ipo, date_filed, session_date,
+    accession,
+    cik,
+    company_name,
+    form_type,
+    category,
+    likely_ipo,
+    date_filed,
+    session_date,
     index_file
 from placed

@@ -8,18 +8,20 @@
 with lags as (
     select * from (
         values
-            ('BAMLH0A0HYM2', 1),
-            ('BAMLC0A0CM', 1),
-            ('DGS10', 1),
-            ('DGS2', 1),
-            ('T10Y2Y', 1),
-            ('DFF', 1),
-            ('VIXCLS', 1),
-            ('ICSA', 5),
-            ('NFCI', 5),
-            ('UNRATE', 38)
-    ) as t (series_id, lag_days)
+        ('BAMLH0A0HYM2', 1),
+        ('BAMLC0A0CM', 1),
+        ('DGS10', 1),
+        ('DGS2', 1),
+        ('T10Y2Y', 1),
+        ('DFF', 1),
+        ('VIXCLS', 1),
+        ('ICSA', 5),
+        ('NFCI', 5),
+        ('UNRATE', 38)
+    )
 )
 
-select series_id, lag_days
+select
+    series_id,
+    lag_days
 from lags

@@ -3,7 +3,11 @@
 -- for unlisted series). Missing values ('.' or empty in FRED's file) are left out, so an
 -- as-of join carries the last real value forward. Revised values are in raw.fred_observations.
 with latest as (
-    select series_id, date, value, fetched_at
+    select
+        series_id,
+        date,
+        value,
+        fetched_at
     from raw.fred_observations
     qualify row_number() over (partition by series_id, date order by fetched_at desc) = 1
 ),
@@ -20,5 +24,10 @@ dated as (
     where latest.value is not null
 )
 
-select series_id, date, value, available_date, fetched_at
+select
+    series_id,
+    date,
+    value,
+    available_date,
+    fetched_at
 from dated

@@ -89,3 +89,12 @@ def test_committed_example_config_loads() -> None:
     example = Path(__file__).resolve().parents[2] / "rotation.toml"
     settings = load_settings(example, env={})
     assert settings.prices.pairs[0].name == "IWM/SPY"
+
+
+def test_committed_rules_are_the_embedded_defaults() -> None:
+    from alerts.defaults import DEFAULT_RULES
+
+    example = Path(__file__).resolve().parents[2] / "rotation.toml"
+    assert [dict(r) for r in load_settings(example, env={}).rules] == [
+        dict(r) for r in DEFAULT_RULES
+    ]

@@ -1,0 +1,20 @@
+-- reporting/run_quarantine: what one run quarantined, by source and reason, with one example
+-- key each, for the run's summary artifact. Parameter: $1 run_id.
+with counted as (
+    select
+        source,
+        reason,
+        count(*) as rows,
+        min(natural_key) as example
+    from ops.quarantine
+    where run_id = $1
+    group by source, reason
+)
+
+select
+    source,
+    reason,
+    rows,
+    example
+from counted
+order by rows desc, source asc, reason asc
