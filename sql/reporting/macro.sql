@@ -4,9 +4,11 @@ with window_rows as (
     select
         date,
         hy_spread_bp,
+        hy_spread_chg_3m_bp,
         hy_spread_date,
         claims_4wk,
         claims_4wk_low_52wk,
+        claims_4wk_vs_low_pct,
         claims_date
     from marts.macro_daily
     where date between $1 and $2

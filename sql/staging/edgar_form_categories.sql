@@ -36,7 +36,7 @@ with categories as (
         ('SC 13E3', 'mna', 'going-private transaction'),
         ('SC 13E3/A', 'mna', 'amended going-private transaction'),
         ('425', 'mna', 'business-combination communication')
-    )
+    ) as t (form_type, category, description)
 )
 
 select

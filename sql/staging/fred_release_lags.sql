@@ -18,7 +18,7 @@ with lags as (
         ('ICSA', 5),
         ('NFCI', 5),
         ('UNRATE', 38)
-    )
+    ) as t (series_id, lag_days)
 )
 
 select

@@ -92,3 +92,61 @@ def test_a_closed_day_ends_early_and_says_so(settings_env: Path) -> None:
     assert summary["status"] == "skipped"
     assert "not an NYSE session" in summary["message"]
     assert not settings_env.exists()  # nothing written
+
+
+def test_backfill_loads_in_chunks_and_resumes(
+    tmp_path: Path, shared_data: Path, settings_env: Path
+) -> None:
+    from flows.daily import backfill
+
+    replay = make_replay(tmp_path / "replay", shared_data, "yfinance-2026-03-10")
+    start, end = dt.date(2025, 1, 2), dt.date(2026, 3, 10)
+    summary = backfill(start=start, end=end, replay_dir=str(replay), chunk_sessions=100)
+    assert summary["status"] == "completed", summary
+    chunks = read(settings_env, "select * from ops.backfill_chunks order by chunk_start")
+    assert len(chunks) == 3  # 296 sessions in chunks of 100, newest first
+    stored = read(settings_env, "select symbol, count(*) as n from raw.prices group by 1")
+    assert dict(zip(stored["symbol"], stored["n"], strict=True)) == {"IWM": 296, "SPY": 296}
+
+    # An interruption lost the middle chunk: a re-run loads only that one.
+    con = duckdb.connect(str(settings_env))
+    middle = chunks.iloc[1]
+    con.execute(
+        "delete from ops.backfill_chunks where chunk_start = ?", [middle["chunk_start"]]
+    )
+    con.execute(
+        "delete from raw.prices where date between ? and ?",
+        [middle["chunk_start"] + pd.Timedelta(days=20), middle["chunk_start"] + pd.Timedelta(days=40)],
+    )
+    con.close()
+    again = backfill(start=start, end=end, replay_dir=str(replay), chunk_sessions=100)
+    loaded = [s["loaded"] for s in again["sources"]]
+    assert len(loaded) == 1 and loaded[0] > 0  # the two other chunks were skipped
+    assert read(settings_env, "select count(*) as n from raw.prices")["n"][0] == 2 * 296
+
+
+def test_all_four_sources_replayed(tmp_path: Path, shared_data: Path, settings_env: Path) -> None:
+    """2020-01-03: the day of the real EDGAR master index; FRED series replayed whole."""
+    replay = make_replay(
+        tmp_path / "replay", shared_data, "yahoo-csv-2025-09-26",
+        edgar="edgar", nasdaq="nasdaq", fred="fred",
+    )  # fmt: skip
+    summary = daily_run(as_of=dt.date(2020, 1, 3), replay_dir=str(replay))
+    assert summary["status"] == "completed", summary
+    by_source = {s["source"]: s for s in summary["sources"]}
+    assert by_source["edgar"]["loaded"] == 7929  # 7,996 lines less the header and merged repeats
+    assert by_source["nasdaq"]["skipped"]  # no recorded calendar for 2019-11 .. 2020-01
+    assert by_source["fred"]["loaded"] > 0 and not by_source["fred"]["blocked"]
+    db = settings_env
+    # One filing is listed under each company it concerns (filer and subject): 7,929 rows of
+    # (accession, CIK) are 4,655 distinct filings.
+    assert read(db, "select count(distinct accession) as n from raw.edgar_filings")["n"][0] == 4655
+    validations = read(db, "select source, batch_ok from ops.validation_runs order by source")
+    assert list(validations["source"]) == ["edgar", "fred", "prices"]
+    assert validations["batch_ok"].all()
+    dashboard = read(db, "select * from marts.daily_dashboard where date = '2020-01-03'")
+    assert len(dashboard) == 1
+    # Deal flow on the session itself comes from the 2020-01-03 index.
+    assert read(
+        db, "select sum(filings) as n from marts.deal_flow_daily where date = '2020-01-03'"
+    )["n"][0] > 0
