@@ -108,7 +108,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     from flows.status import collect_status, render_status
 
     with _reader(settings) as con:
-        status = collect_status(con, today=dt.date.today())
+        status = collect_status(con, today=args.date or dt.date.today())
     if args.format == "json":
         print(json.dumps(status, default=str, indent=2))
     else:
@@ -252,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="latest indicators, freshness, last run")
     status.add_argument("--format", choices=("table", "json"), default="table")
+    status.add_argument(
+        "--date", type=_date, help="judge freshness as of this day (default: today)"
+    )
     status.set_defaults(handler=cmd_status)
 
     query = sub.add_parser("query", help="read-only SQL against the published copy")

@@ -56,10 +56,48 @@ def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, 
             status["freshness"].append(
                 {"symbol": row.symbol, "latest": latest, "rows": int(row.rows), "behind": behind}
             )
+    status["sources"] = _source_freshness(con)
     if _table_exists(con, "marts.latest_indicators"):
         status["pairs"] = con.execute("select * from marts.latest_indicators order by pair").df()
         status["pairs"] = status["pairs"].to_dict(orient="records")
     return status
+
+
+_SOURCE_LATEST = {
+    # source: (table, the latest date of data it holds)
+    "prices": ("raw.prices", "select max(date) from raw.prices"),
+    "edgar": ("raw.edgar_filings", "select max(date_filed) from raw.edgar_filings"),
+    "nasdaq": (
+        "raw.nasdaq_ipos",
+        "select max(greatest(filed_date, priced_date, withdrawn_date)) from raw.nasdaq_ipos",
+    ),
+    "fred": ("raw.fred_downloads", "select max(last_date) from raw.fred_downloads"),
+}
+
+
+def _source_freshness(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Per source: the latest data it holds and when it last delivered a good batch."""
+    rows = []
+    for source, (table, sql) in _SOURCE_LATEST.items():
+        if not _table_exists(con, table):
+            continue
+        latest = con.execute(sql).fetchone()
+        last_ok = None
+        if _table_exists(con, "ops.validation_runs"):
+            found = con.execute(
+                "select max(validated_at) from ops.validation_runs "
+                "where source = ? and batch_ok and rows_passed > 0",
+                [source],
+            ).fetchone()
+            last_ok = found[0] if found else None
+        rows.append(
+            {
+                "source": source,
+                "latest_data": latest[0] if latest else None,
+                "last_good_batch": last_ok,
+            }
+        )
+    return rows
 
 
 def _pct(value: Any, digits: int = 2) -> str:
@@ -89,7 +127,7 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
     pairs = Table(title="Rotation indicators (latest session per pair)")
     for column in ("pair", "date", "ratio", "vs MA50", "vs MA200", "20d spread", "60d spread",
                    "YTD spread", "streak", "corr 63", "beta 63"):  # fmt: skip
-        pairs.add_column(column, justify="left" if column == "pair" else "right")
+        pairs.add_column(column, justify="left" if column == "pair" else "right", no_wrap=True)
     for p in status.get("pairs", []):
         pairs.add_row(
             p["pair"],
@@ -114,6 +152,17 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
         style = "red" if behind > 1 else ("yellow" if behind == 1 else "")
         fresh.add_row(f["symbol"], str(f["latest"]), str(behind), str(f["rows"]), style=style)
     console.print(fresh)
+
+    sources = Table(title="Sources")
+    for column in ("source", "latest data", "last good batch"):
+        sources.add_column(column)
+    for row in status.get("sources", []):
+        sources.add_row(
+            row["source"],
+            str(row["latest_data"] or "none yet"),
+            str(row["last_good_batch"] or "never")[:19],
+        )
+    console.print(sources)
 
 
 def print_frame(frame: pd.DataFrame, console: Console | None = None, limit: int = 200) -> None:
