@@ -124,9 +124,12 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
     else:
         console.print("[bold]Last run[/bold]: none recorded yet")
 
-    pairs = Table(title="Rotation indicators (latest session per pair)")
-    for column in ("pair", "date", "ratio", "vs MA50", "vs MA200", "20d spread", "60d spread",
-                   "YTD spread", "streak", "corr 63", "beta 63"):  # fmt: skip
+    pairs = Table(
+        title="Rotation indicators (latest session per pair; 20d/60d/YTD = small minus large)"
+    )
+    # Spreads: small minus large return over 20/60 sessions and year to date.
+    for column in ("pair", "date", "ratio", "vs MA50", "vs MA200", "20d", "60d", "YTD",
+                   "streak", "corr63", "beta63"):  # fmt: skip
         pairs.add_column(column, justify="left" if column == "pair" else "right", no_wrap=True)
     for p in status.get("pairs", []):
         pairs.add_row(
