@@ -18,27 +18,27 @@ latest_dates as (
 ),
 
 strength as (
-    select *
-    from marts.relative_strength
-    where date in (select date from latest_dates)
+    select t.*
+    from marts.relative_strength as t
+    where t.date in (select ld.date from latest_dates as ld)
 ),
 
 pair_risks as (
-    select *
-    from marts.pair_risk
-    where date in (select date from latest_dates)
+    select t.*
+    from marts.pair_risk as t
+    where t.date in (select ld.date from latest_dates as ld)
 ),
 
 symbol_returns as (
-    select *
-    from marts.returns
-    where date in (select date from latest_dates)
+    select t.*
+    from marts.returns as t
+    where t.date in (select ld.date from latest_dates as ld)
 ),
 
 symbol_risks as (
-    select *
-    from marts.risk
-    where date in (select date from latest_dates)
+    select t.*
+    from marts.risk as t
+    where t.date in (select ld.date from latest_dates as ld)
 ),
 
 headline as (

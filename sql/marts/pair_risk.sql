@@ -24,18 +24,20 @@ with rolling as (
         end as corr_252,
         case
             when session > 63
-                then covar_samp(small_ret, large_ret) over (
-                    by_session rows between 62 preceding and current row
-                )
+                then covar_samp(small_ret, large_ret)
+                    over (
+                        by_session rows between 62 preceding and current row
+                    )
                 / var_samp(large_ret) over (
                     by_session rows between 62 preceding and current row
                 )
         end as beta_63,
         case
             when session > 252
-                then covar_samp(small_ret, large_ret) over (
-                    by_session rows between 251 preceding and current row
-                )
+                then covar_samp(small_ret, large_ret)
+                    over (
+                        by_session rows between 251 preceding and current row
+                    )
                 / var_samp(large_ret) over (
                     by_session rows between 251 preceding and current row
                 )

@@ -107,7 +107,11 @@ def pair_legs(prices: pd.DataFrame, pairs: Iterable[tuple[str, str, str, str]]) 
     for pair, small, large, kind in pairs:
         if small not in by_symbol or large not in by_symbol:
             continue
-        legs = by_symbol[small].merge(by_symbol[large], on="date", suffixes=("_small", "_large")).sort_values("date")
+        legs = (
+            by_symbol[small]
+            .merge(by_symbol[large], on="date", suffixes=("_small", "_large"))
+            .sort_values("date")
+        )
         legs = legs.rename(columns={"value_small": "small_value", "value_large": "large_value"})
         legs.insert(0, "pair", pair)
         legs.insert(1, "small", small)

@@ -1,0 +1,49 @@
+"""Guards against drift between sql/ and what is built and tested.
+
+Every file under the model layer folders is a model the runner builds, and every model is
+named in some test under tests/ (as ``schema.name``, or as the quoted file stem ``"name"`` in
+a test that lists the files it builds): a new SQL file without a test fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from transforms import LAYERS, build_models, discover_models
+
+REPO = Path(__file__).resolve().parents[2]
+SQL_DIR = REPO / "sql"
+
+
+def _model_files() -> set[Path]:
+    return {p for layer in LAYERS for p in (SQL_DIR / layer).rglob("*.sql")}
+
+
+def test_every_model_file_is_discovered() -> None:
+    discovered = {m.path for m in discover_models(SQL_DIR)}
+    assert discovered == _model_files()
+
+
+def test_the_whole_sql_folder_builds_on_an_empty_database(con: duckdb.DuckDBPyConnection) -> None:
+    report = build_models(con, SQL_DIR)
+    assert {r.model for r in report} == {f"{p.parent.name}.{p.stem}" for p in _model_files()}
+
+
+def _mentions(text: str, name: str) -> set[str]:
+    return {form for form in (f"{layer}.{name}" for layer in LAYERS) if form in text} | {
+        quoted for quoted in (f'"{name}"', f"'{name}'") if quoted in text
+    }
+
+
+def test_every_model_is_named_in_a_test() -> None:
+    tests_text = "\n".join(
+        p.read_text() for p in (REPO / "tests").rglob("*.py") if p.name != Path(__file__).name
+    )
+    untested = sorted(
+        m.qualified_name
+        for m in discover_models(SQL_DIR)
+        if not {m.qualified_name, f'"{m.name}"', f"'{m.name}'"} & _mentions(tests_text, m.name)
+    )
+    assert untested == [], f"models with no test naming them: {untested}"
