@@ -1,7 +1,9 @@
 """Running the rule SQL: one file per family under ``sql/alerts/``, values bound as parameters.
 
-Every family file takes the same named parameters ($rule, $subject, $indicator, $direction,
-$threshold, $rearm_at, $severity, $start, $end), so one function runs them all. The NYSE
+Every family file returns the rule's series, (subject, date, value), for the same named
+parameters ($subject, $indicator, $start, $end); ``sql/alerts/crossings.sql`` then flags each
+value against the rule ($direction, $threshold, $rearm_at), so the threshold logic is written
+once for every family. The NYSE
 calendar is registered as ``alert_sessions`` for the data-quality family, which counts missed
 sessions and SQL has no exchange calendar of its own.
 """
@@ -39,6 +41,11 @@ def family_sql(family: str) -> str:
     return (ALERTS_SQL_DIR / f"{family}.sql").read_text()
 
 
+@cache
+def _crossings_sql() -> str:
+    return (ALERTS_SQL_DIR / "crossings.sql").read_text()
+
+
 def family_path(family: str) -> Path:
     return ALERTS_SQL_DIR / f"{family}.sql"
 
@@ -55,22 +62,24 @@ def observations(
     con: duckdb.DuckDBPyConnection, rule: Rule, start: dt.date, end: dt.date
 ) -> dict[str, list[Observation]]:
     """The rule's candidate rows for sessions in ``[start, end]``, by subject, in date order."""
-    params = {
-        "rule": rule.name,
+    series_params = {
         "subject": rule.subject,
         "indicator": rule.indicator,
+        "start": start,
+        "end": end,
+    }
+    rule_params = {
+        "rule": rule.name,
         "direction": rule.direction,
         "threshold": rule.threshold,
         "rearm_at": rule.rearm_at,
         "severity": rule.severity,
-        "start": start,
-        "end": end,
     }
     registered = rule.family == "data_quality"
     if registered:
         con.register("alert_sessions", _session_frame(max(end, _CALENDAR_FROM)))
     try:
-        rows = con.execute(family_sql(rule.family), params).fetchall()
+        series = con.execute(family_sql(rule.family), series_params).df()
     except duckdb.CatalogException as exc:
         raise MissingInputError(
             f"rule {rule.name!r} ({family_path(rule.family)}) cannot run: "
@@ -79,6 +88,11 @@ def observations(
     finally:
         if registered:
             con.unregister("alert_sessions")
+    con.register("alert_series", series)
+    try:
+        rows = con.execute(_crossings_sql(), rule_params).fetchall()
+    finally:
+        con.unregister("alert_series")
     by_subject: dict[str, list[Observation]] = defaultdict(list)
     for _rule, subject, date, value, _threshold, breached, cleared, _severity in rows:
         by_subject[subject].append(

@@ -1,14 +1,9 @@
 -- alerts/risk: candidate rows of the rules on marts.risk (per symbol).
 --
--- Parameters (named, shared by every file in sql/alerts/; alerts/queries.py binds them):
---   $rule, $severity   echoed into every row, so a row says which rule and how severe;
---   $subject           the subject the rule watches, or * for every subject of the family;
---   $indicator         the column to watch (validated in alerts/rules.py against FAMILIES);
---   $direction         above | below; $threshold the level; $rearm_at the hysteresis level
---                      the value must get back to (<= for above, >= for below) to re-arm;
---   $start, $end       the sessions to return (inclusive).
--- breached: the value is beyond the threshold on that session; cleared: it is back on the
--- armed side of the hysteresis band. alerts/state.py turns these rows into crossings.
+-- Parameters (named; alerts/queries.py binds them): $subject (the subject the rule watches,
+-- or * for every subject of the family), $indicator (the column to watch, validated in
+-- alerts/rules.py), $start and $end (the sessions to return, inclusive).
+-- Returns (subject, date, value); sql/alerts/crossings.sql turns them into breached/cleared.
 with series as (
     select
         symbol as subject,
@@ -22,32 +17,12 @@ with series as (
         end as value
     from marts.risk
     where ($subject = '*' or symbol = $subject) and date between $start and $end
-),
-
-flagged as (
-    select
-        $rule as rule,
-        subject,
-        date,
-        value,
-        $threshold as threshold,
-        case when $direction = 'above' then value > $threshold else value < $threshold end
-            as breached,
-        case when $direction = 'above' then value <= $rearm_at else value >= $rearm_at end
-            as cleared,
-        $severity as severity
-    from series
-    where value is not null and isfinite(value)
 )
 
 select
-    rule,
     subject,
     date,
-    value,
-    threshold,
-    breached,
-    cleared,
-    severity
-from flagged
+    value
+from series
+where value is not null and isfinite(value)
 order by subject, date

@@ -1,0 +1,35 @@
+-- alerts/crossings: where each value of a rule's series stands against the rule, one query
+-- for every family (the family files under sql/alerts/ only say what the series is).
+--
+-- Reads alert_series(subject, date, value), the family query's rows, registered by
+-- alerts/queries.py. Parameters: $rule and $severity are echoed into every row; $direction is
+-- above | below; $threshold the level; $rearm_at the hysteresis level the value must get back
+-- to (<= for above, >= for below) to re-arm.
+-- breached: the value is beyond the threshold on that session; cleared: it is back on the
+-- armed side of the hysteresis band. alerts/state.py turns these rows into crossings.
+with flagged as (
+    select
+        $rule as rule,
+        subject,
+        cast(date as date) as date,  -- the series arrives through pandas as a timestamp
+        value,
+        $threshold as threshold,
+        case when $direction = 'above' then value > $threshold else value < $threshold end
+            as breached,
+        case when $direction = 'above' then value <= $rearm_at else value >= $rearm_at end
+            as cleared,
+        $severity as severity
+    from alert_series
+)
+
+select
+    rule,
+    subject,
+    date,
+    value,
+    threshold,
+    breached,
+    cleared,
+    severity
+from flagged
+order by subject, date
