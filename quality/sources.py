@@ -82,8 +82,7 @@ def _checks(suite: SourceSuite, columns: Sequence[str]) -> list[Check]:
         ),
     ]
     checks += [
-        Check("ExpectColumnValuesToNotBeNull", {"column": c}, f"{c} is missing")
-        for c in suite.key
+        Check("ExpectColumnValuesToNotBeNull", {"column": c}, f"{c} is missing") for c in suite.key
     ]
     checks.append(
         Check(

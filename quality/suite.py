@@ -96,9 +96,7 @@ def run_suite(frame: pd.DataFrame, suite_name: str, checks: list[Check]) -> Suit
         elif not outcome.success and not check.row_level:
             result.batch_failures.append(check.reason)
         elif not outcome.success:
-            detail = (
-                frame.set_index(ROW_ID)[check.reason_column] if check.reason_column else None
-            )
+            detail = frame.set_index(ROW_ID)[check.reason_column] if check.reason_column else None
             for item in unexpected:
                 row = int(item[ROW_ID])
                 reasons[row].append(str(detail[row]) if detail is not None else check.reason)

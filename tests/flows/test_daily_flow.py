@@ -31,7 +31,9 @@ def test_replayed_run_builds_every_table_and_a_rerun_changes_nothing(
     assert summary["status"] == "completed", summary
     db = settings_env
 
-    tables = read(db, "select table_schema || '.' || table_name as t from information_schema.tables")
+    tables = read(
+        db, "select table_schema || '.' || table_name as t from information_schema.tables"
+    )
     assert {"raw.prices", "marts.relative_strength", "marts.latest_indicators"} <= set(tables["t"])
     run = read(db, "select * from ops.runs").iloc[0]
     assert run["status"] == "completed" and run["quarantined_rows"] == 326
@@ -47,11 +49,15 @@ def test_replayed_run_builds_every_table_and_a_rerun_changes_nothing(
 
     # The published copy exists and holds the same run.
     published = db.with_name("rotation.read.duckdb")
-    assert read(published, "select count(*) as n from raw.prices")["n"][0] == read(
-        db, "select count(*) as n from raw.prices"
-    )["n"][0]
+    assert (
+        read(published, "select count(*) as n from raw.prices")["n"][0]
+        == read(db, "select count(*) as n from raw.prices")["n"][0]
+    )
 
-    before = {t: read(db, f"select * from {t} order by all") for t in ("raw.prices", "marts.relative_strength")}  # noqa: E501
+    before = {
+        t: read(db, f"select * from {t} order by all")
+        for t in ("raw.prices", "marts.relative_strength")
+    }
     again = daily_run(as_of=dt.date(2025, 9, 26), replay_dir=str(replay))
     assert again["status"] == "completed"
     assert again["sources"][0]["loaded"] == 0  # trailing window: every row unchanged
@@ -111,12 +117,13 @@ def test_backfill_loads_in_chunks_and_resumes(
     # An interruption lost the middle chunk: a re-run loads only that one.
     con = duckdb.connect(str(settings_env))
     middle = chunks.iloc[1]
-    con.execute(
-        "delete from ops.backfill_chunks where chunk_start = ?", [middle["chunk_start"]]
-    )
+    con.execute("delete from ops.backfill_chunks where chunk_start = ?", [middle["chunk_start"]])
     con.execute(
         "delete from raw.prices where date between ? and ?",
-        [middle["chunk_start"] + pd.Timedelta(days=20), middle["chunk_start"] + pd.Timedelta(days=40)],
+        [
+            middle["chunk_start"] + pd.Timedelta(days=20),
+            middle["chunk_start"] + pd.Timedelta(days=40),
+        ],
     )
     con.close()
     again = backfill(start=start, end=end, replay_dir=str(replay), chunk_sessions=100)
@@ -147,6 +154,9 @@ def test_all_four_sources_replayed(tmp_path: Path, shared_data: Path, settings_e
     dashboard = read(db, "select * from marts.daily_dashboard where date = '2020-01-03'")
     assert len(dashboard) == 1
     # Deal flow on the session itself comes from the 2020-01-03 index.
-    assert read(
-        db, "select sum(filings) as n from marts.deal_flow_daily where date = '2020-01-03'"
-    )["n"][0] > 0
+    assert (
+        read(db, "select sum(filings) as n from marts.deal_flow_daily where date = '2020-01-03'")[
+            "n"
+        ][0]
+        > 0
+    )

@@ -6,11 +6,11 @@ URL passed in the environment), as the scheduler would start it.
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -99,8 +99,7 @@ COMPARED = {
     "raw.fred_observations": "select series_id, date, value from raw.fred_observations "
     "order by all",
     "marts.relative_strength": "select * from marts.relative_strength order by all",
-    "alerts.events": "select rule, subject, event_date, transition from alerts.events "
-    "order by all",
+    "alerts.events": "select rule, subject, event_date, transition from alerts.events order by all",
 }
 
 
@@ -128,7 +127,9 @@ def test_a_killed_run_leaves_whole_batches_and_the_next_run_completes(
         rows = table(db, "select count(*) as n from raw.prices")["n"][0]
         assert rows in (0, table(reference, "select count(*) as n from raw.prices")["n"][0])
         quarantined = table(db, "select count(*) as n from ops.quarantine where source = 'prices'")
-        validated = table(db, "select count(*) as n from ops.validation_runs where source = 'prices'")
+        validated = table(
+            db, "select count(*) as n from ops.validation_runs where source = 'prices'"
+        )
         assert (quarantined["n"][0] > 0) == (validated["n"][0] > 0)
 
     # The next run needs no manual step: no stale lock, the dead run marked interrupted.
@@ -150,9 +151,10 @@ while not os.path.exists(stop):
     if os.path.exists(path):
         try:
             con = duckdb.connect(path, read_only=True)
-            running = con.execute("select count(*) from ops.runs where status = 'running'").fetchone()[0]
-            runs = con.execute("select count(*) from ops.runs where status = 'completed'").fetchone()[0]
-            prices = con.execute("select count(*) from raw.prices").fetchone()[0]
+            count = lambda sql: con.execute(sql).fetchone()[0]
+            running = count("select count(*) from ops.runs where status = 'running'")
+            runs = count("select count(*) from ops.runs where status = 'completed'")
+            prices = count("select count(*) from raw.prices")
             con.close()
             results.append((running, runs, prices))
         except Exception as exc:
@@ -178,7 +180,8 @@ def test_readers_never_block_the_writer_nor_see_half_a_run(
     finally:
         stop.touch()
         out, err = reader.communicate(timeout=60)
-    results, errors = eval(out)  # the reader prints a Python literal of plain numbers
+    assert reader.returncode == 0, err
+    results, errors = ast.literal_eval(out)  # the reader prints a literal of plain values
     assert not errors, errors[:3]
     assert len(results) > 20, "the reader hardly ran"
     full = table(reference, "select count(*) as n from raw.prices")["n"][0]

@@ -28,4 +28,4 @@ def test_early_close_is_known() -> None:
 
 def test_history_reaches_the_oldest_real_rows() -> None:
     assert calendar.sessions(dt.date(1928, 1, 3), dt.date(1928, 1, 4))
-    assert calendar.RELIABLE_FROM == dt.date(1970, 1, 2)
+    assert dt.date(1970, 1, 2) == calendar.RELIABLE_FROM

@@ -94,9 +94,8 @@ def test_a_killed_writer_does_not_leave_a_stale_lock(db_path: Path) -> None:
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
     )  # fmt: skip
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-    with pytest.raises(DatabaseLockedError):
-        with writer_lock(db_path):
-            pass
+    with pytest.raises(DatabaseLockedError), writer_lock(db_path):
+        pass
     holder.kill()
     holder.wait()
     started = time.monotonic()
