@@ -190,6 +190,35 @@ def cmd_alerts_backtest(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from reporting import write_report
+
+    with _reader(settings) as con:
+        page = write_report(con, args.date, Path(args.out))
+    print(page)
+    return EXIT_OK
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if not os.environ.get("PREFECT_API_URL"):
+        raise UserError(
+            "rotation serve needs a Prefect server: run `prefect server start` and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api (see docs/operations.md)"
+        )
+    from flows.serve import serve_forever
+
+    serve_forever(args.config)
+    return EXIT_OK
+
+
+def cmd_shell(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.shell import run_shell
+
+    with _reader(settings) as con:
+        run_shell(con)
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -261,6 +290,19 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.set_defaults(handler=cmd_query)
+
+    shell = sub.add_parser("shell", help="interactive read-only SQL prompt on the published copy")
+    shell.set_defaults(handler=cmd_shell)
+
+    report = sub.add_parser("report", help="HTML page and PNG charts for a session")
+    report.add_argument("--date", type=_date, help="session (default: the latest with indicators)")
+    report.add_argument("--out", default="data/reports", metavar="DIR", help="output folder")
+    report.set_defaults(handler=cmd_report)
+
+    serve = sub.add_parser(
+        "serve", help="run the schedules in this process (needs a Prefect server)"
+    )
+    serve.set_defaults(handler=cmd_serve)
 
     alerts = sub.add_parser("alerts", help="test channels, preview, list and backtest alerts")
     verbs = alerts.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
@@ -38,6 +39,7 @@ alert = task(name="evaluate-and-deliver-alerts", cache_policy=NO_CACHE)(
     stages.evaluate_and_deliver_alerts
 )
 publish = task(name="publish-read-only-copy", cache_policy=NO_CACHE)(publish_copy)
+report = task(name="report-and-artifact", cache_policy=NO_CACHE)(stages.report_and_summary)
 
 
 def _run_id() -> str:
@@ -61,6 +63,7 @@ def daily_run(
     if not calendar.is_session(as_of):
         message = f"{as_of} is not an NYSE session (weekend or holiday): nothing to do"
         logger.info(message)
+        create_markdown_artifact(key="rotation-run-summary", markdown=f"# Skipped\n\n{message}")
         return {"status": "skipped", "as_of": as_of.isoformat(), "message": message}
 
     db_path = settings.storage.path
@@ -101,6 +104,8 @@ def daily_run(
         with writing(db_path) as con:
             finish_run(con, run_id, **summary["ops"])
         publish(db_path, settings.published_path)
+    markdown = report(settings, summary, as_of)
+    create_markdown_artifact(key="rotation-run-summary", markdown=markdown)
     logger.info(summary["message"])
     return summary
 

@@ -466,3 +466,29 @@ def record_failure_alert(
             con, run_id, flow, message, channels=settings.alerts.channels
         )
         alerts.deliver(con, alerts.build_channels(settings.alerts, settings.secrets), run_id)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def report_and_summary(settings: Settings, summary: dict[str, Any], as_of: dt.date) -> str:
+    """Write the session's report next to the database; return the run's markdown summary.
+
+    Reads the published copy, so it runs after the writer lock is released. A report that
+    cannot be drawn must not fail a run whose data is committed: the summary says so instead.
+    """
+    from reporting import run_summary_markdown, write_report
+    from rotation.db import reading
+
+    with reading(settings.published_path) as con:
+        page = None
+        try:
+            page = write_report(con, as_of, report_dir(settings))
+        except Exception as exc:  # the data is loaded; a chart bug is reported, not fatal
+            log.error("report for %s could not be written: %s", as_of, exc)
+        return run_summary_markdown(summary, con, report_path=page)
+
+
+def report_dir(settings: Settings) -> Path:
+    """Reports live beside the database: ``data/reports`` for ``data/rotation.duckdb``."""
+    return Path(settings.storage.path).parent / "reports"

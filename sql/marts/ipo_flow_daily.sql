@@ -24,16 +24,16 @@ events as (
     where status = 'priced' and priced_date is not null
     union all
     select
-        'filed',
-        filed_date,
-        null
+        'filed' as event,
+        filed_date as event_date,
+        null as amount
     from marts.ipo_calendar
     where filed_date is not null
     union all
     select
-        'withdrawn',
-        withdrawn_date,
-        null
+        'withdrawn' as event,
+        withdrawn_date as event_date,
+        null as amount
     from marts.ipo_calendar
     where status = 'withdrawn' and withdrawn_date is not null
 ),

@@ -128,7 +128,7 @@ fed_cuts as (
     select
         sessions.date,
         case
-            when (select min(date) from dff) <= sessions.date - 365
+            when (select min(d.date) from dff as d) <= sessions.date - 365
                 then count(dff_moves.available_date)
         end as fed_cuts_12m
     from sessions

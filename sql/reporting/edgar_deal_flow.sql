@@ -3,7 +3,8 @@
 --
 -- Per session read, not per month: a month whose indexes were only partly read (a gap, a
 -- throttled fetch) must not look like a quiet month. Months with no session read are left
--- out (unknown, not zero). Parameters: $1, $2 (inclusive dates; months overlapping them).
+-- out (unknown, not zero). Every month read is returned (few rows): the report picks its
+-- window and names the latest month read.
 with months as (
     select
         month_start,
@@ -27,14 +28,8 @@ averaged as (
             range between interval '12 months' preceding and interval '1 month' preceding
         ) as per_session_avg_12m
     from months
-),
-
-window_rows as (
-    select *
-    from averaged
-    where month_start between date_trunc('month', $1::date) and $2
 )
 
 select *
-from window_rows
+from averaged
 order by category, month_start

@@ -2,7 +2,8 @@
 -- average of the months read in the 12 before it.
 --
 -- Only months whose calendar was read (calendar_month of marts.ipo_calendar) get a value: a
--- month never read is unknown, not a month without IPOs. Parameters: $1 start, $2 end.
+-- month never read is unknown, not a month without IPOs. Every month read is returned; the
+-- report picks its window.
 with read_months as (
     select distinct strptime(calendar_month || '-01', '%Y-%m-%d')::date as month_start
     from marts.ipo_calendar
@@ -35,14 +36,8 @@ averaged as (
             range between interval '12 months' preceding and interval '1 month' preceding
         ) as priced_avg_12m
     from monthly
-),
-
-window_rows as (
-    select *
-    from averaged
-    where month_start between date_trunc('month', $1::date) and $2
 )
 
 select *
-from window_rows
+from averaged
 order by month_start

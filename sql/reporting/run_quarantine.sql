@@ -4,7 +4,7 @@ with counted as (
     select
         source,
         reason,
-        count(*) as rows,
+        count(*) as quarantined_rows,
         min(natural_key) as example
     from ops.quarantine
     where run_id = $1
@@ -14,7 +14,7 @@ with counted as (
 select
     source,
     reason,
-    rows,
+    quarantined_rows,
     example
 from counted
-order by rows desc, source asc, reason asc
+order by quarantined_rows desc, source asc, reason asc

@@ -1,0 +1,75 @@
+"""``rotation serve``: the schedules in one long-running process, for a user with one machine.
+
+Prefect's ``serve`` registers the deployments with a Prefect server and runs their flow runs
+as subprocesses of this process: no work pool, no worker, no image. It needs a real server
+(``prefect server start``, or Prefect Cloud): an ephemeral one cannot schedule.
+
+The schedule is the one ``prefect.yaml`` declares for the work-pool path (a test keeps them
+equal):
+
+- **daily run** at 18:30 New York time, Monday to Friday. The NYSE closes at 16:00 (13:00 on
+  early-close days); by 18:30 the closing auction, late prints and the vendors' end-of-day
+  bars are in, so the run rarely meets an intraday last bar, and it is still the same
+  evening for the alerts. Weekday holidays start a run that ends early ("not an NYSE
+  session"); the cron is in ``America/New_York`` so it follows daylight saving time.
+- **backfill** has no schedule: it runs on demand with its parameters (``start``, ``end``).
+
+One writer at a time: DuckDB allows a single read-write process. ``serve(limit=1)`` runs at
+most one flow run of this process at a time (a backfill started while the daily run works
+waits for it), each deployment also carries a concurrency limit of 1 that queues rather than
+cancels, and the flows take the database's writer lock as the last guard.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import serve
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.schedules import Cron
+
+from flows.daily import backfill, daily_run
+
+TIMEZONE = "America/New_York"
+DAILY_CRON = "30 18 * * 1-5"  # 18:30 New York, Monday-Friday: see the module docstring
+DAILY_DEPLOYMENT = "daily"  # full name daily-run/daily
+BACKFILL_DEPLOYMENT = "backfill"  # full name backfill/backfill
+SERVE_LIMIT = 1  # flow runs at once in the serve process: DuckDB has one writer
+TAGS = ["rotation"]
+
+
+def one_at_a_time() -> ConcurrencyLimitConfig:
+    """A second run of the same deployment waits for the first (never cancelled, never run)."""
+    return ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
+
+
+def build_deployments(
+    config_path: str | None = None, *, cron: str = DAILY_CRON, timezone: str = TIMEZONE
+) -> list[Any]:
+    """The daily run on its weekday schedule and the on-demand backfill (no server needed)."""
+    shared = {"config_path": config_path} if config_path else {}
+    daily = daily_run.to_deployment(
+        name=DAILY_DEPLOYMENT,
+        schedules=[Cron(cron, timezone=timezone)],
+        parameters=shared,
+        concurrency_limit=one_at_a_time(),
+        description="The daily run after the US close: fetch, validate, load, build, alert.",
+        tags=TAGS,
+    )
+    back = backfill.to_deployment(
+        name=BACKFILL_DEPLOYMENT,
+        parameters=shared,
+        concurrency_limit=one_at_a_time(),
+        description="Load history from start to end in resumable chunks; run on demand.",
+        tags=TAGS,
+    )
+    return [daily, back]
+
+
+def serve_forever(config_path: str | None = None) -> None:
+    """Register both deployments and run their schedules until stopped (SIGTERM, Ctrl-C).
+
+    Schedules are paused on shutdown, so a stopped service does not pile up late runs that a
+    restart would then start all at once.
+    """
+    serve(*build_deployments(config_path), limit=SERVE_LIMIT, pause_on_shutdown=True)
