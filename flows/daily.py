@@ -22,6 +22,7 @@ from rotation.db import publish_copy, writer_lock, writing
 from rotation.progress import Steps
 from rotation.runs import finish_run, start_run
 from rotation.settings import Settings, load_settings
+from sources.edgar import quarter_bounds
 
 # Inputs are DataFrames and batches: hashing them for a cache key is costly and pointless.
 fetch_prices = task(name="fetch-prices", cache_policy=NO_CACHE)(stages.fetch_prices)
@@ -128,14 +129,17 @@ def backfill(
     db_path = settings.storage.path
     run_id = _run_id()
     chunks = stages.backfill_chunks(start, end, chunk_sessions, settings.prices.lookback_sessions)
+    prices_scope = stages.price_scope(settings.prices.symbols, replay_dir)
+    edgar_scope = stages.backfill_scope("edgar", replay_dir)
     reports = []
     with writer_lock(db_path, timeout_s=settings.storage.lock_timeout_s):
         with writing(db_path) as con:
             start_run(con, run_id, "backfill", end)
-            done = stages.completed_chunks(con, settings.prices.symbols, replay_dir)
+            done = stages.completed_chunks(con, prices_scope)
+            edgar_done = stages.completed_chunks(con, edgar_scope)
         try:
             source = stages.price_source(settings, replay_dir)
-            with Steps(len(chunks), "backfill", logger) as steps:
+            with Steps(len(chunks), "prices", logger) as steps:
                 for chunk_start, chunk_end in chunks:
                     label = f"{chunk_start} to {chunk_end}"
                     if (chunk_start, chunk_end) in done:
@@ -154,10 +158,37 @@ def backfill(
                     if not report.blocked:
                         with writing(db_path) as con:
                             stages.mark_chunk_done(
-                                con, run_id, settings.prices.symbols, replay_dir,
-                                chunk_start, chunk_end,
-                            )  # fmt: skip
+                                con, run_id, prices_scope, chunk_start, chunk_end
+                            )
                     steps.advance(f"{label}: {report.loaded} rows loaded")
+
+            quarters = stages.edgar_quarters(start, end)
+            with Steps(len(quarters), "edgar quarters", logger) as steps:
+                for year, quarter in quarters:
+                    bounds = quarter_bounds(year, quarter)
+                    if bounds in edgar_done:
+                        steps.advance(f"{year}Q{quarter} already loaded, skipped")
+                        continue
+                    fetched = fetch_edgar(settings, replay_dir, quarters=[(year, quarter)])
+                    report = validate_and_load_source(db_path, fetched, run_id=run_id)
+                    reports.append(report)
+                    if report.skipped and not report.fetched:
+                        steps.advance(f"{year}Q{quarter}: skipped ({'; '.join(report.messages)})")
+                        break  # not configured or down: the other quarters would say the same
+                    if not report.blocked:
+                        with writing(db_path) as con:
+                            stages.mark_chunk_done(con, run_id, edgar_scope, *bounds)
+                    steps.advance(f"{year}Q{quarter}: {report.loaded} filings loaded")
+
+            months = stages.nasdaq_months(start, end)
+            reports.append(
+                validate_and_load_source(
+                    db_path, fetch_nasdaq(settings, replay_dir, end, months), run_id=run_id
+                )
+            )
+            reports.append(
+                validate_and_load_source(db_path, fetch_fred(settings, replay_dir), run_id=run_id)
+            )
             models = build_models(db_path, settings)
             alerts = alert(
                 db_path, settings, end, run_id, deliver=settings.alerts.deliver_on_backfill

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,34 +224,56 @@ def backfill_chunks(
     return chunks
 
 
-def _scope(symbols: tuple[str, ...], replay_dir: str | Path | None) -> str:
-    where = f"replay:{Path(replay_dir).resolve()}" if replay_dir else "yahoo"
-    return f"{where}|{','.join(sorted(symbols))}"
+def backfill_scope(what: str, replay_dir: str | Path | None) -> str:
+    """What a backfill chunk loaded and from where: ``prices:IWM,SPY@yahoo``, ``edgar@…``."""
+    where = f"replay:{Path(replay_dir).resolve()}" if replay_dir else "live"
+    return f"{what}@{where}"
 
 
-def completed_chunks(
-    con: Any, symbols: tuple[str, ...], replay_dir: str | Path | None
-) -> set[tuple[dt.date, dt.date]]:
+def price_scope(symbols: tuple[str, ...], replay_dir: str | Path | None) -> str:
+    return backfill_scope(f"prices:{','.join(sorted(symbols))}", replay_dir)
+
+
+def completed_chunks(con: Any, scope: str) -> set[tuple[dt.date, dt.date]]:
     rows = con.execute(
-        "select chunk_start, chunk_end from ops.backfill_chunks where scope = ?",
-        [_scope(symbols, replay_dir)],
+        "select chunk_start, chunk_end from ops.backfill_chunks where scope = ?", [scope]
     ).fetchall()
     return {(a, b) for a, b in rows}
 
 
 def mark_chunk_done(
-    con: Any,
-    run_id: str,
-    symbols: tuple[str, ...],
-    replay_dir: str | Path | None,
-    chunk_start: dt.date,
-    chunk_end: dt.date,
+    con: Any, run_id: str, scope: str, chunk_start: dt.date, chunk_end: dt.date
 ) -> None:
     con.execute(
         """insert into ops.backfill_chunks (scope, chunk_start, chunk_end, run_id)
            values (?, ?, ?, ?) on conflict do nothing""",
-        [_scope(symbols, replay_dir), chunk_start, chunk_end, run_id],
+        [scope, chunk_start, chunk_end, run_id],
     )
+
+
+def edgar_quarters(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
+    """The (year, quarter) full indexes covering ``[start, end]``, newest first; EDGAR's
+    electronic filings begin in 1993."""
+    first = max(start, dt.date(1993, 1, 1))
+    quarters = []
+    year, quarter = end.year, (end.month - 1) // 3 + 1
+    while (year, quarter) >= (first.year, (first.month - 1) // 3 + 1):
+        quarters.append((year, quarter))
+        year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+    return quarters
+
+
+NASDAQ_BACKFILL_MONTHS = 60  # the unofficial calendar API is not a deep archive
+
+
+def nasdaq_months(start: dt.date, end: dt.date) -> list[str]:
+    """``YYYY-MM`` months of ``[start, end]``, at most the last ``NASDAQ_BACKFILL_MONTHS``."""
+    months: list[str] = []
+    year, month = end.year, end.month
+    while (year, month) >= (start.year, start.month) and len(months) < NASDAQ_BACKFILL_MONTHS:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months[::-1]
 
 
 # ----------------------------------------------------------------------------- deal flow, macro
@@ -276,9 +299,13 @@ def _replay_kind(replay_dir: str | Path | None, kind: str) -> Path | None:
 
 
 def fetch_edgar(
-    settings: Settings, replay_dir: str | Path | None, days: list[dt.date]
+    settings: Settings,
+    replay_dir: str | Path | None,
+    days: Sequence[dt.date] = (),
+    quarters: Sequence[tuple[int, int]] = (),
 ) -> FetchedSource:
-    """The daily EDGAR master indexes of ``days``; skipped with a reason when not possible."""
+    """EDGAR master indexes: daily ones for ``days``, quarterly full indexes for ``quarters``
+    (a backfill); skipped with a reason when not possible."""
     from sources import edgar
     from sources.http import HttpError, SourceSkipped
 
@@ -302,7 +329,7 @@ def fetch_edgar(
     except SourceSkipped as exc:
         return FetchedSource("edgar", skipped=True, messages=[str(exc)])
     try:
-        batch = edgar.fetch(client, days=days)
+        batch = edgar.fetch(client, days=days, quarters=quarters)
     except (HttpError, OSError) as exc:  # a source that is down: the run goes on without it
         return FetchedSource("edgar", skipped=True, messages=[f"EDGAR unavailable: {exc}"])
     read = batch.index_files["status"].value_counts().to_dict() if len(batch.index_files) else {}
@@ -313,8 +340,12 @@ def fetch_edgar(
 
 
 def fetch_nasdaq(
-    settings: Settings, replay_dir: str | Path | None, as_of: dt.date
+    settings: Settings,
+    replay_dir: str | Path | None,
+    as_of: dt.date,
+    months: Sequence[str] | None = None,
 ) -> FetchedSource:
+    """The IPO calendar of ``months`` (default: the months of the trailing window)."""
     from sources import nasdaq
     from sources.http import HttpError
 
@@ -332,7 +363,8 @@ def fetch_nasdaq(
             base_url=settings.nasdaq.base_url, timeout_s=settings.nasdaq.timeout_s
         )
     try:
-        batch = nasdaq.fetch(client, nasdaq.months_ending(as_of, settings.nasdaq.months_back))
+        wanted = months or nasdaq.months_ending(as_of, settings.nasdaq.months_back)
+        batch = nasdaq.fetch(client, wanted)
     except (HttpError, OSError) as exc:
         return FetchedSource("nasdaq", skipped=True, messages=[f"Nasdaq unavailable: {exc}"])
     return FetchedSource(

@@ -127,9 +127,38 @@ def test_backfill_loads_in_chunks_and_resumes(
     )
     con.close()
     again = backfill(start=start, end=end, replay_dir=str(replay), chunk_sessions=100)
-    loaded = [s["loaded"] for s in again["sources"]]
+    loaded = [s["loaded"] for s in again["sources"] if s["source"] == "prices"]
     assert len(loaded) == 1 and loaded[0] > 0  # the two other chunks were skipped
     assert read(settings_env, "select count(*) as n from raw.prices")["n"][0] == 2 * 296
+    skipped = {s["source"] for s in again["sources"] if s["skipped"]}
+    assert skipped == {"edgar", "nasdaq", "fred"}  # the replay folder has only prices/
+
+
+def test_backfill_reads_quarterly_edgar_indexes(
+    tmp_path: Path, shared_data: Path, settings_env: Path
+) -> None:
+    """1993 Q4: the quarterly full index (its excerpt in ../shared/data, renamed as the replay
+    twin names quarterly files, master.YYYYQTRn.idx)."""
+    from flows.daily import backfill
+
+    replay = make_replay(tmp_path / "replay", shared_data, "yahoo-csv-2025-09-26")
+    (replay / "edgar").mkdir()
+    (replay / "edgar" / "master.1993QTR4.idx").symlink_to(
+        shared_data / "edgar" / "master.1993QTR4.excerpt.idx"
+    )
+    summary = backfill(
+        start=dt.date(1993, 10, 1), end=dt.date(1993, 12, 31), replay_dir=str(replay)
+    )
+    edgar = [s for s in summary["sources"] if s["source"] == "edgar"]
+    assert len(edgar) == 1 and edgar[0]["loaded"] > 0, edgar
+    filings = read(settings_env, "select min(date_filed) as a, max(date_filed) as b, count(*) as n "
+                   "from raw.edgar_filings")  # fmt: skip
+    assert filings["n"][0] == edgar[0]["loaded"]
+    assert filings["a"][0] >= pd.Timestamp("1993-10-01") and filings["b"][0] <= pd.Timestamp(
+        "1993-12-31"
+    )
+    chunks = read(settings_env, "select scope from ops.backfill_chunks where scope like 'edgar%'")
+    assert len(chunks) == 1  # a re-run skips the quarter
 
 
 def test_all_four_sources_replayed(tmp_path: Path, shared_data: Path, settings_env: Path) -> None:
