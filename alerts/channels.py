@@ -20,7 +20,7 @@ import ssl
 import sys
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -252,7 +252,10 @@ class EmailChannel(Channel):
         security: str = "auto",
         timeout_s: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
+        chart: Callable[[dt.date], bytes | None] | None = None,
     ):
+        """``chart(as_of)`` returns the headline chart PNG to embed (the composition root
+        passes ``reporting.headline_chart_png`` bound to a connection), or None."""
         if security == "auto":
             security = {465: "ssl", 587: "starttls"}.get(port, "plain")
         if security not in ("ssl", "starttls", "plain"):
@@ -266,6 +269,7 @@ class EmailChannel(Channel):
         self._password = password
         self.timeout_s = timeout_s
         self._ssl_context = ssl_context
+        self.chart = chart
 
     def messages(
         self,
@@ -284,6 +288,7 @@ class EmailChannel(Channel):
             recipients=self.recipients,
             repeat_ids=repeat_ids,
             test=test,
+            chart_png=self.chart(as_of) if self.chart is not None else None,
         )
         return [Message(tuple(e.event_id for e in events), msg, "e-mail digest")]
 

@@ -245,8 +245,13 @@ def email_message(
     recipients: Sequence[str],
     repeat_ids: frozenset[str] = frozenset(),
     test: bool = False,
+    chart_png: bytes | None = None,
 ) -> EmailMessage:
-    """The digest as one multipart/alternative message (plain text and HTML)."""
+    """The digest as one multipart/alternative message (plain text and HTML).
+
+    ``chart_png``, when given, is embedded in the HTML part as an inline image (``cid:``), so
+    the reader sees the rotation's state without opening anything else.
+    """
     ordered = digest_order(events)
     repeats = sum(e.event_id in repeat_ids for e in ordered)
     notice = (
@@ -260,10 +265,17 @@ def email_message(
         [summary(ordered), *([notice] if notice else []), *(e.body_text for e in ordered), footer]
     )
     body = "".join(e.body_html for e in ordered)
+    chart = (
+        '<p><img src="cid:headline-chart" alt="headline chart: the IWM/SPY ratio and its '
+        'averages" style="max-width:100%"></p>'
+        if chart_png
+        else ""
+    )
     html_doc = (
         "<html><body>"
         f"<h2>{html.escape(summary(ordered))}</h2>"
         + (f"<p><em>{html.escape(notice)}</em></p>" if notice else "")
+        + chart
         + body
         + f"<p style='color:#666'>{html.escape(footer)}</p></body></html>"
     )
@@ -280,6 +292,10 @@ def email_message(
     msg["X-Rotation-Run"] = header_safe(run_id)
     msg.set_content(text)
     msg.add_alternative(html_doc, subtype="html")
+    if chart_png:
+        html_part = msg.get_body(("html",))
+        assert isinstance(html_part, EmailMessage)  # the alternative just added
+        html_part.add_related(chart_png, maintype="image", subtype="png", cid="<headline-chart>")
     return msg
 
 

@@ -481,10 +481,29 @@ def evaluate_and_deliver_alerts(
         report = None
         if deliver:
             channels = alerts.build_channels(settings.alerts, settings.secrets)
+            _embed_headline_chart(channels, con)
             report = alerts.deliver(con, channels, run_id)
     outcome = {"new_events": len(events), "delivery": str(report) if report else "not delivered"}
     log.info("alerts: %s", outcome)
     return outcome
+
+
+def _embed_headline_chart(channels: Sequence[Any], con: Any) -> None:
+    """Give the e-mail channel the report's headline chart (alerts/ does not import
+    reporting/: the composition root connects them)."""
+    import alerts
+    from reporting import headline_chart_png
+
+    def chart(as_of: dt.date) -> bytes | None:
+        try:
+            return headline_chart_png(con, as_of)
+        except Exception as exc:  # a chart problem must not hold back the alert itself
+            log.error("headline chart for the e-mail could not be drawn: %s", exc)
+            return None
+
+    for channel in channels:
+        if isinstance(channel, alerts.EmailChannel):
+            channel.chart = chart
 
 
 def record_failure_alert(

@@ -129,3 +129,26 @@ def test_port_picks_the_security_mode() -> None:
     assert EmailChannel("h", 465, **kw).security == "ssl"
     assert EmailChannel("h", 587, **kw).security == "starttls"
     assert EmailChannel("h", 25, **kw).security == "plain"
+
+
+def test_the_headline_chart_is_embedded_inline(smtp_server) -> None:
+    controller, inbox = smtp_server
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the bytes are passed through untouched
+    asked: list[dt.date] = []
+
+    def chart(as_of: dt.date) -> bytes:
+        asked.append(as_of)
+        return png
+
+    ch = channel(controller, chart=chart)
+    for m in ch.messages(two_events(), DAY, "run-8"):
+        ch.send(m)
+    msg = received(inbox)
+    assert asked == [DAY]
+    html_part = msg.get_body(("related", "html"))
+    assert html_part is not None
+    assert 'src="cid:headline-chart"' in msg.get_body(("html",)).get_content()
+    images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == 1 and images[0]["Content-ID"] == "<headline-chart>"
+    assert images[0].get_content() == png
+    assert msg.get_body(("plain",)) is not None  # text readers still get the digest

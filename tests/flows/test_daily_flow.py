@@ -189,3 +189,52 @@ def test_all_four_sources_replayed(tmp_path: Path, shared_data: Path, settings_e
         ][0]
         > 0
     )
+
+
+def test_a_run_e_mails_its_alerts_with_the_headline_chart(
+    tmp_path: Path, shared_data: Path, settings_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole path: replayed data → indicators → rules → outbox → a real SMTP server."""
+    import email
+    import socket
+    from email import policy
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list[bytes] = []
+
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            self.messages.append(envelope.content)
+            return "250 accepted"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        for key, value in {
+            "ROTATION_ALERTS_CHANNELS": "console,email",
+            "ROTATION_ALERTS_SMTP_HOST": "127.0.0.1",
+            "ROTATION_ALERTS_SMTP_PORT": str(port),
+            "ROTATION_ALERTS_SMTP_SECURITY": "plain",
+            "ROTATION_ALERTS_SMTP_FROM": "rotation@monitor.example",
+            "ROTATION_ALERTS_SMTP_TO": "pm@fund.example,risk@fund.example",
+        }.items():
+            monkeypatch.setenv(key, value)
+        replay = make_replay(tmp_path / "replay", shared_data, "yahoo-csv-2025-09-26")
+        summary = daily_run(as_of=dt.date(2025, 9, 26), replay_dir=str(replay))
+    finally:
+        smtp.stop()
+    assert summary["alerts"]["new_events"] > 0
+    assert len(inbox.messages) == 1  # one digest per run per channel
+    msg = email.message_from_bytes(inbox.messages[0], policy=policy.default)
+    assert "alert" in msg["Subject"]
+    images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == 1 and images[0].get_content().startswith(b"\x89PNG")
+    delivered = read(settings_env, "select count(*) as n from alerts.deliveries "
+                     "where channel = 'email' and delivered_at is not null")  # fmt: skip
+    assert delivered["n"][0] == summary["alerts"]["new_events"]
