@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sys
 from typing import Any
 
 import duckdb
@@ -112,8 +113,13 @@ def _num(value: Any, digits: int = 4) -> str:
     return f"{value:.{digits}f}"
 
 
+def _console() -> Console:
+    """A terminal's own width; 120 columns when piped (rich would assume 80 and squeeze)."""
+    return Console() if sys.stdout.isatty() else Console(width=120)
+
+
 def render_status(status: dict[str, Any], console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or _console()
     run = status.get("last_run")
     if run:
         console.print(
@@ -170,7 +176,7 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
 
 def print_frame(frame: pd.DataFrame, console: Console | None = None, limit: int = 200) -> None:
     """A query result as a table; long results are cut with a note (use --format csv)."""
-    console = console or Console()
+    console = console or _console()
     table = Table()
     for column in frame.columns:
         table.add_column(str(column))
