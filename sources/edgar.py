@@ -9,6 +9,10 @@ The parser reads every layout EDGAR has published: the pipe-delimited master fil
 ``YYYYMMDD`` dates, quarterly with an extra ``Cloud HTTP:`` header line and ISO dates) and the
 fixed-width ``form`` and ``company`` files. Malformed lines are returned as problems naming the
 file and line, the good lines are kept; only a file with no recognisable header is an error.
+A quarterly master file has ~400,000 lines, so the master files are split by DuckDB's CSV reader
+and every layout's fields are typed and checked in SQL (``sql/load/edgar_index_rows.sql``):
+pandas string methods, without pyarrow, run per element in Python and made a quarter's parse
+several times slower (``benchmarks/edgar_parse.py``).
 
 One filing can appear on several lines with the same accession number: a 425 or an SC 13D is
 listed under the filer *and* the subject company. The natural key of a row is therefore
@@ -18,9 +22,9 @@ listed under the filer *and* the subject company. The natural key of a row is th
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +45,7 @@ FILING_COLUMNS = [
 PROBLEM_COLUMNS = ["index_file", "line_no", "natural_key", "reason", "raw_values"]
 INDEX_FILE_COLUMNS = ["index_file", "period_start", "period_end", "status", "rows", "url"]
 
-_FILE_RE = r"^edgar/data/(\d{1,10})/(\d{10}-\d{2}-\d{6})\.txt$"
+_FIELD_COLUMNS = ("cik", "company_name", "form_type", "date_filed", "file_name")
 _FIXED_RE = re.compile(r"^(?P<left>.*?)\s+(?P<cik>\d{1,10})\s+(?P<date>\d{8})\s+(?P<file>\S+)\s*$")
 
 
@@ -67,13 +71,21 @@ def _problem_frame(items: list[dict[str, object]]) -> pd.DataFrame:
     return pd.DataFrame(items, columns=PROBLEM_COLUMNS)
 
 
-def _decode(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")  # old index files carry a few Latin-1 company names
+def _utf8(data: bytes | str) -> bytes:
+    """The file as UTF-8 bytes with ``\\n`` line ends, as DuckDB's CSV reader wants it.
+
+    EDGAR's files are ASCII, which is UTF-8 as it is: only other files are decoded (UTF-8, or
+    Latin-1, which old index files use for a few company names) and encoded again.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if not raw.isascii():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raw = raw.decode("latin-1").encode("utf-8")
+    if b"\r" in raw:  # CRLF (or bare CR) line ends: the line numbers are those of an editor
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return raw
 
 
 def _find_header(lines: list[str], file: str) -> tuple[str, int, str]:
@@ -97,13 +109,28 @@ def _find_header(lines: list[str], file: str) -> tuple[str, int, str]:
 
 
 def parse_index(data: bytes | str, file: str) -> ParsedIndex:
-    """Parse one EDGAR index file of any published layout; never drops a line silently."""
-    lines = _decode(data).splitlines()
-    layout, start, header = _find_header(lines, file)
-    if layout.startswith("master"):
-        rows, problems = _parse_master(lines, start, file)
-    else:
-        rows, problems = _parse_fixed(lines, start, file, layout, header)
+    """Parse one EDGAR index file of any published layout; never drops a line silently.
+
+    Lines are split on ``\\n`` only (CRLF is normalised), so line numbers are those an editor
+    or ``grep -n`` shows.
+    """
+    raw = _utf8(data)
+    head: list[str] = []  # the header is within the first 40 lines
+    ends: list[int] = []  # where each line of `head` ends (the offset of the next one)
+    offset = 0
+    while len(head) < 45 and offset < len(raw):
+        end = raw.find(b"\n", offset)
+        end = len(raw) if end < 0 else end
+        head.append(raw[offset:end].decode("utf-8"))
+        offset = end + 1
+        ends.append(offset)
+    layout, start, header = _find_header(head, file)
+    body = raw[ends[start - 1] :] if start <= len(ends) else b""
+    with duckdb.connect() as con:  # private, in memory: parsing touches no caller's database
+        if layout.startswith("master"):
+            rows, problems = _parse_master(con, body, start, file)
+        else:
+            rows, problems = _parse_fixed(con, body, start, file, layout, header)
     return ParsedIndex(file=file, layout=layout, rows=rows, problems=problems)
 
 
@@ -117,73 +144,139 @@ def _bad(file: str, line_no: int, reason: str, raw: str, key: str = "") -> dict[
     }
 
 
-def _parse_master(lines: list[str], start: int, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Pipe-delimited rows: shape checks in Python, field parsing vectorised in pandas.
+def _parse_master(
+    con: duckdb.DuckDBPyConnection, body: bytes, start: int, file: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pipe-delimited rows, split by DuckDB's CSV reader (the fast path for a quarterly backfill).
 
-    Lines are pre-sorted by their pipe count so the C CSV reader only sees well-formed lines
-    (it cannot report a bad line's number); that keeps a 400,000-line quarter near the speed
-    of DuckDB's own reader (see benchmarks/edgar_parse.py).
+    The reader keeps the rows in file order and reports each line it rejects (wrong number of
+    fields) with its line number; every other line is a row, so the line numbers of the rows
+    are the body's line numbers minus the rejected ones. The reader skips empty lines without
+    reporting them, so they are first given a space (a one-field line it rejects, and which
+    is dropped here as blank): that keeps the count exact, and it is checked.
     """
-    body = lines[start:]
-    good_idx: list[int] = []
+    if b"\n\n" in body or body.startswith(b"\n"):
+        body = (b" " + body if body.startswith(b"\n") else body).replace(b"\n\n", b"\n \n")
+        body = body.replace(b"\n\n", b"\n \n")  # runs of empty lines: every other one is left
+    n_lines = body.count(b"\n") + (0 if body.endswith(b"\n") or not body else 1)
+    if n_lines == 0:
+        return _empty_rows(), _problem_frame([])
+    # DuckDB reads a file-like object only through fsspec (a dependency of Prefect's, not
+    # ours): the body goes through a temporary file, which measured no slower.
+    with tempfile.TemporaryDirectory(prefix="edgar-index-") as folder:
+        path = Path(folder) / "body.idx"
+        path.write_bytes(body)
+        relation = con.read_csv(
+            str(path),
+            sep="|",
+            header=False,
+            auto_detect=False,
+            quotechar="",  # company names contain quotes
+            escapechar="",
+            lineterminator="\\n",  # type: ignore[arg-type]  # the stub lists only enum values
+            columns=dict.fromkeys(_FIELD_COLUMNS, "varchar"),
+            force_not_null=list(_FIELD_COLUMNS),  # an empty field is '', not NULL
+            store_rejects=True,
+            rejects_table="edgar_rejects",
+            rejects_scan="edgar_reject_scans",
+        )
+        typed = _typed_fields(con, relation)
+        rejected = con.execute(
+            "select line, min(error_type), min(error_message) from edgar_rejects group by line"
+        ).fetchall()
     problems: list[dict[str, object]] = []
-    for i, line in enumerate(body):
-        n = line.count("|")
-        if n == 4:
-            good_idx.append(i)
-        elif line.strip():
-            line_no = start + i + 1
-            problems.append(
-                _bad(file, line_no, f"expected 5 '|'-separated fields, got {n + 1}", line)
+    is_row = np.ones(n_lines, dtype=bool)
+    is_row[np.asarray([r[0] for r in rejected], dtype=np.int64) - 1] = False
+    line_no = np.flatnonzero(is_row) + (start + 1)
+    if len(line_no) != len(typed):  # the accounting above is what the line numbers rest on
+        raise RuntimeError(
+            f"{file}: the CSV reader returned {len(typed)} rows and rejected {len(rejected)} "
+            f"lines out of {n_lines}; cannot number the rows"
+        )
+    typed["line_no"] = line_no
+    lines: list[str] = []
+    if b"|\n" in body or body.endswith(b"|"):
+        # The reader drops empty fields at the end of a line ("a|b|c|d|e|" reads as five
+        # fields, "|||||" as five empty ones): such a line is judged by its own pipe count.
+        lines = body.decode("utf-8").split("\n")
+        fields = {
+            start + i: raw.count("|") + 1
+            for i, raw in enumerate(lines, start=1)
+            if raw.endswith("|") and raw.count("|") != 4
+        }
+        extra = typed["line_no"].isin(list(fields))
+        if extra.any():
+            typed.loc[extra, "reason"] = [
+                f"expected 5 '|'-separated fields, got {fields[n]}"
+                for n in typed.loc[extra, "line_no"]
+            ]
+    if rejected or typed["reason"].notna().any():
+        lines = lines or body.decode("utf-8").split("\n")
+        for line, error_type, message in rejected:
+            raw = lines[line - 1]
+            if not raw.strip():
+                continue  # a blank line is not a filing
+            reason = (
+                f"expected 5 '|'-separated fields, got {raw.count('|') + 1}"
+                if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS")
+                else f"unreadable line ({message})"
             )
-    if not good_idx:
-        return _empty_rows(), _problem_frame(problems)
-    good_lines = [body[i] for i in good_idx] if len(good_idx) != len(body) else body
-    frame = pd.read_csv(
-        io.StringIO("\n".join(good_lines)),
-        sep="|",
-        header=None,
-        names=["cik", "company_name", "form_type", "date_filed", "file_name"],
-        dtype=str,
-        keep_default_na=False,
-        quoting=3,  # csv.QUOTE_NONE: company names contain quotes
-        engine="c",
-    )
-    frame["line_no"] = np.asarray(good_idx, dtype=np.int64) + start + 1
-    return _finish(frame, file, problems)
+            problems.append(_bad(file, start + line, reason, raw))
+        raw_lines = [lines[n - start - 1] for n in typed.loc[typed["reason"].notna(), "line_no"]]
+    else:
+        raw_lines = []
+    return _finish(typed, file, problems, raw_lines)
 
 
 def _parse_fixed(
-    lines: list[str], start: int, file: str, layout: str, header: str
+    con: duckdb.DuckDBPyConnection, body: bytes, start: int, file: str, layout: str, header: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fixed-width rows, read from the right (file, date, CIK) so long names cannot shift them.
 
     The left part holds the company name and the form type; the column where the second one
     starts comes from the header, so a wider column in a future file is still read correctly.
+    These are daily files (a few thousand lines): a Python loop splits them, and the fields
+    are typed and checked by the same SQL as the master files'.
     """
     split = header.index("Company Name" if layout == "form" else "Form Type")
-    records: list[tuple[str, str, str, str, str, int]] = []
+    records: list[tuple[str, str, str, str, str]] = []
+    numbers: list[int] = []
+    raw_lines: list[str] = []
     problems: list[dict[str, object]] = []
-    for i in range(start, len(lines)):
-        line = lines[i]
+    for i, line in enumerate(body.decode("utf-8").split("\n"), start=start + 1):
         if not line.strip():
             continue
         m = _FIXED_RE.match(line)
         if m is None:
-            problems.append(_bad(file, i + 1, "not a fixed-width index row", line))
+            problems.append(_bad(file, i, "not a fixed-width index row", line))
             continue
         left = m["left"]
         if len(left) > split and left[split - 1] != " ":
-            problems.append(_bad(file, i + 1, f"no column break at position {split}", line))
+            problems.append(_bad(file, i, f"no column break at position {split}", line))
             continue
         first, second = left[:split].strip(), left[split:].strip()
         company, form = (second, first) if layout == "form" else (first, second)
-        records.append((m["cik"], company, form, m["date"], m["file"], i + 1))
-    frame = pd.DataFrame(
-        records,
-        columns=["cik", "company_name", "form_type", "date_filed", "file_name", "line_no"],
-    )
-    return _finish(frame, file, problems)
+        records.append((m["cik"], company, form, m["date"], m["file"]))
+        numbers.append(i)
+        raw_lines.append(line)
+    if not records:
+        return _empty_rows(), _problem_frame(problems)
+    fields = pd.DataFrame(records, columns=list(_FIELD_COLUMNS), dtype=object)
+    typed = _typed_fields(con, fields)
+    typed["line_no"] = np.asarray(numbers, dtype=np.int64)
+    bad_raw = [raw for raw, bad in zip(raw_lines, typed["reason"].notna(), strict=True) if bad]
+    return _finish(typed, file, problems, bad_raw)
+
+
+def _typed_fields(
+    con: duckdb.DuckDBPyConnection, fields: duckdb.DuckDBPyRelation | pd.DataFrame
+) -> pd.DataFrame:
+    """Run ``sql/load/edgar_index_rows.sql`` over raw fields: one typed row per row, in order."""
+    con.register("edgar_index_fields", fields)
+    try:
+        return con.execute((SQL_LOAD_DIR / "edgar_index_rows.sql").read_text()).df()
+    finally:
+        con.unregister("edgar_index_fields")
 
 
 def _empty_rows() -> pd.DataFrame:
@@ -195,38 +288,23 @@ def _empty_rows() -> pd.DataFrame:
 
 
 def _finish(
-    frame: pd.DataFrame, file: str, problems: list[dict[str, object]]
+    typed: pd.DataFrame, file: str, problems: list[dict[str, object]], bad_lines: list[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Type the fields; rows whose CIK, date or file name do not parse become problems."""
-    if frame.empty:
-        return _empty_rows(), _problem_frame(problems)
-    for col in ("company_name", "form_type", "file_name", "cik", "date_filed"):
-        frame[col] = frame[col].str.strip()
-    parts = frame["file_name"].str.extract(_FILE_RE)
-    dates = frame["date_filed"]
-    iso = dates.str.len() == 10
-    parsed = pd.to_datetime(dates.where(~iso), format="%Y%m%d", errors="coerce")
-    if iso.any():
-        parsed = parsed.fillna(pd.to_datetime(dates.where(iso), format="%Y-%m-%d", errors="coerce"))
-    cik_ok = frame["cik"].str.fullmatch(r"\d{1,10}")
-    reasons = pd.Series("", index=frame.index, dtype=object)
-    reasons[~cik_ok] = "CIK is not a number"
-    reasons[parsed.isna()] = "date filed is not YYYYMMDD or YYYY-MM-DD"
-    reasons[parts[1].isna()] = "file name is not edgar/data/<CIK>/<accession>.txt"
-    bad = reasons != ""
+    """Split typed rows into good rows and problems (``bad_lines``: the raw lines of the bad)."""
+    bad = typed["reason"].notna()
     if bad.any():
-        for idx in frame.index[bad]:
-            row = frame.loc[idx]
-            raw = "|".join(str(row[c]) for c in ("cik", "company_name", "form_type", "date_filed"))
-            problems.append(
-                _bad(file, int(row["line_no"]), reasons[idx], f"{raw}|{row['file_name']}")
-            )
-    good = frame.loc[~bad].copy()
-    good["accession"] = parts.loc[~bad, 1]
-    good["cik"] = good["cik"].astype("int64")
-    good["date_filed"] = parsed.loc[~bad].astype("datetime64[s]")
+        for line_no, reason, raw in zip(
+            typed.loc[bad, "line_no"], typed.loc[bad, "reason"], bad_lines, strict=True
+        ):
+            problems.append(_bad(file, int(line_no), reason, raw))
+        good = typed.loc[~bad].reset_index(drop=True)
+    else:
+        good = typed
+    good = good.drop(columns="reason")
+    good["cik"] = good["cik"].astype("int64")  # NULL only on the bad rows
+    good["date_filed"] = good["date_filed"].astype("datetime64[s]")
     good["index_file"] = file
-    good = good[[c for c in FILING_COLUMNS if c != "source"]].reset_index(drop=True)
+    good = good[[c for c in FILING_COLUMNS if c != "source"]]
     problem_frame = _problem_frame(problems).sort_values("line_no", kind="stable")
     return good, problem_frame.reset_index(drop=True)
 

@@ -1,27 +1,33 @@
 -- Upsert one batch of EDGAR index rows (registered as edgar_batch); parameters: fetched_at, run_id.
-insert into raw.edgar_filings (
+-- A merge rather than insert ... on conflict do update: same result, one statement, and
+-- measurably cheaper on a quarter-sized backfill (benchmarks/edgar_parse.py).
+merge into raw.edgar_filings as t
+using edgar_batch as b
+    on t.accession = b.accession and t.cik = b.cik
+when matched then
+    update
+        set
+            company_name = b.company_name,
+            form_type = b.form_type,
+            date_filed = cast(b.date_filed as date),
+            file_name = b.file_name,
+            index_file = b.index_file,
+            source = b.source,
+            fetched_at = $1::timestamptz,
+            run_id = $2
+when not matched then insert (
     accession, cik, company_name, form_type, date_filed, file_name, index_file,
     source, first_fetched_at, fetched_at, run_id
-)
-select
-    accession,
-    cik,
-    company_name,
-    form_type,
-    cast(date_filed as date),
-    file_name,
-    index_file,
-    source,
+) values (
+    b.accession,
+    b.cik,
+    b.company_name,
+    b.form_type,
+    cast(b.date_filed as date),
+    b.file_name,
+    b.index_file,
+    b.source,
     $1::timestamptz,
     $1::timestamptz,
     $2
-from edgar_batch
-on conflict (accession, cik) do update set
-    company_name = excluded.company_name,
-    form_type = excluded.form_type,
-    date_filed = excluded.date_filed,
-    file_name = excluded.file_name,
-    index_file = excluded.index_file,
-    source = excluded.source,
-    fetched_at = excluded.fetched_at,
-    run_id = excluded.run_id
+)

@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from quality.edgar import edgar_row_problems
@@ -150,6 +151,121 @@ def test_malformed_lines_are_reported_and_good_lines_kept(edgar_dir: Path) -> No
     assert '"line": "12x4|ACME' in parsed.problems["raw_values"].iloc[1]
 
 
+def test_blank_lines_crlf_and_extra_fields(edgar_dir: Path) -> None:
+    """Empty and blank lines are skipped but counted; a trailing '|' is a field, not noise."""
+    lines = (edgar_dir / "master.20200103.idx").read_text().splitlines()
+    # lines 8.. are filings; replace five of them (file lines 10, 11, 12, 14, 15)
+    lines[9] = ""
+    lines[10] = "   "
+    lines[11] = lines[11] + "|"  # 6 fields, the last empty: the CSV reader would drop it
+    lines[13] = "1|A|B|C|D|E"
+    lines[14] = "||||"  # five empty fields: a row with no file name
+    data = ("\r\n".join(lines) + "\r\n").encode()
+    parsed = parse_index(data, "master.20200103.idx")
+    assert parsed.problems["reason"].tolist() == [
+        "master.20200103.idx line 12: expected 5 '|'-separated fields, got 6",
+        "master.20200103.idx line 14: expected 5 '|'-separated fields, got 6",
+        "master.20200103.idx line 15: file name is not edgar/data/<CIK>/<accession>.txt",
+    ]
+    assert '"line": "||||"' in parsed.problems["raw_values"].iloc[2]
+    assert len(parsed.rows) == 7989 - 5
+    # sed -n 13p: the line after the extra-field line keeps its own number and values
+    row = parsed.rows[parsed.rows.line_no == 13].iloc[0]
+    assert (row["accession"], row["company_name"]) == (
+        "0001179110-20-000108",
+        "KENTUCKY BANCSHARES INC /KY/",
+    )
+    assert parsed.rows["line_no"].iloc[:3].tolist() == [8, 9, 13]
+
+
+def test_line_numbers_hold_across_a_quarter_sized_file(edgar_dir: Path) -> None:
+    """The CSV reader splits a big file between threads: rows and rejects keep true numbers."""
+    lines = (edgar_dir / "master.20200103.idx").read_text().splitlines()
+    header, body = lines[:7], lines[7:]
+    big = header + body * 50  # 399,457 lines
+    bad = {20: "1|2", 150_007: "x|y|z|w|v|u", 250_001: "1|a|b|c|d||", 399_000: "abc"}
+    for line_no, text in bad.items():
+        big[line_no - 1] = text
+    parsed = parse_index("\n".join(big), "master.2020QTR1.idx")
+    assert parsed.problems["line_no"].tolist() == sorted(bad)
+    assert len(parsed.rows) == len(body) * 50 - len(bad)
+    sample = parsed.rows.iloc[::997]
+    for line_no, accession, cik in zip(
+        sample["line_no"], sample["accession"], sample["cik"], strict=True
+    ):
+        assert big[line_no - 1].startswith(f"{cik}|")
+        assert big[line_no - 1].endswith(f"/{accession}.txt")
+    for line_no in (21, 150_008, 250_002, 399_001):  # the rows right after the bad lines
+        row = parsed.rows[parsed.rows.line_no == line_no].iloc[0]
+        assert big[line_no - 1].endswith(f"/{row['accession']}.txt")
+
+
+def test_latin1_company_name_is_read(edgar_dir: Path) -> None:
+    lines = (edgar_dir / "master.20200103.idx").read_text().splitlines()
+    lines[8] = lines[8].replace("CORE LABORATORIES", "CORE LABORATOIRES \xc9")
+    parsed = parse_index("\n".join(lines).encode("latin-1"), "master.20200103.idx")
+    assert parsed.problems.empty
+    assert parsed.rows["company_name"].iloc[1] == "CORE LABORATOIRES \xc9 N V"
+
+
+def test_fixed_width_malformed_lines(edgar_dir: Path) -> None:
+    lines = (edgar_dir / "form.20200318.idx").read_text().splitlines()
+    lines[11] = lines[11][:60]  # line 12: cut before the CIK
+    lines[12] = lines[12].replace("20200318", "20201318")  # line 13: no such date
+    lines[13] = ""  # line 14: blank, skipped
+    parsed = parse_index("\n".join(lines), "form.20200318.idx")
+    assert parsed.problems["reason"].tolist() == [
+        "form.20200318.idx line 12: not a fixed-width index row",
+        "form.20200318.idx line 13: date filed is not YYYYMMDD or YYYY-MM-DD",
+    ]
+    assert len(parsed.rows) == 4084 - 3
+    assert parsed.rows["line_no"].iloc[:2].tolist() == [11, 15]
+
+
+def test_row_checks_name_each_failure() -> None:
+    """Every rule, several on one row, missing values, and an index that is not 0..n-1."""
+    good = "edgar/data/1/0001209191-20-{}.txt"
+    frame = pd.DataFrame(
+        [
+            ("0001209191-20-000788", 1, "CORE", "4", "2020-01-03", good.format("000788")),
+            ("0001209191-20-00078", 1, "CORE", "4", "2020-01-03", good.format("00078")),
+            ("000120919A-20-000788", 1, "X", "S-1", "2020-01-03", good.format("x")),
+            ("0001209191-20-000789", 0, " ", "<b>oops</b>", "1990-01-01", good.format("000788")),
+            ("0001209191-20-000790", -5, None, None, None, good.format("000790")),
+            ("0001209191-20-000791", None, "ACME", "s-1", "2030-01-01", good.format("000791")),
+            ("0001209191-20-000792", 7, "ACME", "A" * 26, "2020-01-03", good.format("000792")),
+            ("0001209191-20-000793", 7, "ACME", "SC TO-T/A", "2026-01-06", good.format("000793")),
+            ("0001209191-20-000794", 7, "ACME", "SC TO-T/A", "2026-01-07", good.format("000794")),
+            (None, 7, "ACME", "", "2020-01-03", None),
+        ],
+        columns=["accession", "cik", "company_name", "form_type", "date_filed", "file_name"],
+        index=range(100, 200, 10),
+    )
+    frame["date_filed"] = pd.to_datetime(frame["date_filed"])
+    frame["index_file"] = "m.idx"
+    frame["line_no"] = range(8, 18)
+    reasons = edgar_row_problems(frame, today=dt.date(2026, 1, 5))
+    assert reasons.index.tolist() == frame.index.tolist()
+    assert reasons.tolist() == [
+        "",
+        "m.idx line 9: accession is not NNNNNNNNNN-YY-NNNNNN",
+        "m.idx line 10: accession is not NNNNNNNNNN-YY-NNNNNN; "
+        "file name does not contain the accession",
+        "m.idx line 11: file name does not contain the accession; CIK is not a positive number; "
+        "company name is empty; form type '<b>oops</b>' is not an EDGAR form type; "
+        "date filed is missing or before 1993",
+        "m.idx line 12: CIK is not a positive number; company name is empty; "
+        "form type '' is not an EDGAR form type; date filed is missing or before 1993",
+        "m.idx line 13: CIK is not a positive number; form type 's-1' is not an EDGAR form type; "
+        "date filed is in the future",
+        "m.idx line 14: form type 'AAAAAAAAAAAAAAAAAAAAAAAAAA' is not an EDGAR form type",
+        "",  # 2026-01-06 is today + 1: allowed (EDGAR dates are US Eastern)
+        "m.idx line 16: date filed is in the future",
+        "m.idx line 17: accession is not NNNNNNNNNN-YY-NNNNNN; "
+        "form type '' is not an EDGAR form type",
+    ]
+
+
 def test_unknown_and_garbage_form_types(edgar_dir: Path) -> None:
     lines = (edgar_dir / "master.20181231.excerpt.idx").read_text().splitlines()
     lines[7] = lines[7].replace("|4|", "|X-99Z|")  # unknown but well-formed: kept, 'other'
@@ -208,6 +324,25 @@ def test_replay_fetch_and_idempotent_load(
     assert rows == (7959, 1, True)
     files = con.execute("select count(*) from raw.edgar_index_files").fetchone()
     assert files == (4,)
+
+
+def test_reload_updates_what_changed_and_keeps_first_sighting(
+    replay_root: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    batch = fetch(EdgarReplayClient(replay_root), days=[dt.date(2018, 12, 31)])
+    load_edgar(con, batch.frame, "run-1", FETCHED_AT)
+    changed = batch.frame.copy()
+    changed.loc[0, ["company_name", "form_type"]] = ["RENAMED CO", "4/A"]
+    later = FETCHED_AT + dt.timedelta(days=1)
+    load_edgar(con, changed, "run-2", later)
+    accession, cik = changed.loc[0, ["accession", "cik"]]
+    row = con.execute(
+        "select company_name, form_type, run_id, first_fetched_at, fetched_at "
+        "from raw.edgar_filings where accession = ? and cik = ?",
+        [accession, int(cik)],
+    ).fetchone()
+    assert row == ("RENAMED CO", "4/A", "run-2", FETCHED_AT, later)
+    assert con.execute("select count(*) from raw.edgar_filings").fetchone() == (10,)
 
 
 def test_load_is_all_or_nothing(replay_root: Path, con: duckdb.DuckDBPyConnection) -> None:
