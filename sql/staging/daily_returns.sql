@@ -1,6 +1,7 @@
 -- staging.daily_returns: simple daily return of each symbol, with its session number.
 --
--- Conventions (shared by every mart):
+-- Conventions (shared by every mart; marts.returns derives the same ret_1d and session from
+-- staging.prices with a cheaper plan, and marts.risk reads ret_1d from marts.returns):
 --   ret_1d  = value / previous_value - 1, simple (not log) return on adjusted closes, where
 --             previous_value is the symbol's previous stored session; NULL on its first one.
 --   session = 1, 2, 3, ... per symbol in date order. A rolling window of N returns is full

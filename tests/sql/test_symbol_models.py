@@ -171,3 +171,57 @@ def test_marts_risk_volatility_full_window(con, build_prices) -> None:
     # session 23 holds r2..r22: ten +0.1 and eleven -0.1, the same spread
     assert rows[22]["vol_21"] == pytest.approx(math.sqrt(2.64), rel=1e-9)
     assert rows[22]["vol_63"] is None and rows[22]["vol_252"] is None
+
+
+def test_marts_returns_and_risk_across_a_month_without_sessions(con, build_prices) -> None:
+    # G has no session in February 2024 (the models summarise each month, so an empty month
+    # must still be counted as "before" the next one and looked back into correctly).
+    #   2024-01-30 100, 2024-01-31 110, 2024-03-01 121, 2024-03-29 99
+    build_prices(
+        [
+            ("G", "2024-01-30", 100.0),
+            ("G", "2024-01-31", 110.0),
+            ("G", "2024-03-01", 121.0),
+            ("G", "2024-03-29", 99.0),
+        ]
+    )
+    got = {
+        r["date"].isoformat(): r
+        for r in fetch(con, "select * from marts.returns where symbol = 'G'")
+    }
+    # 2024-03-01: the previous pair of sessions is 01-31 -> 121/110 - 1; mtd against the last
+    # close before March (110, in January); 1m -> 2024-02-01, February is empty, so the last
+    # close on or before it is 2024-01-31 (110)
+    mar1 = got["2024-03-01"]
+    assert mar1["ret_1d"] == pytest.approx(0.1)
+    assert mar1["mtd"] == pytest.approx(0.1)
+    assert mar1["ret_1m"] == pytest.approx(0.1)
+    # 2024-03-29: 1m -> 2024-02-29 -> 110 again: 99/110 - 1 = -0.1; mtd against 110 too;
+    # ytd: January 2024 is the first month of history, so the first year -> NULL
+    mar29 = got["2024-03-29"]
+    assert mar29["ret_1m"] == pytest.approx(-0.1)
+    assert mar29["mtd"] == pytest.approx(-0.1)
+    assert mar29["ytd"] is None and mar29["ret_3m"] is None
+    assert mar29["tr_index"] == pytest.approx(0.99)
+    risk = fetch(con, "select * from marts.risk where symbol = 'G' order by date")
+    # peaks 100, 110, 121, 121 (the March peak carries over the empty month):
+    # drawdown 0, 0, 0, 99/121 - 1; max_drawdown the same running minimum
+    assert [r["drawdown"] for r in risk] == pytest.approx([0, 0, 0, 99 / 121 - 1])
+    assert [r["max_drawdown"] for r in risk] == pytest.approx([0, 0, 0, 99 / 121 - 1])
+
+
+def test_marts_risk_volatility_across_months(con, build_prices) -> None:
+    # 64 daily closes from 2024-01-01 (they span January to March): 63 returns alternating
+    # +0.1 / -0.1 (r1 = +0.1), so every 21-return window holds eleven of one sign and ten of
+    # the other -> sqrt(2.64) as in the test above; the 63-return window at the last session
+    # holds 32 x +0.1 and 31 x -0.1: mean 0.1/63, sum of squared deviations
+    # 63 * 0.01 - 63 * (0.1/63)^2 = 0.63 - 0.01/63; / 62 * 252 = (0.63 * 252 - 0.04) / 62
+    values = [100.0]
+    for i in range(63):
+        values.append(values[-1] * (1.1 if i % 2 == 0 else 0.9))
+    build_prices(series("W", "2024-01-01", values))
+    rows = fetch(con, "select date, vol_21, vol_63 from marts.risk order by date")
+    assert {r["date"].month for r in rows} == {1, 2, 3}
+    assert all(r["vol_21"] == pytest.approx(math.sqrt(2.64), rel=1e-9) for r in rows[21:])
+    assert rows[62]["vol_63"] is None
+    assert rows[63]["vol_63"] == pytest.approx(math.sqrt((0.63 * 252 - 0.04) / 62), rel=1e-9)
