@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sources.http import HttpClient, SourceSkipped, Throttled, require_contact_user_agent
+from sources.replay import ReplayFolder
 
 SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 
@@ -411,19 +412,18 @@ class EdgarReplayClient:
 
     A missing daily file means what a live 404 means: no index that day. Quarterly files are
     named ``master.YYYYQTRn.idx`` (the live name ``master.idx`` is the same for every quarter).
-    Reads the folder directly with pathlib: ``sources/replay.py`` did not exist when this was
-    written; switching to its ``ReplayFolder`` changes only this class.
     """
 
+    KIND = "edgar"
+
     def __init__(self, root: str | Path) -> None:
-        self.folder = Path(root) / "edgar"
-        if not self.folder.is_dir():
-            raise FileNotFoundError(f"replay folder {self.folder} does not exist")
-        self.source = f"replay:{Path(root).name}"
+        self.folder = ReplayFolder(root)
+        self.folder.kind_dir(self.KIND)  # a folder without edgar/ is an error naming it
+        self.source = f"replay:{self.folder.root.name}"
 
     def _read(self, name: str, start: dt.date, end: dt.date) -> IndexFile:
-        path = self.folder / name
-        content = path.read_bytes() if path.exists() else None
+        path = self.folder.path(self.KIND, name)
+        content = self.folder.read_bytes(self.KIND, name) if path.is_file() else None
         return IndexFile(name, start, end, content, path.resolve().as_uri())
 
     def daily_index(self, day: dt.date) -> IndexFile:

@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from sources.http import HttpClient, HttpError
+from sources.replay import ReplayFolder
 
 SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 
@@ -147,19 +148,20 @@ class FredLiveClient:
 
 
 class FredReplayClient:
-    """Recorded downloads in ``<root>/fred/<SERIES>.csv`` (read with pathlib)."""
+    """Recorded downloads in ``<root>/fred/<SERIES>.csv``, the live file names."""
+
+    KIND = "fred"
 
     def __init__(self, root: str | Path) -> None:
-        self.folder = Path(root) / "fred"
-        if not self.folder.is_dir():
-            raise FileNotFoundError(f"replay folder {self.folder} does not exist")
-        self.source = f"replay:{Path(root).name}"
+        self.folder = ReplayFolder(root)
+        self.folder.kind_dir(self.KIND)
+        self.source = f"replay:{self.folder.root.name}"
 
     def series_csv(self, series_id: str) -> tuple[str, bytes]:
-        path = self.folder / f"{series_id}.csv"
-        if not path.exists():
-            raise FileNotFoundError(f"no recorded series {path}")
-        return path.name, path.read_bytes()
+        """A series with no recording raises ``ReplayFileMissing`` (an OSError, like a live
+        failure): ``fetch`` reports it and loads the others."""
+        name = f"{series_id}.csv"
+        return name, self.folder.read_bytes(self.KIND, name)
 
 
 # --- fetch ---------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from sources.http import HttpClient, HttpError
+from sources.replay import ReplayFolder
 
 SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 
@@ -250,19 +251,20 @@ class NasdaqLiveClient:
 
 
 class NasdaqReplayClient:
-    """Recorded responses in ``<root>/nasdaq/nasdaq_ipo_calendar_YYYY-MM.json`` (pathlib)."""
+    """Recorded responses in ``<root>/nasdaq/nasdaq_ipo_calendar_YYYY-MM.json``."""
+
+    KIND = "nasdaq"
 
     def __init__(self, root: str | Path) -> None:
-        self.folder = Path(root) / "nasdaq"
-        if not self.folder.is_dir():
-            raise FileNotFoundError(f"replay folder {self.folder} does not exist")
-        self.source = f"replay:{Path(root).name}"
+        self.folder = ReplayFolder(root)
+        self.folder.kind_dir(self.KIND)
+        self.source = f"replay:{self.folder.root.name}"
 
     def calendar(self, month: str) -> tuple[str, bytes]:
-        path = self.folder / calendar_name(month)
-        if not path.exists():
-            raise FileNotFoundError(f"no recorded calendar {path}")
-        return path.name, path.read_bytes()
+        """A month with no recording raises ``ReplayFileMissing`` (an OSError, like a live
+        failure): ``fetch`` reports the month and goes on."""
+        name = calendar_name(month)
+        return name, self.folder.read_bytes(self.KIND, name)
 
 
 # --- fetch ---------------------------------------------------------------------------------------
