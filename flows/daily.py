@@ -51,7 +51,21 @@ def _settings(config_path: str | None) -> Settings:
     return load_settings(config_path)
 
 
-@flow(name="daily-run", log_prints=True)
+def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
+    """Prefect failure hook: a failed run is itself an alert (pipeline health).
+
+    Runs after the flow body has released the writer lock, for any failure of the flow,
+    including one before a run row existed (an unreachable source, a locked database). The
+    event id includes the flow run id, so a hook that fires twice stores one event.
+    """
+    settings = load_settings(flow_run.parameters.get("config_path"))
+    db_path = settings.storage.path
+    message = f"{flow.name} failed: {state.message or 'no message'}"[:2000]
+    with writer_lock(db_path, timeout_s=60):
+        stages.record_failure_alert(db_path, settings, str(flow_run.id), flow.name, message)
+
+
+@flow(name="daily-run", log_prints=True, on_failure=[alert_on_failure])
 def daily_run(
     as_of: dt.date | None = None,
     replay_dir: str | None = None,
@@ -111,7 +125,7 @@ def daily_run(
     return summary
 
 
-@flow(name="backfill", log_prints=True)
+@flow(name="backfill", log_prints=True, on_failure=[alert_on_failure])
 def backfill(
     start: dt.date,
     end: dt.date,
@@ -207,14 +221,10 @@ def backfill(
 def _record_failure(
     db_path: str, settings: Settings, run_id: str, flow_name: str, exc: BaseException
 ) -> None:
-    """Mark the run failed and raise a pipeline-health alert, without hiding ``exc``."""
+    """Mark the run failed in ``ops.runs`` (the alert comes from the failure hook)."""
     message = f"{type(exc).__name__}: {exc}"[:2000]
     with writing(db_path) as con:
         finish_run(con, run_id, status="failed", message=message)
-    try:
-        stages.record_failure_alert(db_path, settings, run_id, flow_name, message)
-    except Exception as alert_error:  # the run's own error is what the caller must see
-        get_run_logger().error("could not send the failure alert: %s", alert_error)
 
 
 def _summary(

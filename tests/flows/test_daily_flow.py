@@ -238,3 +238,25 @@ def test_a_run_e_mails_its_alerts_with_the_headline_chart(
     delivered = read(settings_env, "select count(*) as n from alerts.deliveries "
                      "where channel = 'email' and delivered_at is not null")  # fmt: skip
     assert delivered["n"][0] == summary["alerts"]["new_events"]
+
+
+def test_a_failed_run_is_recorded_and_alerted_by_the_failure_hook(
+    tmp_path: Path, settings_env: Path
+) -> None:
+    """A replayed price file the parser cannot read fails the run: ops.runs says so, and the
+    failure hook puts a pipeline-health alert in the outbox and delivers it."""
+    from sources.yahoo import PriceFormatError
+
+    replay = tmp_path / "replay"
+    (replay / "prices").mkdir(parents=True)
+    (replay / "prices" / "SPY.csv").write_text("When,What\n2025-09-26,1\n")
+    with pytest.raises(PriceFormatError, match="SPY.csv"):
+        daily_run(as_of=dt.date(2025, 9, 26), replay_dir=str(replay))
+    runs = read(settings_env, "select status, message from ops.runs")
+    assert list(runs["status"]) == ["failed"] and "SPY.csv" in runs["message"][0]
+    events = read(settings_env, "select kind, severity, rule from alerts.events")
+    assert list(events["kind"]) == ["pipeline_health"] and events["severity"][0] == "critical"
+    delivered = read(
+        settings_env, "select channel from alerts.deliveries where delivered_at is not null"
+    )
+    assert list(delivered["channel"]) == ["console"]
