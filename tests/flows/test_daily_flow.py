@@ -250,7 +250,7 @@ def test_a_failed_run_is_recorded_and_alerted_by_the_failure_hook(
     replay = tmp_path / "replay"
     (replay / "prices").mkdir(parents=True)
     (replay / "prices" / "SPY.csv").write_text("When,What\n2025-09-26,1\n")
-    with pytest.raises(PriceFormatError, match="SPY.csv"):
+    with pytest.raises(PriceFormatError, match=r"SPY\.csv"):
         daily_run(as_of=dt.date(2025, 9, 26), replay_dir=str(replay))
     runs = read(settings_env, "select status, message from ops.runs")
     assert list(runs["status"]) == ["failed"] and "SPY.csv" in runs["message"][0]
