@@ -70,6 +70,13 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from rotation import calendar
+
+    day = args.date or calendar.today_in_new_york()
+    if not calendar.is_session(day):
+        # Said before anything starts: no network, no Prefect, nothing written.
+        print(f"{day} is not an NYSE session (weekend or holiday): nothing to do")
+        return EXIT_OK
     if not args.replay:
         # Fail in seconds, before Prefect starts (~20 s) and before anything is written.
         from sources.yahoo import YAHOO_HOST, probe_reachable
@@ -79,7 +86,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         raise UserError(f"replay folder {args.replay} does not exist")
     from flows.daily import daily_run
 
-    summary = daily_run(as_of=args.date, replay_dir=args.replay, config_path=args.config)
+    summary = daily_run(as_of=day, replay_dir=args.replay, config_path=args.config)
     _print_summary(summary)
     return EXIT_OK if summary.get("status") in {"completed", "skipped"} else EXIT_ERROR
 

@@ -128,3 +128,12 @@ def test_every_command_is_documented_in_the_readme() -> None:
     commands = next(a for a in parser._actions if a.dest == "command").choices
     missing = [c for c in commands if f"rotation {c}" not in readme]
     assert not missing, f"commands not in README.md: {missing}"
+
+
+def test_a_closed_day_says_so_without_network_or_writes(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "rotation.duckdb"
+    env = {"ROTATION_STORAGE_PATH": str(db), "HTTPS_PROXY": f"http://127.0.0.1:{closed_port()}"}
+    result = rotation("run", "--date", "2025-12-25", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "2025-12-25 is not an NYSE session" in result.stdout
+    assert not db.parent.exists()
