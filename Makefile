@@ -44,7 +44,7 @@ types: $(SYNCED)
 	$(VENV)/bin/mypy
 
 sql-lint: $(SYNCED)
-	$(VENV)/bin/sqlfluff lint sql --processes 2
+	$(VENV)/bin/sqlfluff lint sql
 
 test: $(SYNCED)
 	$(VENV)/bin/python -m pytest
