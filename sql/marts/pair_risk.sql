@@ -25,35 +25,54 @@
 -- well inside the 1e-9 of tests/transforms/test_indicators_vs_pandas.py (measured on the real
 -- pairs: see docs/indicators.md). Daily means are ~50x smaller than sds, so the mean
 -- corrections cancel nothing significant.
-with daily as (
+with pair_keys as (
+    -- 1, 2, 3, ... in the order of the pair names (as staging.pair_returns' pair_id): the
+    -- sort and join key below, cheaper than the name
     select
         pair,
-        date,
-        coalesce(small_ret_1d, 0) as y,
-        coalesce(large_ret_1d, 0) as x,
-        year(date) * 12 + month(date) - 1 as month_key,
-        day(date) as day_of_month
-    from marts.relative_strength
+        small,
+        large,
+        kind,
+        row_number() over (order by pair) as pair_id
+    from ops.pairs
+),
+
+daily as (
+    select
+        k.pair_id,
+        r.date,
+        coalesce(r.small_ret_1d, 0) as y,
+        coalesce(r.large_ret_1d, 0) as x,
+        year(r.date) * 12 + month(r.date) - 1 as month_key,
+        day(r.date) as day_of_month
+    from marts.relative_strength as r
+    inner join pair_keys as k
+        on r.pair = k.pair
 ),
 
 months as (
+    -- read from marts.relative_strength again rather than from daily: a CTE referenced twice
+    -- is materialised, with a cardinality estimate that puts the 19 M rows on the build side
+    -- of the join below (docs/benchmarks.md)
     select
-        pair,
-        year(date) * 12 + month(date) - 1 as month_key,
+        k.pair_id,
+        year(r.date) * 12 + month(r.date) - 1 as month_key,
         count(*) as sessions,
-        bit_or(cast(1 as bigint) << day(date)) as day_mask,
-        sum(coalesce(large_ret_1d, 0)) as month_sx,
-        sum(coalesce(small_ret_1d, 0)) as month_sy,
-        sum(coalesce(large_ret_1d, 0) * coalesce(large_ret_1d, 0)) as month_sxx,
-        sum(coalesce(small_ret_1d, 0) * coalesce(small_ret_1d, 0)) as month_syy,
-        sum(coalesce(large_ret_1d, 0) * coalesce(small_ret_1d, 0)) as month_sxy
-    from marts.relative_strength
-    group by pair, month_key
+        bit_or(cast(1 as bigint) << day(r.date)) as day_mask,
+        sum(coalesce(r.large_ret_1d, 0)) as month_sx,
+        sum(coalesce(r.small_ret_1d, 0)) as month_sy,
+        sum(coalesce(r.large_ret_1d, 0) * coalesce(r.large_ret_1d, 0)) as month_sxx,
+        sum(coalesce(r.small_ret_1d, 0) * coalesce(r.small_ret_1d, 0)) as month_syy,
+        sum(coalesce(r.large_ret_1d, 0) * coalesce(r.small_ret_1d, 0)) as month_sxy
+    from marts.relative_strength as r
+    inner join pair_keys as k
+        on r.pair = k.pair
+    group by k.pair_id, month_key
 ),
 
 before_month as (
     select
-        pair,
+        pair_id,
         month_key,
         day_mask,
         coalesce(sum(sessions) over earlier, 0) as sessions_before,
@@ -64,13 +83,13 @@ before_month as (
         coalesce(sum(month_sxy) over earlier, 0) as sxy_before
     from months
     window earlier as (
-        partition by pair order by month_key rows between unbounded preceding and 1 preceding
+        partition by pair_id order by month_key rows between unbounded preceding and 1 preceding
     )
 ),
 
 positioned as (
     select
-        d.pair,
+        d.pair_id,
         d.date,
         d.x,
         d.y,
@@ -84,12 +103,12 @@ positioned as (
         cast(b.sessions_before + earlier_in_month + 1 as integer) as session
     from daily as d
     inner join before_month as b
-        on d.pair = b.pair and d.month_key = b.month_key
+        on d.pair_id = b.pair_id and d.month_key = b.month_key
 ),
 
 running as (
     select
-        pair,
+        pair_id,
         date,
         session,
         sx_before + sum(x) over month_so_far as sx,
@@ -99,13 +118,13 @@ running as (
         sxy_before + sum(x * y) over month_so_far as sxy
     from positioned
     window month_so_far as (
-        partition by pair order by date rows between earlier_in_month preceding and current row
+        partition by pair_id order by date rows between earlier_in_month preceding and current row
     )
 ),
 
 windows as (
     select
-        pair,
+        pair_id,
         date,
         session,
         sx - lag(sx, 63) over by_session as sx_63,
@@ -119,12 +138,12 @@ windows as (
         syy - lag(syy, 252) over by_session as syy_252,
         sxy - lag(sxy, 252) over by_session as sxy_252
     from running
-    window by_session as (partition by pair order by date)
+    window by_session as (partition by pair_id order by date)
 ),
 
 moments as (
     select
-        pair,
+        pair_id,
         date,
         case when session > 63 then sxy_63 - sx_63 * sy_63 / 63 end as cov_63,
         case when session > 63 then sxx_63 - sx_63 * sx_63 / 63 end as var_x_63,
@@ -137,7 +156,7 @@ moments as (
 
 labelled as (
     select
-        m.pair,
+        p.pair,
         p.small,
         p.large,
         p.kind,
@@ -153,8 +172,8 @@ labelled as (
         case when m.var_x_63 > 0 then m.cov_63 / m.var_x_63 end as beta_63,
         case when m.var_x_252 > 0 then m.cov_252 / m.var_x_252 end as beta_252
     from moments as m
-    left join ops.pairs as p
-        on m.pair = p.pair
+    left join pair_keys as p
+        on m.pair_id = p.pair_id
 )
 
 select

@@ -133,3 +133,37 @@ def test_marts_latest_indicators(con, build_prices) -> None:
     # drawdowns from each leg's own peak: S 32 vs 64 -> -0.5; L 256 vs 512 (2024-01-07) -> -0.5
     assert (row["small_drawdown"], row["large_drawdown"]) == (-0.5, -0.5)
     assert row["corr_63"] is None and row["small_vol_63"] is None
+
+
+def test_marts_relative_strength_streak_runs_and_labels(con, build_prices) -> None:
+    # Small's daily moves against a flat large leg, chosen so every sign is exact (halving and
+    # doubling powers of two): + + - - - 0 + 0 0 - + + + -. The streak is computed from the
+    # session where the sign last changed (staging.pair_returns' previous_*_ret), so runs that
+    # restart right after a tie or a flip are the cases to check.
+    signs = [1, 1, -1, -1, -1, 0, 1, 0, 0, -1, 1, 1, 1, -1]
+    small = [64.0]
+    for s in signs:
+        small.append(small[-1] * {1: 2.0, -1: 0.5, 0: 1.0}[s])
+    expected: list[int | None] = [None]
+    for s in signs:
+        previous = expected[-1] or 0
+        if s == 0:
+            expected.append(0)
+        elif (previous > 0) == (s > 0) and previous != 0:
+            expected.append(previous + s)
+        else:
+            expected.append(s)
+    # Two pairs whose names sort differently from their configuration order: the pair
+    # integer key (row order of the names) must give each row its own legs.
+    rows_in = series("ZS", "2021-01-01", small) + series("AL", "2021-01-01", [8.0] * len(small))
+    rows_in += series("BS", "2021-01-01", [8.0] * len(small))
+    build_prices(rows_in, pairs=["ZS/AL", "BS/ZS"])
+    rows = fetch(con, "select * from marts.relative_strength where pair = 'ZS/AL' order by date")
+    assert [r["streak"] for r in rows] == expected
+    assert {(r["small"], r["large"]) for r in rows} == {("ZS", "AL")}
+    other = fetch(con, "select * from marts.relative_strength where pair = 'BS/ZS' order by date")
+    assert {(r["small"], r["large"]) for r in other} == {("BS", "ZS")}
+    # BS is flat, ZS moves: the mirror image of the streaks above
+    assert [r["streak"] for r in other] == [None if e is None else -e for e in expected]
+    labels = con.execute("select distinct pair, small, large from marts.pair_risk").fetchall()
+    assert sorted(labels) == [("BS/ZS", "BS", "ZS"), ("ZS/AL", "ZS", "AL")]
