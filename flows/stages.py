@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from quality import completeness
-from quality.prices import Before, PriceRules, reason_counts, validate_prices
+from quality.prices import PriceRules, reason_counts, validate_prices
 from quality.records import quarantine_rows, record_validation
 from rotation import calendar
 from rotation.db import transaction, writing
@@ -130,11 +130,8 @@ def validate_and_load_prices(
         report.messages.append(f"no data for: {', '.join(batch.missing_symbols)}")
     fetched_at = dt.datetime.now(dt.UTC)
     with writing(db_path) as con:
-        before = {
-            symbol: Before(c.close, c.adjustment, c.volumes)
-            for symbol, c in stored_context(con, batch.frame).items()
-        }
-        validation = validate_prices(batch.frame, rules, before)
+        validation = validate_prices(batch.frame, rules, stored_context(con, batch.frame))
+        reasons = reason_counts(validation.quarantined)
         with transaction(con):
             report.quarantined = quarantine_rows(
                 con,
@@ -155,7 +152,7 @@ def validate_and_load_prices(
                 message=validation.message,
                 results={
                     "checks": validation.result.checks,
-                    "quarantine_reasons": reason_counts(validation.quarantined),
+                    "quarantine_reasons": reasons,
                 },
             )
             if not validation.batch_ok:
@@ -177,11 +174,10 @@ def validate_and_load_prices(
         )
     report.messages += loaded.warnings
     report.messages += completeness.summarise(gaps)
-    if validation.quarantined.shape[0]:
-        counts = reason_counts(validation.quarantined)
+    if reasons:
         report.messages.append(
             f"{report.quarantined} rows quarantined: "
-            + ", ".join(f"{reason} ({n})" for reason, n in sorted(counts.items()))
+            + ", ".join(f"{reason} ({n})" for reason, n in sorted(reasons.items()))
         )
     for message in report.messages:
         log.info("prices: %s", message)
@@ -291,13 +287,6 @@ class FetchedSource:
     skipped: bool = False
 
 
-def _replay_kind(replay_dir: str | Path | None, kind: str) -> Path | None:
-    """``DIR/<kind>`` of a replay folder, or None when the folder has no such source."""
-    if replay_dir is None:
-        return None
-    return Path(replay_dir) / kind
-
-
 def fetch_edgar(
     settings: Settings,
     replay_dir: str | Path | None,
@@ -308,16 +297,13 @@ def fetch_edgar(
     (a backfill); skipped with a reason when not possible."""
     from sources import edgar
     from sources.http import HttpError, SourceSkipped
+    from sources.replay import ReplayError
 
     if not settings.edgar.enabled:
         return FetchedSource("edgar", skipped=True, messages=["disabled in settings"])
     try:
         client: Any
         if replay_dir is not None:
-            if not (folder := _replay_kind(replay_dir, "edgar")) or not folder.is_dir():
-                return FetchedSource(
-                    "edgar", skipped=True, messages=[f"replay folder has no edgar/ ({folder})"]
-                )
             client = edgar.EdgarReplayClient(replay_dir)
         else:
             client = edgar.EdgarLiveClient(
@@ -326,7 +312,7 @@ def fetch_edgar(
                 max_requests_per_s=settings.edgar.max_requests_per_s,
                 timeout_s=settings.edgar.timeout_s,
             )
-    except SourceSkipped as exc:
+    except (SourceSkipped, ReplayError) as exc:  # not configured, or not in this replay folder
         return FetchedSource("edgar", skipped=True, messages=[str(exc)])
     try:
         batch = edgar.fetch(client, days=days, quarters=quarters)
@@ -348,16 +334,16 @@ def fetch_nasdaq(
     """The IPO calendar of ``months`` (default: the months of the trailing window)."""
     from sources import nasdaq
     from sources.http import HttpError
+    from sources.replay import ReplayError
 
     if not settings.nasdaq.enabled:
         return FetchedSource("nasdaq", skipped=True, messages=["disabled in settings"])
     client: Any
     if replay_dir is not None:
-        if not (folder := _replay_kind(replay_dir, "nasdaq")) or not folder.is_dir():
-            return FetchedSource(
-                "nasdaq", skipped=True, messages=[f"replay folder has no nasdaq/ ({folder})"]
-            )
-        client = nasdaq.NasdaqReplayClient(replay_dir)
+        try:
+            client = nasdaq.NasdaqReplayClient(replay_dir)
+        except ReplayError as exc:  # this replay folder has no nasdaq/
+            return FetchedSource("nasdaq", skipped=True, messages=[str(exc)])
     else:
         client = nasdaq.NasdaqLiveClient(
             base_url=settings.nasdaq.base_url, timeout_s=settings.nasdaq.timeout_s
@@ -375,16 +361,16 @@ def fetch_nasdaq(
 def fetch_fred(settings: Settings, replay_dir: str | Path | None) -> FetchedSource:
     from sources import fred
     from sources.http import HttpError
+    from sources.replay import ReplayError
 
     if not settings.fred.enabled:
         return FetchedSource("fred", skipped=True, messages=["disabled in settings"])
     client: Any
     if replay_dir is not None:
-        if not (folder := _replay_kind(replay_dir, "fred")) or not folder.is_dir():
-            return FetchedSource(
-                "fred", skipped=True, messages=[f"replay folder has no fred/ ({folder})"]
-            )
-        client = fred.FredReplayClient(replay_dir)
+        try:
+            client = fred.FredReplayClient(replay_dir)
+        except ReplayError as exc:  # this replay folder has no fred/
+            return FetchedSource("fred", skipped=True, messages=[str(exc)])
     else:
         client = fred.FredLiveClient(
             base_url=settings.fred.base_url, timeout_s=settings.fred.timeout_s

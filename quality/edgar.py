@@ -23,6 +23,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from quality.suite import join_reasons
+
 REQUIRED_COLUMNS = ("accession", "cik", "company_name", "form_type", "date_filed", "file_name")
 FORM_TYPE_PATTERN = r"[A-Z0-9][A-Z0-9 ./&()-]{0,24}"
 ACCESSION_PATTERN = r"[0-9]{10}-[0-9]{2}-[0-9]{6}"  # ASCII digits: EDGAR's are
@@ -99,15 +101,8 @@ def edgar_row_problems(frame: pd.DataFrame, *, today: dt.date | None = None) -> 
         (date.isna() | (date < EDGAR_START), "date filed is missing or before 1993"),
         (date > latest, "date filed is in the future"),
     ]
-    reasons = pd.Series("", index=index, dtype=object)
-    for failed, reason in checks:
-        failed = failed.fillna(True).astype(bool)
-        if not failed.any():
-            continue
-        text = reason.loc[index[failed]] if isinstance(reason, pd.Series) else reason
-        reasons[failed] = (
-            reasons[failed].where(reasons[failed] == "", reasons[failed] + "; ") + text
-        )
+    # A check that cannot be evaluated (a missing value) fails the row.
+    reasons = join_reasons(checks, index, unknown_fails=True)
     bad = reasons != ""
     if bad.any():
         reasons[bad] = _where(frame.loc[bad]) + reasons[bad]

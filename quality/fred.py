@@ -13,6 +13,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from quality.suite import join_reasons
+
 REQUIRED_COLUMNS = ("series_id", "date", "value")
 PLAUSIBLE: dict[str, tuple[float, float]] = {
     "BAMLH0A0HYM2": (0.0, 40.0),  # HY OAS, percent (peak 21.8 in Dec 2008)
@@ -51,14 +53,7 @@ def fred_row_problems(frame: pd.DataFrame, *, today: dt.date | None = None) -> p
             "value " + value.astype(str) + " is outside the plausible range for " + series,
         ),
     ]
-    reasons = pd.Series("", index=frame.index, dtype=object)
-    for failed, reason in checks:
-        failed = pd.Series(failed, index=frame.index).fillna(False).astype(bool)
-        if not failed.any():
-            continue
-        text = reason[failed] if isinstance(reason, pd.Series) else reason
-        reasons[failed] = reasons[failed].where(reasons[failed] == "", reasons[failed] + "; ")
-        reasons[failed] = reasons[failed] + text
+    reasons = join_reasons(checks, frame.index)
     if "file" in frame and "line_no" in frame:
         bad = reasons != ""
         where = frame["file"].astype(str) + " line " + frame["line_no"].astype(str) + ": "

@@ -10,6 +10,8 @@ import datetime as dt
 
 import pandas as pd
 
+from quality.suite import join_reasons
+
 REQUIRED_COLUMNS = ("deal_id", "status", "company_name", "offer_amount", "shares")
 STATUSES = ("filed", "upcoming", "withdrawn", "priced")
 
@@ -46,11 +48,7 @@ def nasdaq_row_problems(frame: pd.DataFrame, *, today: dt.date | None = None) ->
             "priced deal without a priced date",
         ),
     ]
-    reasons = pd.Series("", index=frame.index, dtype=object)
-    for failed, reason in checks:
-        failed = pd.Series(failed, index=frame.index).fillna(False).astype(bool)
-        reasons[failed] = reasons[failed].where(reasons[failed] == "", reasons[failed] + "; ")
-        reasons[failed] = reasons[failed] + reason
+    reasons = join_reasons(checks, frame.index)
     if "file" in frame and "json_path" in frame:
         bad = reasons != ""
         where = frame["file"].astype(str) + " " + frame["json_path"].astype(str) + ": "

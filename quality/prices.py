@@ -30,18 +30,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from quality.suite import ROW_ID, Check, SuiteResult, run_suite
+from quality.suite import (
+    ROW_ID,
+    BatchVerdict,
+    Check,
+    missing_columns_verdict,
+    run_suite,
+    split_batch,
+)
 from rotation import calendar
+from rotation.records import PRICE_COLUMNS, Before
 
-PRICE_COLUMNS = [
-    "symbol", "date", "open", "high", "low", "close", "adj_close",
-    "volume", "dividends", "splits", "adjustment",
-]  # fmt: skip
 ADJ_FACTOR_TOLERANCE = 1e-4  # vendors round adjusted closes to ~6 significant digits
 BAR_TOLERANCE = 1e-6  # auto-adjusted bars carry float32 noise: high == close to ~1e-8
 LAST_BAR_MIN_VOLUME_RATIO = 0.5
 EARLY_CLOSE_MIN_VOLUME_RATIO = 0.2  # half-day sessions trade about half the usual volume
-MOSTLY_BAD_SHARE = 0.5  # more than this share of rows failing blocks the whole batch
 
 
 @dataclass(frozen=True)
@@ -162,15 +165,6 @@ def _last_bar_volume_ratio(group: pd.DataFrame, earlier: tuple[float, ...]) -> p
     return out
 
 
-@dataclass(frozen=True)
-class Before:
-    """A symbol's stored rows just before the batch: the last close and recent volumes."""
-
-    close: float
-    adjustment: str
-    volumes: tuple[float, ...] = ()
-
-
 def with_derived_columns(
     frame: pd.DataFrame,
     rules: PriceRules,
@@ -212,13 +206,7 @@ def with_derived_columns(
     return df
 
 
-@dataclass
-class PriceValidation:
-    good: pd.DataFrame  # rows to load, PRICE_COLUMNS only
-    quarantined: pd.DataFrame  # PRICE_COLUMNS + reason
-    batch_ok: bool
-    message: str
-    result: SuiteResult
+PriceValidation = BatchVerdict  # the price suite's verdict, same shape as every source's
 
 
 def validate_prices(
@@ -229,28 +217,10 @@ def validate_prices(
     """Split a price batch into rows to load and rows to quarantine, or block it whole."""
     missing = [c for c in PRICE_COLUMNS if c not in frame.columns]
     if missing:
-        # GX would say the same; a batch without its columns cannot even get derived columns.
-        message = f"price batch blocked: missing columns {', '.join(missing)}"
-        empty = SuiteResult(suite="prices", rows_in=len(frame), batch_failures=[message])
-        return PriceValidation(frame.iloc[0:0], frame.iloc[0:0], False, message, empty)
+        return missing_columns_verdict("price", frame, missing)
     df = with_derived_columns(frame, rules, before)
     result = run_suite(df, "prices", price_checks(list(df.columns)))
-    reasons = pd.Series({rid: "; ".join(r) for rid, r in result.row_reasons.items()}, dtype=str)
-    bad = df[ROW_ID].isin(reasons.index)
-    quarantined = df.loc[bad, PRICE_COLUMNS].copy()
-    quarantined["reason"] = df.loc[bad, ROW_ID].map(reasons).to_numpy()
-    good = df.loc[~bad, PRICE_COLUMNS].reset_index(drop=True)
-
-    failures = list(result.batch_failures)
-    if len(df) and bad.sum() > MOSTLY_BAD_SHARE * len(df):
-        failures.append(f"{int(bad.sum())} of {len(df)} rows failed validation")
-    if failures:
-        message = "price batch blocked: " + "; ".join(failures)
-        return PriceValidation(good.iloc[0:0], quarantined, False, message, result)
-    message = f"{len(good)} of {len(df)} rows passed" + (
-        f", {int(bad.sum())} quarantined" if bad.any() else ""
-    )
-    return PriceValidation(good, quarantined, True, message, result)
+    return split_batch("price", df, result, PRICE_COLUMNS)
 
 
 def reason_counts(quarantined: pd.DataFrame) -> dict[str, int]:

@@ -19,9 +19,14 @@ import pandas as pd
 from quality.edgar import edgar_row_problems
 from quality.fred import fred_row_problems
 from quality.nasdaq import nasdaq_row_problems
-from quality.suite import ROW_ID, Check, SuiteResult, run_suite
-
-MOSTLY_BAD_SHARE = 0.5
+from quality.suite import (
+    ROW_ID,
+    BatchVerdict,
+    Check,
+    missing_columns_verdict,
+    run_suite,
+    split_batch,
+)
 
 
 @dataclass(frozen=True)
@@ -56,13 +61,7 @@ FRED = SourceSuite(
 )
 
 
-@dataclass
-class SourceValidation:
-    good: pd.DataFrame
-    quarantined: pd.DataFrame  # the batch's columns + reason
-    batch_ok: bool
-    message: str
-    result: SuiteResult
+SourceValidation = BatchVerdict
 
 
 def _checks(suite: SourceSuite, columns: Sequence[str]) -> list[Check]:
@@ -110,26 +109,9 @@ def validate_source(
     """Split a batch into rows to load and rows to quarantine, or block it as a whole."""
     missing = [c for c in suite.columns if c not in frame.columns]
     if missing:
-        message = f"{suite.name} batch blocked: missing columns {', '.join(missing)}"
-        empty = SuiteResult(suite=suite.name, rows_in=len(frame), batch_failures=[message])
-        return SourceValidation(frame.iloc[0:0], frame.iloc[0:0], False, message, empty)
+        return missing_columns_verdict(suite.name, frame, missing)
     df = frame.reset_index(drop=True).copy()
     df[ROW_ID] = np.arange(len(df), dtype="int64")
     df["problem"] = suite.row_problems(df, today=today).astype(str) if len(df) else ""
     result = run_suite(df, suite.name, _checks(suite, list(df.columns)))
-    reasons = {row: "; ".join(dict.fromkeys(r)) for row, r in result.row_reasons.items()}
-    bad = df[ROW_ID].isin(list(reasons))
-    original = list(frame.columns)
-    quarantined = df.loc[bad, original].copy()
-    quarantined["reason"] = df.loc[bad, ROW_ID].map(reasons).to_numpy()
-    good = df.loc[~bad, original].reset_index(drop=True)
-    failures = list(result.batch_failures)
-    if len(df) and bad.sum() > MOSTLY_BAD_SHARE * len(df):
-        failures.append(f"{int(bad.sum())} of {len(df)} rows failed validation")
-    if failures:
-        message = f"{suite.name} batch blocked: " + "; ".join(failures)
-        return SourceValidation(good.iloc[0:0], quarantined, False, message, result)
-    message = f"{len(good)} of {len(df)} rows passed" + (
-        f", {int(bad.sum())} quarantined" if bad.any() else ""
-    )
-    return SourceValidation(good, quarantined, True, message, result)
+    return split_batch(suite.name, df, result, list(frame.columns))

@@ -125,3 +125,72 @@ _ARGS_THAT_IDENTIFY = {"column", "column_A", "column_B", "column_list", "column_
 
 def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+MOSTLY_BAD_SHARE = 0.5  # more than this share of rows failing blocks the whole batch
+
+
+@dataclass
+class BatchVerdict:
+    """What validation decided for one batch: the rows to load, the rows to quarantine (with
+    a ``reason`` column), and whether the batch may load at all."""
+
+    good: pd.DataFrame
+    quarantined: pd.DataFrame
+    batch_ok: bool
+    message: str
+    result: SuiteResult
+
+
+def missing_columns_verdict(name: str, frame: pd.DataFrame, missing: list[str]) -> BatchVerdict:
+    """A batch without its columns is blocked before any check (nothing can be derived)."""
+    message = f"{name} batch blocked: missing columns {', '.join(missing)}"
+    result = SuiteResult(suite=name, rows_in=len(frame), batch_failures=[message])
+    return BatchVerdict(frame.iloc[0:0], frame.iloc[0:0], False, message, result)
+
+
+def split_batch(
+    name: str, frame: pd.DataFrame, result: SuiteResult, columns: list[str]
+) -> BatchVerdict:
+    """Turn a suite's result on ``frame`` (with ``row_id``) into the verdict for the batch.
+
+    Failing rows keep ``columns`` plus their reasons; the batch is blocked when a batch-level
+    check failed or most rows are bad, and then nothing of it loads.
+    """
+    reasons = {row: "; ".join(dict.fromkeys(r)) for row, r in result.row_reasons.items()}
+    bad = frame[ROW_ID].isin(list(reasons))
+    quarantined = frame.loc[bad, columns].copy()
+    quarantined["reason"] = frame.loc[bad, ROW_ID].map(reasons).to_numpy()
+    good = frame.loc[~bad, columns].reset_index(drop=True)
+    failures = list(result.batch_failures)
+    if len(frame) and bad.sum() > MOSTLY_BAD_SHARE * len(frame):
+        failures.append(f"{int(bad.sum())} of {len(frame)} rows failed validation")
+    if failures:
+        message = f"{name} batch blocked: " + "; ".join(failures)
+        return BatchVerdict(good.iloc[0:0], quarantined, False, message, result)
+    message = f"{len(good)} of {len(frame)} rows passed" + (
+        f", {int(bad.sum())} quarantined" if bad.any() else ""
+    )
+    return BatchVerdict(good, quarantined, True, message, result)
+
+
+def join_reasons(
+    checks: list[tuple[pd.Series, pd.Series | str]],
+    index: pd.Index,
+    *,
+    unknown_fails: bool = False,
+) -> pd.Series:
+    """One '; '-joined reason string per row from (failed mask, reason) pairs ('' = fine).
+
+    A reason may be a Series (a message quoting the row's value). ``unknown_fails`` decides
+    whether a check that could not be evaluated (NA in the mask) counts as failed.
+    """
+    reasons = pd.Series("", index=index, dtype=object)
+    for failed, reason in checks:
+        mask = pd.Series(failed, index=index).fillna(unknown_fails).astype(bool)
+        if not mask.any():
+            continue
+        text = reason.loc[index[mask]] if isinstance(reason, pd.Series) else reason
+        current = reasons[mask]
+        reasons[mask] = current.where(current == "", current + "; ") + text
+    return reasons

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from rotation.db import SQL_DIR
+from rotation.records import Before
 
 BASIS_TOLERANCE = 1e-6  # a ratio closer to 1 than this is the same basis (float rounding)
 SPREAD_WARNING = 1e-3  # a ratio that varies more than this over the overlap is suspicious
@@ -51,16 +52,7 @@ class PriceLoad:
         return self.inserted + self.updated
 
 
-@dataclass(frozen=True)
-class StoredContext:
-    """What validation needs to know about a symbol's stored rows before a batch."""
-
-    close: float
-    adjustment: str
-    volumes: tuple[float, ...]  # the last 20 stored volumes, oldest first
-
-
-def stored_context(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict[str, StoredContext]:
+def stored_context(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict[str, Before]:
     """Per symbol of ``frame``: the last stored close and volumes before the batch's first date.
 
     A daily batch holds only the trailing window; its first row's move and its last bar's
@@ -87,7 +79,7 @@ def stored_context(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict[
     finally:
         con.unregister("batch_firsts")
     return {
-        symbol: StoredContext(close, adjustment, tuple(v for v in volumes if v is not None))
+        symbol: Before(close, adjustment, tuple(v for v in volumes if v is not None))
         for symbol, close, adjustment, volumes in rows
     }
 

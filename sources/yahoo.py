@@ -41,10 +41,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from rotation.records import PRICE_COLUMNS
 from sources.retry import DeadlineExceeded, backoff_delays, run_with_deadline
 
-PRICE_COLUMNS = ["symbol", "date", "open", "high", "low", "close", "adj_close",
-                 "volume", "dividends", "splits", "adjustment"]  # fmt: skip
 VALUE_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume"]
 ADJ_RAW = "raw"  # close = vendor close (split-adjusted only), adj_close = dividend-adjusted
 ADJ_AUTO = "auto"  # OHLC already adjusted for splits and dividends, adj_close = close

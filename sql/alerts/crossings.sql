@@ -2,7 +2,7 @@
 -- for every family (the family files under sql/alerts/ only say what the series is).
 --
 -- Reads alert_series(subject, date, value), the family query's rows, registered by
--- alerts/queries.py. Parameters: $rule and $severity are echoed into every row; $direction is
+-- alerts/queries.py; missing and non-finite values are dropped here, once for every family. Parameters: $rule and $severity are echoed into every row; $direction is
 -- above | below; $threshold the level; $rearm_at the hysteresis level the value must get back
 -- to (<= for above, >= for below) to re-arm.
 -- breached: the value is beyond the threshold on that session; cleared: it is back on the
@@ -20,6 +20,7 @@ with flagged as (
             as cleared,
         $severity as severity
     from alert_series
+    where value is not null and isfinite(value)  -- a gap in a series is not a crossing
 )
 
 select

@@ -25,5 +25,3 @@ select
     date,
     value
 from series
-where value is not null and isfinite(value)
-order by subject, date

@@ -33,5 +33,3 @@ select
     date,
     value
 from series
-where value is not null and isfinite(value)
-order by subject, date

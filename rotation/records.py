@@ -1,0 +1,27 @@
+"""Record shapes shared across stages: what a source delivers is what validation checks.
+
+Defined once here (the core every stage may import) so the price source and the price suite
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# A normalised daily price row: see sources/yahoo.py for what each column means and
+# sql/schema/002_raw_prices.sql for how it is stored.
+PRICE_COLUMNS = [
+    "symbol", "date", "open", "high", "low", "close", "adj_close",
+    "volume", "dividends", "splits", "adjustment",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Before:
+    """A symbol's stored rows just before a batch: the last close (with its adjustment mode)
+    and the last stored volumes, oldest first. The loader reads it, validation judges the
+    batch's first move and last bar against it."""
+
+    close: float
+    adjustment: str
+    volumes: tuple[float, ...] = ()
