@@ -1,0 +1,9 @@
+-- ops/incident_insert: a new incident, seen for the first time by run $run_id.
+insert into ops.incidents (
+    incident_id, source, subject, kind, detail, session,
+    first_run_id, last_run_id, first_seen, last_seen
+)
+values (
+    $incident_id, $source, $subject, $kind, $detail, $session,
+    $run_id, $run_id, $seen_at, $seen_at
+)
