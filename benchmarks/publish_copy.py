@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rotation.db import publish_copy  # noqa: E402
+from rotation.db import publish_copy
 
 
 def main() -> int:
