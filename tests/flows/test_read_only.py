@@ -156,3 +156,38 @@ def test_a_reader_does_not_block_the_writer(databases: dict[str, Path]) -> None:
             capture_output=True, text=True,
         )  # fmt: skip
         assert writer.returncode == 0, writer.stderr
+
+
+BAD_RULE = (
+    '[[rules]]\nname = "x"\nfamily = "nope"\nindicator = "spread_20d"\nsubject = "IWM/IWB"\n'
+    'direction = "above"\nthreshold = 0.05\nseverity = "info"\nkind = "catalyst"\n'
+    'title = "t"\nmeaning = "m"\n'
+)
+
+
+def test_bad_alert_rules_stop_a_run_before_anything_is_fetched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad rule found at the alerts stage would fail a run whose prices were committed."""
+    config = tmp_path / "rotation.toml"
+    config.write_text(BAD_RULE)
+    monkeypatch.delenv("ROTATION_STORAGE_PATH", raising=False)
+    monkeypatch.chdir(tmp_path)
+    replay = tmp_path / "replay"
+    replay.mkdir()
+    args = ["--config", str(config), "run", "--replay", str(replay), "--date", "2025-09-26"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: [[rules]] rule 'x': family 'nope'") and err.count("\n") == 1
+    assert not (tmp_path / "data").exists()  # nothing fetched, nothing written
+
+
+def test_the_flows_check_the_rules_first(tmp_path: Path) -> None:
+    """Deployments start the flow without the CLI: the flow's first step checks them too."""
+    from alerts import AlertsError
+    from flows.daily import _settings
+
+    config = tmp_path / "rotation.toml"
+    config.write_text(BAD_RULE)
+    with pytest.raises(AlertsError, match="family 'nope'"):
+        _settings(str(config))
