@@ -285,8 +285,11 @@ def publish_copy(
     finally:
         con.close()
     target.parent.mkdir(parents=True, exist_ok=True)
+    # Leftovers of a publisher killed mid-copy: the caller holds the writer lock, so no other
+    # publisher is writing one now.
+    for stale in target.parent.glob(f".{target.name}.*.tmp*"):
+        stale.unlink(missing_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)
     try:
         if storage_version:
             _copy_in_storage_version(source, temporary, storage_version)
@@ -295,6 +298,7 @@ def publish_copy(
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+        Path(f"{temporary}.wal").unlink(missing_ok=True)
     return target
 
 

@@ -154,7 +154,9 @@ def test_views_are_tables_in_a_versioned_copy(working_db: Path, tmp_path: Path) 
 
 def test_a_failed_publish_keeps_the_previous_copy(working_db: Path, tmp_path: Path) -> None:
     target = tmp_path / "r.duckdb"
+    (tmp_path / ".r.duckdb.99999.tmp").write_text("left by a publisher killed mid-copy")
     publish_copy(working_db, target, "v1.0.0")
+    assert not list(tmp_path.glob(".*.tmp")), "a stale temporary file was left"
     before = target.read_bytes()
     with pytest.raises(DatabaseError, match="publishing failed at attach_published"):
         publish_copy(working_db, target, "v0.0.1")  # not a storage version DuckDB knows
