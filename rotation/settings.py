@@ -154,7 +154,10 @@ class StorageSettings:
 
 @dataclass(frozen=True)
 class PricesSettings:
-    symbols: tuple[str, ...] = ("SPY", "IWM", "IWB", "IWC", "^RUT", "^GSPC", "^RUI", "^VIX")
+    symbols: tuple[str, ...] = field(
+        default=("SPY", "IWM", "IWB", "IWC", "^RUT", "^GSPC", "^RUI", "^VIX"),
+        metadata=check(min_items=1),
+    )
     pairs: tuple[Pair, ...] = tuple(
         Pair.parse(p) for p in ("IWM/SPY", "IWM/IWB", "IWC/SPY", "^RUT/^GSPC", "^RUT/^RUI")
     )
@@ -413,6 +416,17 @@ def _check_environment(env: Mapping[str, str]) -> None:
         raise SettingsError(f"unknown environment variable {name}{hint}")
 
 
+def _check_pairs(prices: PricesSettings) -> None:
+    """A pair whose leg is not fetched would leave its indicators silently empty."""
+    for pair in prices.pairs:
+        missing = [s for s in (pair.small, pair.large) if s not in prices.symbols]
+        if missing:
+            raise SettingsError(
+                f"setting [prices] pairs: {pair.name} uses {', '.join(missing)}, which is not "
+                "in [prices] symbols"
+            )
+
+
 def load_settings(
     config_path: str | Path | None = None, env: Mapping[str, str] | None = None
 ) -> Settings:
@@ -461,6 +475,7 @@ def load_settings(
         secrets=Secrets.from_env(env),
         source_file=str(path) if path else "",
     )
+    _check_pairs(settings.prices)
     if Path(settings.published_path) == Path(settings.storage.path):
         raise SettingsError(
             "setting [storage] published_path: must differ from [storage] path "

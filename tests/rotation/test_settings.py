@@ -168,6 +168,9 @@ def test_relative_paths_resolve_against_the_config_files_folder(
         ('[storage]\npublished_storage_version = "v9"\n',
          "[storage] published_storage_version: 'v9' is not allowed"),
         ("[edgar]\nuser_agent = 5\n", "[edgar] user_agent: 5 is not valid (expected a string)"),
+        ("[prices]\nsymbols = []\n", "setting [prices] symbols: needs at least 1 item(s)"),
+        ('[prices]\npairs = ["IWM/QQQ"]\n',
+         "setting [prices] pairs: IWM/QQQ uses QQQ, which is not in [prices] symbols"),
     ],
 )  # fmt: skip
 def test_each_bad_value_is_one_line_naming_key_and_range(
