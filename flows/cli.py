@@ -126,9 +126,12 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
     import duckdb
 
+    from rotation.db import read_statement
+
     with _reader(settings) as con:
+        statement = read_statement(con, args.sql)  # one read statement, or a one-line error
         try:
-            frame = con.execute(args.sql).df()
+            frame = con.execute(statement).df()
         except duckdb.Error as exc:
             raise UserError(f"query failed: {str(exc).splitlines()[0]}") from None
     if args.format == "csv":
@@ -200,8 +203,9 @@ def cmd_alerts_backtest(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from reporting import write_report
 
+    out = Path(args.out) if args.out else Path(settings.storage.path).parent / "reports"
     with _reader(settings) as con:
-        page = write_report(con, args.date, Path(args.out))
+        page = write_report(con, args.date, out)
     print(page)
     return EXIT_OK
 
@@ -235,7 +239,11 @@ def _latest_session(con: Any) -> dt.date | None:
 
 
 class _reader:
-    """Open the published copy (or, before the first publish, the main file) read-only."""
+    """Open the published copy as a reader (``rotation.db.reading``): never the working file.
+
+    Before the first publish there is nothing to read: opening the working file instead would
+    block the scheduled writer, so the command says what to do.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -244,16 +252,25 @@ class _reader:
         from rotation.db import connect
 
         published = Path(self.settings.published_path)
-        path = published if published.exists() else Path(self.settings.storage.path)
-        if not path.exists():
-            raise UserError(
-                f"no database at {self.settings.storage.path} yet: run `rotation run` first"
-            )
-        self.con = connect(path, read_only=True)
+        if not published.exists():
+            raise UserError(f"no published copy yet ({published}): run `rotation run` first")
+        self.con = connect(published, read_only=True)
         return self.con
 
     def __exit__(self, *exc: object) -> None:
         self.con.close()
+
+
+def _check_rules(settings: Settings) -> None:
+    """Alert rules are checked before anything is fetched: a bad rule found at the alerts
+    stage would fail a run whose prices were already committed."""
+    import alerts
+
+    alerts.load_rules(settings.rules, settings.alerts)
+
+
+# Commands that fetch, deliver or evaluate rules; readers skip the check (and the import).
+RULE_COMMANDS = {"run", "backfill", "serve", "alerts"}
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -303,7 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="HTML page and PNG charts for a session")
     report.add_argument("--date", type=_date, help="session (default: the latest with indicators)")
-    report.add_argument("--out", default="data/reports", metavar="DIR", help="output folder")
+    report.add_argument(
+        "--out", metavar="DIR", help="output folder (default: reports/ beside the database)"
+    )
     report.set_defaults(handler=cmd_report)
 
     serve = sub.add_parser(
@@ -344,6 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     expected = _expected_errors()
     try:
         settings = load_settings(args.config)
+        if args.command in RULE_COMMANDS:
+            _check_rules(settings)
         return int(args.handler(settings, args))
     except expected as exc:
         print(f"error: {exc}", file=sys.stderr)

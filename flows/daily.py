@@ -48,7 +48,12 @@ def _run_id() -> str:
 
 
 def _settings(config_path: str | None) -> Settings:
-    return load_settings(config_path)
+    """Settings, with the alert rules checked before anything is fetched or written."""
+    import alerts
+
+    settings = load_settings(config_path)
+    alerts.load_rules(settings.rules, settings.alerts)
+    return settings
 
 
 def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
@@ -118,7 +123,7 @@ def daily_run(
         summary = _summary(run_id, as_of, [prices, edgar, nasdaq, fred], models, alerts)
         with writing(db_path) as con:
             finish_run(con, run_id, **summary["ops"])
-        publish(db_path, settings.published_path)
+        publish(db_path, settings.published_path, settings.storage.published_storage_version)
     markdown = report(settings, summary, as_of)
     create_markdown_artifact(key="rotation-run-summary", markdown=markdown)
     logger.info(summary["message"])
@@ -213,7 +218,7 @@ def backfill(
         summary = _summary(run_id, end, reports, models, alerts)
         with writing(db_path) as con:
             finish_run(con, run_id, **summary["ops"])
-        publish(db_path, settings.published_path)
+        publish(db_path, settings.published_path, settings.storage.published_storage_version)
     logger.info(summary["message"])
     return summary
 

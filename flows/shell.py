@@ -2,7 +2,9 @@
 
 For people who do not have the ``duckdb`` CLI at hand. It reads the published copy, so a
 query never blocks the scheduled writer; results print as tables. ``.tables`` lists what
-there is, ``.quit`` (or Ctrl-D) leaves.
+there is, ``.quit`` (or Ctrl-D) leaves. Each input is one read statement
+(``rotation.db.read_statement``): writes, ATTACH, COPY, INSTALL/LOAD and SET are refused with
+one line, and the connection itself has no file system access.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from flows.status import print_frame
+from rotation.db import DatabaseError, read_statement
 
 PROMPT, MORE = "rotation> ", "     ...> "
 
@@ -46,6 +49,8 @@ def run_shell(con: duckdb.DuckDBPyConnection, read=input) -> None:  # type: igno
         statement = "\n".join(buffer)
         buffer = []
         try:
-            print_frame(con.execute(statement).df())
+            print_frame(con.execute(read_statement(con, statement)).df())
+        except DatabaseError as exc:
+            print(f"error: {exc}")
         except duckdb.Error as exc:
             print(f"error: {str(exc).splitlines()[0]}")

@@ -1,9 +1,15 @@
-"""The DuckDB file: connections, the single-writer lock and numbered migrations.
+"""The DuckDB file: connections, the single-writer lock, migrations and the published copy.
 
 DuckDB lets one process open a file read-write, and a read-only opener blocks the writer too.
 So writes take an OS file lock (``<db>.lock``) for their whole duration: a second writer waits
 or fails with a clear message instead of DuckDB's "Conflicting lock is held", and a lock left
 by a killed process disappears with the process (``flock`` is released by the kernel).
+
+People never open the working file. After each committed run the writer publishes a copy in a
+storage version the DuckDB 1.x line can open, and readers open that copy through
+``reading()``: read-only, no file system or network access, configuration locked, one
+read statement per call. DuckDB's ``read_only`` alone is not enough: such a connection still
+runs ``ATTACH … (READ_WRITE)``, ``COPY … TO`` any path, ``read_text`` and ``INSTALL``.
 """
 
 from __future__ import annotations
@@ -32,20 +38,64 @@ class DatabaseLockedError(DatabaseError):
     """Another process holds the database (or its writer lock)."""
 
 
-def _is_remote(path: str | Path) -> bool:
-    return str(path).startswith("md:")
+class ReadOnlyError(DatabaseError):
+    """A reader asked for something a read-only connection refuses (a write, a file, two
+    statements at once)."""
+
+
+# A reader's connection: no file system or network access beyond the database it opened (no
+# ATTACH of the working file, no COPY TO, no read_csv/read_text, no INSTALL), and no SET that
+# could switch that back on. Measured on DuckDB 2.0: allowing even the data folder
+# (allowed_directories) lets `from 'data/rotation.duckdb'` attach the working file and block
+# the writer, and `COPY … TO 'data/…'` write there, so readers get no directory at all.
+READER_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "lock_configuration": True,
+}
+
+# Statement kinds a reader may run. Everything else (ATTACH, DETACH, COPY, EXPORT,
+# INSTALL/LOAD, SET, CREATE, INSERT, ...) is refused before DuckDB sees it, with one line.
+# PIVOT parses as MULTI; DESCRIBE, SHOW and SUMMARIZE parse as SELECT. PRAGMA is refused
+# because DuckDB 2.0 parses `COPY FROM DATABASE` and `IMPORT DATABASE` as PRAGMA; the
+# read-only pragmas are table functions (`call pragma_table_info('marts.returns')`).
+READ_STATEMENTS = frozenset(
+    {
+        duckdb.StatementType.SELECT,
+        duckdb.StatementType.EXPLAIN,
+        duckdb.StatementType.CALL,
+        duckdb.StatementType.MULTI,
+    }
+)
+_STATEMENT_NAMES = {
+    duckdb.StatementType.LOAD: "INSTALL/LOAD",
+    duckdb.StatementType.PRAGMA: "PRAGMA (and COPY FROM DATABASE, IMPORT DATABASE)",
+    duckdb.StatementType.SET: "SET/RESET/USE",
+}
+
+
+def _refuse_remote(path: str | Path) -> None:
+    if str(path).startswith("md:"):
+        raise DatabaseError(
+            f"{path}: MotherDuck (md:) databases are not supported; use a file path"
+        )
 
 
 def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database file, turning DuckDB's lock conflict into a readable error."""
-    if not _is_remote(path):
-        path = Path(path)
-        if read_only and not path.exists():
-            raise DatabaseError(f"database {path} does not exist yet: run `rotation run` first")
-        if not read_only:
-            path.parent.mkdir(parents=True, exist_ok=True)
+    """Open the database file, turning DuckDB's lock conflict into a readable error.
+
+    A read-only connection is a reader's: external access off and configuration locked
+    (``READER_CONFIG``).
+    """
+    _refuse_remote(path)
+    path = Path(path)
+    if read_only and not path.exists():
+        raise DatabaseError(f"database {path} does not exist yet: run `rotation run` first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        if read_only:
+            return duckdb.connect(str(path), read_only=True, config=READER_CONFIG)
+        return duckdb.connect(str(path))
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise DatabaseLockedError(
@@ -62,9 +112,7 @@ def writer_lock(db_path: str | Path, *, timeout_s: float = 0.0) -> Iterator[None
     ``timeout_s`` > 0 waits for a running writer to finish (a scheduled run that overlaps a
     manual one); 0 fails at once with the holder's pid.
     """
-    if _is_remote(db_path):
-        yield  # MotherDuck arbitrates writers itself
-        return
+    _refuse_remote(db_path)
     lock_path = Path(f"{db_path}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -180,6 +228,7 @@ def writing(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @contextmanager
 def reading(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A reader's connection (see ``READER_CONFIG``); the caller passes the published copy."""
     con = connect(db_path, read_only=True)
     try:
         yield con
@@ -187,16 +236,48 @@ def reading(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def publish_copy(db_path: str | Path, published_path: str | Path) -> Path | None:
+def read_statement(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """The one read statement in ``sql``, or ``ReadOnlyError`` saying why not.
+
+    One statement per call: with several, DuckDB runs them all and shows only the last
+    result, so a write hidden before a SELECT would go unseen.
+    """
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise ReadOnlyError(f"query failed: {str(exc).splitlines()[0]}") from None
+    except ValueError:  # a statement kind the Python API has no name for (UPDATE EXTENSIONS)
+        raise ReadOnlyError("query refused: not a read statement") from None
+    if not statements:
+        raise ReadOnlyError("no statement given")
+    if len(statements) != 1:
+        raise ReadOnlyError(
+            f"one statement per call, found {len(statements)}: run them one at a time"
+        )
+    kind = statements[0].type
+    if kind not in READ_STATEMENTS:
+        name = _STATEMENT_NAMES.get(kind, kind.name.replace("_", " "))
+        raise ReadOnlyError(
+            f"{name} statements are refused: the published copy is read-only "
+            "(SELECT, DESCRIBE, SHOW, SUMMARIZE, PIVOT, EXPLAIN, CALL are allowed)"
+        )
+    return sql
+
+
+def publish_copy(
+    db_path: str | Path, published_path: str | Path, storage_version: str = ""
+) -> Path:
     """Refresh the read-only copy ad-hoc readers open, atomically.
 
     DuckDB allows one read-write process, and a reader blocks the writer too, so people never
     open the working file: after each committed run the writer checkpoints (so the copy holds
-    what is still in the ``.wal``), copies the file next to the target and renames it into
+    what is still in the ``.wal``), writes the copy next to the target and renames it into
     place. A reader sees the previous finished run or this one, never half of one.
+
+    ``storage_version`` (e.g. ``v1.4.0``) writes the copy in that DuckDB storage format with
+    ``COPY FROM DATABASE``, so readers on the DuckDB 1.x line can open it (2.0's own format,
+    v69, is refused by 1.5.6); empty copies the file byte for byte in the writer's format.
     """
-    if _is_remote(db_path):
-        return None  # MotherDuck serves concurrent readers itself
     source, target = Path(db_path), Path(published_path)
     con = connect(source)
     try:
@@ -204,7 +285,59 @@ def publish_copy(db_path: str | Path, published_path: str | Path) -> Path | None
     finally:
         con.close()
     target.parent.mkdir(parents=True, exist_ok=True)
+    # Leftovers of a publisher killed mid-copy: the caller holds the writer lock, so no other
+    # publisher is writing one now.
+    for stale in target.parent.glob(f".{target.name}.*.tmp*"):
+        stale.unlink(missing_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(source, temporary)
-    os.replace(temporary, target)
+    try:
+        if storage_version:
+            _copy_in_storage_version(source, temporary, storage_version)
+        else:
+            shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+        Path(f"{temporary}.wal").unlink(missing_ok=True)
     return target
+
+
+PUBLISH_SQL_DIR = SQL_DIR / "publish"
+
+
+def _copy_in_storage_version(source: Path, target: Path, storage_version: str) -> None:
+    """Copy every schema, table and macro of ``source`` into a new file ``target`` written in
+    ``storage_version``, with each view stored as a table of its rows (see
+    ``sql/publish/working_views.sql`` for why). Runs while the caller holds the writer lock."""
+    con = duckdb.connect()
+    try:
+        _publish_step(con, "attach_working", {"path": str(source)})
+        _publish_step(
+            con, "attach_published", {"path": str(target), "storage_version": storage_version}
+        )
+        _publish_step(con, "copy_working_to_published", {})
+        views = _publish_step(con, "working_views", {}).fetchall()
+        for schema, view in views:
+            # Identifiers from our own catalog, quoted; no value is formatted into SQL.
+            name = f"{_quote(schema)}.{_quote(view)}"
+            _publish_step(con, "drop_published_view", {}, name)
+            _publish_step(con, "materialize_view", {}, name)
+        _publish_step(con, "detach_published", {})
+    finally:
+        con.close()
+
+
+def _publish_step(
+    con: duckdb.DuckDBPyConnection, step: str, parameters: dict[str, str], name: str = ""
+) -> duckdb.DuckDBPyConnection:
+    sql = (PUBLISH_SQL_DIR / f"{step}.sql").read_text()
+    if name:
+        sql = sql.replace("__view__", name)
+    try:
+        return con.execute(sql, parameters or None)
+    except duckdb.Error as exc:
+        raise DatabaseError(f"publishing failed at {step}: {str(exc).splitlines()[0]}") from None
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'

@@ -8,13 +8,26 @@ the defaults, and an environment variable named after a setting overrides the fi
 from the file: only from the environment, and they are never printed.
 
 Unknown sections or keys are errors: a typo in a threshold must not silently use the default.
+The same holds for ``ROTATION_…`` variables: an unknown one is an error naming the nearest
+known key. Every value is checked at load, not when a stage first uses it: integers must be
+whole numbers, numbers finite, and a field's ``metadata=check(...)`` gives its allowed range
+or choices, so ``lookback_sessions = 0`` fails here with one line instead of an IndexError
+mid-run. Add a field with ``field(default=..., metadata=check(...))`` to get the same.
+
+Relative paths (``[storage] path``, ``published_path``, ``[alerts] console_jsonl_path``) are
+resolved when loaded: against the configuration file's folder for values from the file or the
+defaults (the working directory when there is no file), against the working directory for
+values from the environment. So a run started from another directory writes to the same files.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
+import math
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Mapping
@@ -23,10 +36,75 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "ROTATION_"
+# ROTATION_… variables that are not settings: the config file's path, and the checkout the
+# deployments run in (deploy/rotation.env.example, prefect.yaml's pull step).
+OTHER_ENVIRONMENT = frozenset({"ROTATION_CONFIG", "ROTATION_HOME"})
+# Storage versions DuckDB 2.0 writes (ATTACH … (STORAGE_VERSION …)); "" = its own, v69.
+PUBLISHED_STORAGE_VERSIONS = ("", "v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0", "v1.4.0", "v1.5.0")
 
 
 class SettingsError(ValueError):
     """A setting is missing, unknown or has the wrong type; the message names it."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a field accepts beyond its type; read from ``field(metadata=check(...))``.
+
+    ``ge``/``gt``/``le`` bound a number (each item of a list or table of numbers),
+    ``choices`` the allowed strings (each item of a list), ``min_items`` a list's length,
+    ``path`` marks a file path (resolved at load, ``md:`` names refused).
+    """
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    choices: tuple[str, ...] = ()
+    min_items: int = 0
+    path: bool = False
+
+    def allowed(self, whole: bool) -> str:
+        """The allowed range in words, for the one-line error: "a whole number from 1 to 260"."""
+        words = "a whole number" if whole else "a number"
+        if self.ge is not None and self.le is not None:
+            return f"{words} from {_num(self.ge)} to {_num(self.le)}"
+        low = f" above {_num(self.gt)}" if self.gt is not None else ""
+        low = f" of at least {_num(self.ge)}" if self.ge is not None else low
+        high = f" up to {_num(self.le)}" if self.le is not None else ""
+        return words + low + ("," if low and high else "") + high
+
+    def verify(self, where: str, value: Any) -> None:
+        items = value if isinstance(value, tuple) else (value,)
+        if isinstance(value, Mapping):
+            items = tuple(value.values())
+        if isinstance(value, tuple) and len(value) < self.min_items:
+            raise SettingsError(f"setting {where}: needs at least {self.min_items} item(s)")
+        for item in items:
+            if self.choices and str(item) not in self.choices:
+                raise SettingsError(
+                    f"setting {where}: {item!r} is not allowed (allowed: "
+                    f"{', '.join(repr(c) for c in self.choices)})"
+                )
+            if isinstance(item, int | float) and not isinstance(item, bool):
+                below = (self.ge is not None and item < self.ge) or (
+                    self.gt is not None and item <= self.gt
+                )
+                above = self.le is not None and item > self.le
+                if below or above:
+                    whole = isinstance(item, int)
+                    raise SettingsError(
+                        f"setting {where}: {item!r} is out of range "
+                        f"(allowed: {self.allowed(whole)})"
+                    )
+
+
+def check(**limits: Any) -> dict[str, Check]:
+    """Field metadata: ``field(default=10, metadata=check(ge=1, le=260))``."""
+    return {"check": Check(**limits)}
+
+
+def _num(value: float | None) -> str:
+    return f"{value:g}" if value is not None else ""
 
 
 @dataclass(frozen=True)
@@ -60,25 +138,42 @@ class Pair:
 
 @dataclass(frozen=True)
 class StorageSettings:
-    path: str = "data/rotation.duckdb"  # a file path, or an md: MotherDuck name
-    published_path: str = ""  # read-only copy for ad-hoc readers; default <path>.read.duckdb
-    lock_timeout_s: float = 0.0  # wait this long for another writer before failing
+    # A file path (relative: to the configuration file's folder). MotherDuck (md:) names are
+    # refused: nothing here can test them, and readers need a local published copy.
+    path: str = field(default="data/rotation.duckdb", metadata=check(path=True))
+    # read-only copy for ad-hoc readers; default <path>.read.duckdb beside the working file
+    published_path: str = field(default="", metadata=check(path=True))
+    # wait this long for another writer before failing
+    lock_timeout_s: float = field(default=0.0, metadata=check(ge=0, le=86400))
+    # DuckDB storage format of the published copy: v1.0.0 opens in every DuckDB from 1.0 on
+    # (1.5.6 refuses 2.0's own format, v69); "" = the writer's own format, a plain file copy.
+    published_storage_version: str = field(
+        default="v1.0.0", metadata=check(choices=PUBLISHED_STORAGE_VERSIONS)
+    )
 
 
 @dataclass(frozen=True)
 class PricesSettings:
-    symbols: tuple[str, ...] = ("SPY", "IWM", "IWB", "IWC", "^RUT", "^GSPC", "^RUI", "^VIX")
+    symbols: tuple[str, ...] = field(
+        default=("SPY", "IWM", "IWB", "IWC", "^RUT", "^GSPC", "^RUI", "^VIX"),
+        metadata=check(min_items=1),
+    )
     pairs: tuple[Pair, ...] = tuple(
         Pair.parse(p) for p in ("IWM/SPY", "IWM/IWB", "IWC/SPY", "^RUT/^GSPC", "^RUT/^RUI")
     )
-    lookback_sessions: int = 10  # every run re-fetches this many sessions so corrections heal
+    # every run re-fetches this many sessions so corrections heal
+    lookback_sessions: int = field(default=10, metadata=check(ge=1, le=260))
     history_start: dt.date = dt.date(1990, 1, 2)  # default start of `rotation backfill`
-    max_daily_move: float = 0.25  # |close/prev - 1| above this is quarantined as implausible
+    # |close/prev - 1| above this is quarantined as implausible
+    max_daily_move: float = field(default=0.25, metadata=check(gt=0))
     max_daily_move_overrides: Mapping[str, float] = field(
-        default_factory=lambda: {"^VIX": 3.0}  # volatility indices double in a day (Feb 2018)
+        default_factory=lambda: {"^VIX": 3.0},  # volatility indices double in a day (Feb 2018)
+        metadata=check(gt=0),
     )
-    download_timeout_s: float = 60.0  # bound on one yfinance download, whatever yfinance does
-    max_attempts: int = 3  # rate-limited downloads are retried with backoff up to this
+    # bound on one yfinance download, whatever yfinance does
+    download_timeout_s: float = field(default=60.0, metadata=check(gt=0, le=3600))
+    # rate-limited downloads are retried with backoff up to this
+    max_attempts: int = field(default=3, metadata=check(ge=1, le=10))
 
 
 @dataclass(frozen=True)
@@ -87,16 +182,18 @@ class EdgarSettings:
     # someone, so EDGAR is skipped until this is set (e.g. "Acme Research ops@acme.example").
     user_agent: str = ""
     base_url: str = "https://www.sec.gov"
-    max_requests_per_s: float = 5.0  # SEC's limit is 10/s; people were blocked at 9.7
-    timeout_s: float = 30.0
+    # SEC's limit is 10/s; people were blocked at 9.7
+    max_requests_per_s: float = field(default=5.0, metadata=check(gt=0, le=10))
+    timeout_s: float = field(default=30.0, metadata=check(gt=0, le=600))
     enabled: bool = True
 
 
 @dataclass(frozen=True)
 class NasdaqSettings:
     base_url: str = "https://api.nasdaq.com"
-    timeout_s: float = 30.0
-    months_back: int = 2  # each run re-reads this many past months plus the current one
+    timeout_s: float = field(default=30.0, metadata=check(gt=0, le=600))
+    # each run re-reads this many past months plus the current one
+    months_back: int = field(default=2, metadata=check(ge=0, le=24))
     enabled: bool = True
 
 
@@ -107,24 +204,30 @@ class FredSettings:
         "BAMLH0A0HYM2", "BAMLC0A0CM", "ICSA", "T10Y2Y", "DGS10",
         "DGS2", "DFF", "NFCI", "UNRATE", "VIXCLS",
     )  # fmt: skip
-    timeout_s: float = 30.0
+    timeout_s: float = field(default=30.0, metadata=check(gt=0, le=600))
     enabled: bool = True
 
 
 @dataclass(frozen=True)
 class AlertsSettings:
-    channels: tuple[str, ...] = ("console",)  # console, slack, email
-    console_jsonl_path: str = "data/alerts.jsonl"
-    slack_timeout_s: float = 10.0
+    channels: tuple[str, ...] = field(
+        default=("console",), metadata=check(choices=("console", "slack", "email"))
+    )
+    console_jsonl_path: str = field(default="data/alerts.jsonl", metadata=check(path=True))
+    slack_timeout_s: float = field(default=10.0, metadata=check(gt=0, le=600))
     smtp_host: str = ""
-    smtp_port: int = 587  # 465 = implicit TLS, 587 = STARTTLS, anything else = plain relay
+    # 465 = implicit TLS, 587 = STARTTLS, anything else = plain relay
+    smtp_port: int = field(default=587, metadata=check(ge=1, le=65535))
     smtp_user: str = ""
     smtp_from: str = ""
     smtp_to: tuple[str, ...] = ()
     deliver_on_backfill: bool = False
-    slack_min_interval_s: float = 1.0  # Slack allows ~1 message/s per webhook
-    smtp_security: str = "auto"  # auto (by port), ssl, starttls, plain
-    smtp_timeout_s: float = 30.0
+    # Slack allows ~1 message/s per webhook
+    slack_min_interval_s: float = field(default=1.0, metadata=check(ge=0, le=60))
+    smtp_security: str = field(
+        default="auto", metadata=check(choices=("auto", "ssl", "starttls", "plain"))
+    )  # auto (by port), ssl, starttls, plain
+    smtp_timeout_s: float = field(default=30.0, metadata=check(gt=0, le=600))
 
 
 @dataclass(frozen=True)
@@ -136,10 +239,12 @@ class Secrets:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Secrets:
-        return cls(
-            slack_webhook_url=env.get("ROTATION_SLACK_WEBHOOK_URL", ""),
-            smtp_password=env.get("ROTATION_SMTP_PASSWORD", ""),
-        )
+        """Each field comes from ``ROTATION_<FIELD>``: a new secret is one new field."""
+        return cls(**{f.name: env.get(_secret_env(f.name), "") for f in dataclasses.fields(cls)})
+
+
+def _secret_env(name: str) -> str:
+    return f"{ENV_PREFIX}{name}".upper()
 
 
 @dataclass(frozen=True)
@@ -160,8 +265,6 @@ class Settings:
 
 
 def _published_default(db_path: str) -> str:
-    if db_path.startswith("md:"):
-        return db_path
     p = Path(db_path)
     return str(p.with_name(p.stem + ".read" + p.suffix))
 
@@ -176,13 +279,22 @@ _SECTION_TYPES: dict[str, type] = {
 }
 
 
+_WHOLE = re.compile(r"[+-]?\d+")
+
+
 def _coerce(where: str, value: Any, annotation: Any) -> Any:
-    """Turn a TOML value or an environment string into the field's declared type."""
+    """Turn a TOML value or an environment string into the field's declared type.
+
+    Integers must be whole numbers (3.5 is an error, not 3) and numbers finite (NaN compares
+    false with everything, so a NaN threshold would silently switch its check off).
+    """
     origin = typing.get_origin(annotation)
     from_env = isinstance(value, str)
     try:
         if annotation is str:
-            return str(value)
+            if not isinstance(value, str):
+                raise ValueError("expected a string")
+            return value
         if annotation is bool:
             if isinstance(value, bool):
                 return value
@@ -192,11 +304,18 @@ def _coerce(where: str, value: Any, annotation: Any) -> Any:
                 return False
             raise ValueError("expected true or false")
         if annotation is int:
-            if isinstance(value, bool):
+            if isinstance(value, bool) or not (
+                isinstance(value, int) or (from_env and _WHOLE.fullmatch(value.strip()))
+            ):
                 raise ValueError("expected a whole number")
             return int(value)
         if annotation is float:
-            return float(value)
+            if isinstance(value, bool):
+                raise ValueError("expected a number")
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError("expected a finite number")
+            return number
         if annotation is dt.date:
             return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
         if origin is tuple:
@@ -214,29 +333,98 @@ def _coerce(where: str, value: Any, annotation: Any) -> Any:
                 value = {k.strip(): v for k, v in pairs}
             if not isinstance(value, dict):
                 raise ValueError("expected a table")
-            return {str(k): float(v) for k, v in value.items()}
+            (_, value_type) = typing.get_args(annotation)
+            return {str(k): _coerce(f"{where}.{k}", v, value_type) for k, v in value.items()}
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"setting {where}: {value!r} is not valid ({exc})") from None
     raise SettingsError(f"setting {where}: unsupported type {annotation}")
 
 
-def _section(name: str, cls: type, table: Mapping[str, Any], env: Mapping[str, str]) -> Any:
+def _section(
+    name: str, cls: type, table: Mapping[str, Any], env: Mapping[str, str], base: Path
+) -> Any:
+    """One ``[name]`` table: known keys only, each coerced, checked and (paths) resolved.
+
+    ``base`` is the folder relative paths from the file or the defaults resolve against;
+    relative paths from the environment resolve against the working directory.
+    """
     hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(table) - known
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(table) - set(fields)
     if unknown:
         raise SettingsError(
             f"unknown setting(s) in [{name}]: {', '.join(sorted(unknown))}; "
-            f"known: {', '.join(sorted(known))}"
+            f"known: {', '.join(sorted(fields))}"
         )
     values = {}
-    for key in known:
-        env_name = f"{ENV_PREFIX}{name}_{key}".upper()
+    for key, spec in fields.items():
+        env_name = _env_name(name, key)
         if env_name in env:
-            values[key] = _coerce(env_name, env[env_name], hints[key])
+            where, value, folder = env_name, _coerce(env_name, env[env_name], hints[key]), None
         elif key in table:
-            values[key] = _coerce(f"[{name}] {key}", table[key], hints[key])
+            where, value, folder = f"[{name}] {key}", _coerce(f"[{name}] {key}", table[key],
+                                                            hints[key]), base  # fmt: skip
+        else:
+            where, value, folder = f"[{name}] {key}", _default(spec), base
+        rule = spec.metadata.get("check")
+        if rule is not None:
+            rule.verify(where, value)
+            if rule.path:
+                value = _resolve_path(where, value, folder)
+        values[key] = value
     return cls(**values)
+
+
+def _default(spec: dataclasses.Field[Any]) -> Any:
+    if spec.default is not dataclasses.MISSING:
+        return spec.default
+    return spec.default_factory()  # type: ignore[misc,operator]
+
+
+def _resolve_path(where: str, value: str, folder: Path | None) -> str:
+    """An absolute path; relative ones against ``folder`` (None: the working directory)."""
+    if value.startswith("md:"):
+        raise SettingsError(
+            f"setting {where}: MotherDuck (md:) names are not supported; give a file path"
+        )
+    if not value or Path(value).is_absolute():
+        return value
+    return str((folder or Path.cwd()) / value)
+
+
+def _env_name(section: str, key: str) -> str:
+    return f"{ENV_PREFIX}{section}_{key}".upper()
+
+
+def known_environment() -> frozenset[str]:
+    """Every ``ROTATION_…`` variable the pipeline reads: settings, secrets and the others."""
+    names = {
+        _env_name(section, f.name)
+        for section, cls in _SECTION_TYPES.items()
+        for f in dataclasses.fields(cls)
+    }
+    names |= {_secret_env(f.name) for f in dataclasses.fields(Secrets)}
+    return frozenset(names | OTHER_ENVIRONMENT)
+
+
+def _check_environment(env: Mapping[str, str]) -> None:
+    """An unknown ``ROTATION_…`` variable is a typo until proven otherwise."""
+    known = known_environment()
+    for name in sorted(n for n in env if n.startswith(ENV_PREFIX) and n not in known):
+        nearest = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.0)
+        hint = f"; did you mean {nearest[0]}?" if nearest else ""
+        raise SettingsError(f"unknown environment variable {name}{hint}")
+
+
+def _check_pairs(prices: PricesSettings) -> None:
+    """A pair whose leg is not fetched would leave its indicators silently empty."""
+    for pair in prices.pairs:
+        missing = [s for s in (pair.small, pair.large) if s not in prices.symbols]
+        if missing:
+            raise SettingsError(
+                f"setting [prices] pairs: {pair.name} uses {', '.join(missing)}, which is not "
+                "in [prices] symbols"
+            )
 
 
 def load_settings(
@@ -248,6 +436,7 @@ def load_settings(
     else the embedded defaults only.
     """
     env = os.environ if env is None else env
+    _check_environment(env)
     path: Path | None
     if config_path is not None:
         path = Path(config_path)
@@ -272,15 +461,24 @@ def load_settings(
             f"unknown section(s) in {path}: {', '.join(sorted(unknown))}; "
             f"known: {', '.join(sorted([*_SECTION_TYPES, 'rules']))}"
         )
+    base = path.absolute().parent if path is not None else Path.cwd()
     sections = {
-        name: _section(name, cls, data.get(name, {}), env) for name, cls in _SECTION_TYPES.items()
+        name: _section(name, cls, data.get(name, {}), env, base)
+        for name, cls in _SECTION_TYPES.items()
     }
     rules = data.get("rules", [])
     if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
         raise SettingsError(f"[[rules]] in {path} must be an array of tables")
-    return Settings(
+    settings = Settings(
         **sections,
         rules=tuple(rules),
         secrets=Secrets.from_env(env),
         source_file=str(path) if path else "",
     )
+    _check_pairs(settings.prices)
+    if Path(settings.published_path) == Path(settings.storage.path):
+        raise SettingsError(
+            "setting [storage] published_path: must differ from [storage] path "
+            "(readers must never open the working file)"
+        )
+    return settings

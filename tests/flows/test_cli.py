@@ -63,7 +63,8 @@ def test_status_and_query_before_any_run_say_what_to_do(tmp_path: Path) -> None:
 
 @pytest.fixture
 def small_db(tmp_path: Path) -> Path:
-    from rotation.db import migrate
+    """A working database with one run, and its published copy beside it (r.read.duckdb)."""
+    from rotation.db import migrate, publish_copy
 
     db = tmp_path / "r.duckdb"
     con = duckdb.connect(str(db))
@@ -73,7 +74,20 @@ def small_db(tmp_path: Path) -> Path:
         "values ('r1', 'daily-run', '2025-09-26', now(), now(), 'completed', 'all good')"
     )
     con.close()
+    publish_copy(db, db.with_name("r.read.duckdb"))
     return db
+
+
+def test_readers_never_open_the_working_file(small_db: Path, tmp_path: Path) -> None:
+    """Before the first publish: one line saying what to do, not the working file (whose
+    banner would say "published copy" while blocking the writer)."""
+    small_db.with_name("r.read.duckdb").unlink()
+    env = {"ROTATION_STORAGE_PATH": str(small_db)}
+    for args in (("query", "select 1"), ("status",), ("shell",), ("report",)):
+        result = rotation(*args, env=env, cwd=tmp_path)
+        assert result.returncode == 1, args
+        assert result.stderr.startswith("error: no published copy yet"), result.stderr
+        assert "run `rotation run` first" in result.stderr and result.stderr.count("\n") == 1
 
 
 def test_query_formats_and_read_only(small_db: Path, tmp_path: Path) -> None:
@@ -86,7 +100,8 @@ def test_query_formats_and_read_only(small_db: Path, tmp_path: Path) -> None:
                       cwd=tmp_path)  # fmt: skip
     assert as_csv.stdout.splitlines() == ["run_id", "r1"]
     write = rotation("query", "delete from ops.runs", env=env, cwd=tmp_path)
-    assert write.returncode == 1 and write.stderr.startswith("error: query failed")
+    assert write.returncode == 1
+    assert write.stderr.startswith("error: DELETE statements are refused")
     assert "read-only" in write.stderr
     bad = rotation("query", "select * from nowhere", env=env, cwd=tmp_path)
     assert bad.returncode == 1 and "nowhere" in bad.stderr and "Traceback" not in bad.stderr
@@ -103,9 +118,10 @@ def test_status_shows_the_last_run(small_db: Path, tmp_path: Path) -> None:
 
 
 def test_a_locked_database_is_one_line(small_db: Path, tmp_path: Path) -> None:
+    published = small_db.with_name("r.read.duckdb")  # someone holds the copy read-write
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         f"import duckdb, time; c = duckdb.connect({str(small_db)!r}); print('open', flush=True);"
+         f"import duckdb, time; c = duckdb.connect({str(published)!r}); print('open', flush=True);"
          " time.sleep(60)"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -13,16 +13,18 @@ from rotation.settings import Pair, SettingsError, load_settings
 def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     settings = load_settings(env={})
-    assert settings.storage.path == "data/rotation.duckdb"
+    assert settings.storage.path == str(tmp_path / "data" / "rotation.duckdb")
     assert settings.prices.symbols == ("SPY", "IWM", "IWB", "IWC", "^RUT", "^GSPC", "^RUI", "^VIX")
     assert [p.name for p in settings.prices.pairs] == [
         "IWM/SPY", "IWM/IWB", "IWC/SPY", "^RUT/^GSPC", "^RUT/^RUI",
     ]  # fmt: skip
-    assert settings.published_path == "data/rotation.read.duckdb"
+    assert settings.published_path == str(tmp_path / "data" / "rotation.read.duckdb")
+    assert settings.alerts.console_jsonl_path == str(tmp_path / "data" / "alerts.jsonl")
     assert settings.alerts.channels == ("console",)
 
 
-def test_file_then_environment(tmp_path: Path) -> None:
+def test_file_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     config = tmp_path / "custom.toml"
     config.write_text(
         '[storage]\npath = "from-file.duckdb"\n'
@@ -32,7 +34,8 @@ def test_file_then_environment(tmp_path: Path) -> None:
     settings = load_settings(
         config, env={"ROTATION_STORAGE_PATH": "from-env.duckdb", "ROTATION_PRICES_PAIRS": "IWM/SPY"}
     )
-    assert settings.storage.path == "from-env.duckdb"  # environment beats the file
+    # environment beats the file; a relative path from the environment: the working directory
+    assert settings.storage.path == str(tmp_path / "from-env.duckdb")
     assert settings.prices.symbols == ("IWM", "SPY")
     assert settings.prices.lookback_sessions == 5
     assert settings.prices.history_start == dt.date(2001, 2, 3)
@@ -43,7 +46,8 @@ def test_file_then_environment(tmp_path: Path) -> None:
 def test_config_from_environment_variable(tmp_path: Path) -> None:
     config = tmp_path / "x.toml"
     config.write_text('[storage]\npath = "x.duckdb"\n')
-    assert load_settings(env={"ROTATION_CONFIG": str(config)}).storage.path == "x.duckdb"
+    settings = load_settings(env={"ROTATION_CONFIG": str(config)})
+    assert settings.storage.path == str(tmp_path / "x.duckdb")
 
 
 @pytest.mark.parametrize(
@@ -98,3 +102,130 @@ def test_committed_rules_are_the_embedded_defaults() -> None:
     assert [dict(r) for r in load_settings(example, env={}).rules] == [
         dict(r) for r in DEFAULT_RULES
     ]
+
+
+def test_relative_paths_resolve_against_the_config_files_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run started from another directory writes to the same files as one started beside
+    the configuration."""
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    (folder / "rotation.toml").write_text(
+        '[storage]\npath = "db/r.duckdb"\n[alerts]\nconsole_jsonl_path = "log/a.jsonl"\n'
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    settings = load_settings(folder / "rotation.toml", env={})
+    assert settings.storage.path == str(folder / "db" / "r.duckdb")
+    assert settings.published_path == str(folder / "db" / "r.read.duckdb")
+    assert settings.alerts.console_jsonl_path == str(folder / "log" / "a.jsonl")
+    absolute = load_settings(
+        folder / "rotation.toml", env={"ROTATION_STORAGE_PATH": str(tmp_path / "x.duckdb")}
+    )
+    assert absolute.storage.path == str(tmp_path / "x.duckdb")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[prices]\nlookback_sessions = 0\n",
+         "setting [prices] lookback_sessions: 0 is out of range (allowed: a whole number from 1 "
+         "to 260)"),
+        ("[prices]\nlookback_sessions = 2.5\n",
+         "setting [prices] lookback_sessions: 2.5 is not valid (expected a whole number)"),
+        ("[prices]\nlookback_sessions = true\n", "expected a whole number"),
+        ("[prices]\nmax_daily_move = nan\n",
+         "setting [prices] max_daily_move: nan is not valid (expected a finite number)"),
+        ("[prices]\nmax_daily_move = inf\n", "expected a finite number"),
+        ("[prices]\nmax_daily_move = -0.1\n", "(allowed: a number above 0)"),
+        ('[prices]\nmax_daily_move_overrides = { "^VIX" = nan }\n',
+         "[prices] max_daily_move_overrides.^VIX: nan is not valid (expected a finite number)"),
+        ('[prices]\nmax_daily_move_overrides = { "^VIX" = 0 }\n', "0.0 is out of range"),
+        ("[prices]\nmax_attempts = 0\n", "(allowed: a whole number from 1 to 10)"),
+        ("[prices]\ndownload_timeout_s = 0\n", "[prices] download_timeout_s: 0.0 is out of"),
+        ("[alerts]\nsmtp_port = 0\n",
+         "setting [alerts] smtp_port: 0 is out of range (allowed: a whole number from 1 to "
+         "65535)"),
+        ("[alerts]\nsmtp_port = 70000\n", "70000 is out of range"),
+        ('[alerts]\nchannels = ["console", "sms"]\n',
+         "setting [alerts] channels: 'sms' is not allowed (allowed: 'console', 'slack', 'email')"),
+        ('[alerts]\nsmtp_security = "tls"\n', "[alerts] smtp_security: 'tls' is not allowed"),
+        ("[alerts]\nslack_min_interval_s = -1\n", "(allowed: a number from 0 to 60)"),
+        ("[edgar]\nmax_requests_per_s = 20\n",
+         "setting [edgar] max_requests_per_s: 20.0 is out of range (allowed: a number above 0, "
+         "up to 10)"),
+        ("[edgar]\nmax_requests_per_s = 0\n", "above 0"),
+        ("[edgar]\ntimeout_s = -5\n", "[edgar] timeout_s: -5.0 is out of range"),
+        ("[nasdaq]\nmonths_back = -1\n", "[nasdaq] months_back: -1 is out of range"),
+        ("[fred]\ntimeout_s = nan\n", "[fred] timeout_s: nan is not valid"),
+        ("[storage]\nlock_timeout_s = -1\n", "[storage] lock_timeout_s: -1.0 is out of range"),
+        ('[storage]\npath = "md:rotation"\n',
+         "setting [storage] path: MotherDuck (md:) names are not supported; give a file path"),
+        ('[storage]\npath = "a.duckdb"\npublished_path = "a.duckdb"\n',
+         "[storage] published_path: must differ from [storage] path"),
+        ('[storage]\npublished_storage_version = "v9"\n',
+         "[storage] published_storage_version: 'v9' is not allowed"),
+        ("[edgar]\nuser_agent = 5\n", "[edgar] user_agent: 5 is not valid (expected a string)"),
+        ("[prices]\nsymbols = []\n", "setting [prices] symbols: needs at least 1 item(s)"),
+        ('[prices]\npairs = ["IWM/QQQ"]\n',
+         "setting [prices] pairs: IWM/QQQ uses QQQ, which is not in [prices] symbols"),
+    ],
+)  # fmt: skip
+def test_each_bad_value_is_one_line_naming_key_and_range(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    with pytest.raises(SettingsError) as error:
+        load_settings(config, env={})
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ROTATION_PRICES_LOOKBACK_SESSIONS": "0"},
+         "setting ROTATION_PRICES_LOOKBACK_SESSIONS: 0 is out of range"),
+        ({"ROTATION_PRICES_LOOKBACK_SESSIONS": "2.5"}, "expected a whole number"),
+        ({"ROTATION_PRICES_MAX_DAILY_MOVE": "NaN"}, "expected a finite number"),
+        ({"ROTATION_ALERTS_SMTP_PORT": "99999"}, "ROTATION_ALERTS_SMTP_PORT: 99999 is out of"),
+        ({"ROTATION_EDGAR_MAX_REQUESTS_PER_S": "50"}, "(allowed: a number above 0, up to 10)"),
+        ({"ROTATION_ALERTS_CHANNELS": "console,pager"}, "'pager' is not allowed"),
+        ({"ROTATION_STORAGE_PATH": "md:my_db"}, "MotherDuck (md:) names are not supported"),
+        ({"ROTATION_PRICES_LOOKBAK_SESSIONS": "5"},
+         "unknown environment variable ROTATION_PRICES_LOOKBAK_SESSIONS; did you mean "
+         "ROTATION_PRICES_LOOKBACK_SESSIONS?"),
+        ({"ROTATION_SLACK_WEBHOOK": "https://hooks.slack.invalid/x"},
+         "did you mean ROTATION_SLACK_WEBHOOK_URL?"),
+    ],
+)  # fmt: skip
+def test_each_bad_environment_variable_is_one_line(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings(env=env)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_known_non_setting_variables_are_accepted(tmp_path: Path) -> None:
+    config = tmp_path / "r.toml"
+    config.write_text("")
+    settings = load_settings(
+        env={"ROTATION_CONFIG": str(config), "ROTATION_HOME": str(tmp_path),
+             "ROTATION_SLACK_WEBHOOK_URL": "https://hooks.slack.invalid/x",
+             "ROTATION_SMTP_PASSWORD": "pw"}
+    )  # fmt: skip
+    assert settings.secrets.smtp_password == "pw"
+
+
+def test_whole_numbers_and_bounds_at_their_edges_load(tmp_path: Path) -> None:
+    config = tmp_path / "edge.toml"
+    config.write_text(
+        "[prices]\nlookback_sessions = 1\nmax_attempts = 10\n"
+        "[alerts]\nsmtp_port = 65535\n[edgar]\nmax_requests_per_s = 10\n"
+    )
+    settings = load_settings(config, env={"ROTATION_NASDAQ_MONTHS_BACK": "+0"})
+    assert settings.prices.lookback_sessions == 1 and settings.alerts.smtp_port == 65535
+    assert settings.edgar.max_requests_per_s == 10.0 and settings.nasdaq.months_back == 0
