@@ -125,6 +125,19 @@ class AlertsSettings:
     slack_min_interval_s: float = 1.0  # Slack allows ~1 message/s per webhook
     smtp_security: str = "auto"  # auto (by port), ssl, starttls, plain
     smtp_timeout_s: float = 30.0
+    # Routing (docs/alerts.md): which configured channels get an alert of this severity or
+    # kind; empty = every configured channel (today's behaviour). Both filters apply.
+    route_critical: tuple[str, ...] = ()
+    route_warning: tuple[str, ...] = ()
+    route_info: tuple[str, ...] = ()
+    route_catalyst: tuple[str, ...] = ()
+    route_risk: tuple[str, ...] = ()
+    route_data_quality: tuple[str, ...] = ()
+    route_pipeline_health: tuple[str, ...] = ()
+    alertmanager_url: str = ""  # e.g. http://127.0.0.1:9093 (POST /api/v2/alerts)
+    alertmanager_timeout_s: float = 10.0
+    alertmanager_hold_h: float = 96.0  # endsAt of a firing alert: covers weekends and holidays
+    report_base_url: str = ""  # where data/reports is served; "" = the report's file path
 
 
 @dataclass(frozen=True)
@@ -133,12 +146,15 @@ class Secrets:
 
     slack_webhook_url: str = field(default="", repr=False)
     smtp_password: str = field(default="", repr=False)
+    # Apprise URLs (pd://, opsgenie://, msteams://, json:// ...) carry their tokens in them.
+    apprise_urls: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Secrets:
         return cls(
             slack_webhook_url=env.get("ROTATION_SLACK_WEBHOOK_URL", ""),
             smtp_password=env.get("ROTATION_SMTP_PASSWORD", ""),
+            apprise_urls=tuple(env.get("ROTATION_APPRISE_URLS", "").split()),
         )
 
 
