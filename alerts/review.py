@@ -25,12 +25,19 @@ def preview(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], as_of: dt.dat
     """The digest that evaluating ``as_of`` would add, plus what already waits; sends nothing."""
     result = plan(con, rules, as_of, "preview")
     new = [e for e in result.events if not e.suppressed]
-    quiet = len(result.events) - len(new)
+    muted = [e for e in result.events if e.muted_by]
+    quiet = len(result.events) - len(new) - len(muted)
     lines = [
         console_text(new, as_of, "preview")
         if new
         else f"No new alerts for the session {as_of.isoformat()}."
     ]
+    if muted:
+        lines.append(f"Would be muted ({len(muted)}; recorded, not sent):")
+        lines += [
+            f"  {e.rule} [{e.subject}] {e.transition} {e.event_date.isoformat()}: {e.muted_by}"
+            for e in muted
+        ]
     if quiet:
         lines.append(f"({quiet} transition(s) would be recorded without being sent.)")
     waiting = con.execute(
@@ -96,7 +103,7 @@ def backtest(
             state = RuleState()
             fires: list[dt.date] = []
             sessions = firing = 0
-            for obs in series:
+            for obs in series:  # reminders are left out: a backtest counts crossings
                 state, what = step(
                     state,
                     obs,
