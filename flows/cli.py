@@ -221,6 +221,8 @@ def cmd_alerts_silences(settings: Settings, args: argparse.Namespace) -> int:
         table = alerts.list_silences(con, calendar.today_in_new_york(), include_all=args.all)
     if table.empty:
         print("no silences" + ("" if args.all else " in place (--all shows expired ones)"))
+    elif args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
     else:
         print_frame(table)
     return EXIT_OK
@@ -400,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     silence.set_defaults(handler=cmd_alerts_silence)
     silences = verbs.add_parser("silences", help="silences in place")
     silences.add_argument("--all", action="store_true", help="also expired and removed ones")
+    silences.add_argument("--format", choices=("table", "csv"), default="table")
     silences.set_defaults(handler=cmd_alerts_silences)
     unsilence = verbs.add_parser("unsilence", help="remove a silence before it expires")
     unsilence.add_argument("silence_id", metavar="ID")

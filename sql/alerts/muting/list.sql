@@ -18,16 +18,16 @@ muted as (
 select
     s.silence_id,
     s.rule,
-    s.until_date,
-    s.reason,
-    s.created_at,
     coalesce(s.subject, '*') as subject,
+    s.until_date,
     case
         when s.removed_at is not null then 'removed'
         when s.until_date < p.today then 'expired'
         else 'active'
     end as state,
-    coalesce(m.muted_events, 0) as muted_events
+    s.reason,
+    coalesce(m.muted_events, 0) as muted_events,
+    s.created_at
 from alerts.silences as s
 cross join params as p
 left join muted as m on s.silence_id = m.silence_id
