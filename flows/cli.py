@@ -162,7 +162,7 @@ def cmd_alerts_preview(settings: Settings, args: argparse.Namespace) -> int:
     from rotation import calendar
 
     rules = alerts.load_rules(settings.rules, settings.alerts)
-    with _reader(settings) as con:
+    with _reader(settings, schema_hint=True) as con:
         as_of = args.date or _latest_session(con) or calendar.today_in_new_york()
         print(alerts.preview(con, rules, as_of))
     return EXIT_OK
@@ -172,7 +172,7 @@ def cmd_alerts_list(settings: Settings, args: argparse.Namespace) -> int:
     import alerts
     from flows.status import print_frame
 
-    with _reader(settings) as con:
+    with _reader(settings, schema_hint=True) as con:
         events = alerts.list_events(con, args.since)
     if args.format == "csv":
         events.to_csv(sys.stdout, index=False)
@@ -217,7 +217,7 @@ def cmd_alerts_silences(settings: Settings, args: argparse.Namespace) -> int:
     from flows.status import print_frame
     from rotation import calendar
 
-    with _reader(settings) as con:
+    with _reader(settings, schema_hint=True) as con:
         table = alerts.list_silences(con, calendar.today_in_new_york(), include_all=args.all)
     if table.empty:
         print("no silences" + ("" if args.all else " in place (--all shows expired ones)"))
@@ -285,8 +285,9 @@ def _latest_session(con: Any) -> dt.date | None:
 class _reader:
     """Open the published copy (or, before the first publish, the main file) read-only."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, schema_hint: bool = False) -> None:
         self.settings = settings
+        self.schema_hint = schema_hint
 
     def __enter__(self) -> Any:
         from rotation.db import connect
@@ -300,8 +301,16 @@ class _reader:
         self.con = connect(path, read_only=True)
         return self.con
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self.con.close()
+        import duckdb
+
+        if self.schema_hint and isinstance(exc, duckdb.CatalogException):
+            # A copy published before an upgrade lacks the newer alert tables and columns.
+            raise UserError(
+                f"the published database predates this version ({str(exc).splitlines()[0]}): "
+                "it is brought up to date by the next `rotation run`"
+            ) from None
 
 
 @contextmanager
