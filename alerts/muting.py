@@ -65,9 +65,11 @@ class Silence:
 
 
 def parse_target(target: str) -> tuple[str, str | None]:
-    """``RULE[/SUBJECT]``: rule names have no slash, subjects may (``IWM/SPY``)."""
+    """``RULE[/SUBJECT]``: rule names have no slash, subjects may (``IWM/SPY``); no subject
+    or ``*`` means every subject of the rule."""
     rule, _, subject = target.strip().partition("/")
-    return rule, (subject.strip() or None)
+    subject = subject.strip()
+    return rule, (subject if subject and subject != "*" else None)
 
 
 def silences_in_place(con: duckdb.DuckDBPyConnection) -> list[Silence]:

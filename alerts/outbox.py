@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from alerts.muting import firing_states, mute, silences_in_place
-from alerts.queries import MissingInputError, observations
+from alerts.queries import ALERTS_SQL_DIR, MissingInputError, observations
 from alerts.render import (
     Event,
     EventContent,
@@ -261,6 +261,12 @@ def _write_state(con: duckdb.DuckDBPyConnection, rule: str, subject: str, s: Rul
     )
 
 
+def _run_row(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[str, dt.date | None] | None:
+    sql = (ALERTS_SQL_DIR / "pipeline" / "run.sql").read_text()
+    row = con.execute(sql, {"run_id": run_id}).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def _check_pipeline_args(channels: Sequence[str], severity: str) -> None:
     if severity not in SEVERITIES:
         raise AlertsError(f"pipeline failure severity {severity!r} is not one of {SEVERITIES}")
@@ -357,8 +363,8 @@ def record_pipeline_failure(
     (``record_pipeline_recovery``). Pass the routed channels and call ``deliver`` after this.
     """
     _check_pipeline_args(channels, severity)
-    row = con.execute("select as_of from ops.runs where run_id = ?", [run_id]).fetchone()
-    day = row[0] if row and row[0] else calendar.today_in_new_york()
+    row = _run_row(con, run_id)
+    day = row[1] if row and row[1] else calendar.today_in_new_york()
     detail = " ".join(message.split())
     known = _load_states(con, PIPELINE_FAILURE_RULE).get(flow_name)
     started = known.last_fired_date if known and known.status == FIRING else day
@@ -390,7 +396,7 @@ def record_pipeline_recovery(
     Returns the 'resolved' event, or None when the flow was not failing.
     """
     _check_pipeline_args(channels, severity)
-    row = con.execute("select flow, as_of from ops.runs where run_id = ?", [run_id]).fetchone()
+    row = _run_row(con, run_id)
     if row is None:
         return None
     flow_name, day = row[0], row[1] or calendar.today_in_new_york()

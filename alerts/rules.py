@@ -216,13 +216,20 @@ def routed_channels(
 
 
 def check_routes(alerts: AlertsSettings) -> None:
-    """A route naming an unknown channel is a typo that would silently drop alerts."""
+    """A route naming an unknown channel is a typo that would silently drop alerts, and a
+    route that leaves a failed run no channel would hide the one alert that must arrive."""
     for key in [f"route_{s}" for s in SEVERITIES] + [f"route_{k}" for k in KINDS]:
         for channel in getattr(alerts, key, ()) or ():
             if channel not in CHANNEL_NAMES:
                 raise AlertsError(
                     f"[alerts] {key}: unknown channel {channel!r} ({', '.join(CHANNEL_NAMES)})"
                 )
+    configured = tuple(alerts.channels) or ("console",)
+    if not routed_channels(alerts, "critical", "pipeline_health", configured):
+        raise AlertsError(
+            "[alerts] route_critical / route_pipeline_health leave failed-run alerts no "
+            f"configured channel (configured: {', '.join(configured)})"
+        )
 
 
 def parse_rule(

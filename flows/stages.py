@@ -472,7 +472,8 @@ def evaluate_and_deliver_alerts(
         )
         events += [recovered] if recovered else []
         report = None
-        if deliver:
+        # A backfill records its history quietly, but a recovered pipeline is news now.
+        if deliver or recovered:
             channels = alerts.build_channels(settings.alerts, settings.secrets)
             _embed_headline_chart(channels, con)
             report = alerts.deliver(

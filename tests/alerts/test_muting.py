@@ -276,3 +276,83 @@ def test_an_inhibition_names_a_rule_that_exists() -> None:
         load_rules([table])
     with pytest.raises(AlertsError, match="data_quality rules only"):
         load_rules([{**table, "inhibits": [], "inhibits_dependents": True}])
+
+
+def _price(con: duckdb.DuckDBPyConnection, symbol: str, day) -> None:
+    con.execute(
+        """insert into raw.prices (symbol, date, close, adj_close, adj_close_received,
+           adjustment, source, fetched_at, run_id)
+           values (?, ?, 1, 1, 1, 'raw', 'test', now(), 'r')""",
+        [symbol, day],
+    )
+
+
+def test_a_stale_symbol_mutes_its_rules_and_its_resolution_is_sent(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """IWM's prices stop after 12-23 (its last stored session crosses -10%); SPY's keep
+    coming. The run of 12-24 (after one on 12-20) finds IWM stale: the drawdown fire computed
+    from IWM's last data is muted with the reason, the staleness is sent, and when IWM's
+    prices arrive its resolution is sent too (data quality resolves by default)."""
+    stale_rule = next(r for r in load_rules([]) if r.name == "price_data_stale")
+    drawdown = make_rule(channels=["console"])
+    rules = [stale_rule, drawdown]
+    for day in SESSIONS:
+        _price(con, "SPY", day)
+    for day in SESSIONS[:5]:
+        _price(con, "IWM", day)
+    create_risk(con, [-0.02, -0.03, -0.04, -0.05, -0.11])  # crosses on 12-23, then no data
+    console, jsonl = _console(tmp_path)
+    evaluate(con, rules, SESSIONS[3], "run-1220")
+    new = evaluate(con, rules, SESSIONS[5], "run-1224")
+    assert sorted((e.rule, e.subject, e.muted_by) for e in new) == [
+        ("iwm_drawdown_10", "IWM", "inhibited: IWM is stale (price_data_stale firing)"),
+        ("price_data_stale", "IWM", None),
+    ]
+    deliver(con, [console], "run-1224")
+    for day in SESSIONS[5:7]:
+        _price(con, "IWM", day)
+    evaluate(con, rules, SESSIONS[6], "run-1226")
+    deliver(con, [console], "run-1226")
+    sent = [(x["rule"], x["subject"], x["transition"], x["event_date"]) for x in _sent(jsonl)]
+    assert sent == [
+        ("price_data_stale", "IWM", "fired", SESSIONS[5].isoformat()),
+        ("price_data_stale", "IWM", "resolved", SESSIONS[6].isoformat()),
+    ]
+
+
+def test_runbook_report_and_run_links_reach_every_format() -> None:
+    from alerts import DigestContext
+    from alerts.outbox import make_event
+    from alerts.render import console_text, email_message, slack_messages
+    from alerts.state import Transition
+
+    runbook = "https://wiki.example/runbooks/iwm?a=1&b=2"
+    rule = make_rule(runbook_url=runbook)
+    event = make_event(rule, Transition("IWM", SESSIONS[2], -0.11, "fired"), "r1", deliverable=True)
+    context = DigestContext(run_url="http://prefect:4200/flow-runs/flow-run/r1", report="/d/r.html")
+    assert f"runbook {runbook}" in console_text([event], SESSIONS[2], "r1", context=context)
+    assert "Run: http://prefect:4200/flow-runs/flow-run/r1 - Report: /d/r.html" in console_text(
+        [event], SESSIONS[2], "r1", context=context
+    )
+    ((_, payload),) = slack_messages([event], SESSIONS[2], "r1", context=context)
+    section = next(b for b in payload["blocks"] if b["type"] == "section")
+    assert "<https://wiki.example/runbooks/iwm?a=1&amp;b=2|Runbook>" in section["text"]["text"]
+    footer = payload["blocks"][-1]["elements"][0]["text"]
+    assert (
+        "<http://prefect:4200/flow-runs/flow-run/r1|r1>" in footer and "report /d/r.html" in footer
+    )
+    mail = email_message(
+        [event],
+        SESSIONS[2],
+        "r1",
+        sender="a@b.example",
+        recipients=["c@d.example"],
+        context=context,
+    )
+    html = mail.get_body(("html",)).get_content()
+    assert "wiki.example/runbooks/iwm?a=1&amp;b=2" in html and "Report: /d/r.html" in html
+    with pytest.raises(AlertsError, match="runbook_url must be an http"):
+        make_rule(runbook_url="javascript:alert(1)")
+    with pytest.raises(AlertsError, match="leave failed-run alerts no configured channel"):
+        load_rules([], AlertsSettings(channels=("console",), route_critical=("slack",)))
