@@ -11,6 +11,7 @@ The public API used by ``flows/`` and the CLI (no Prefect here):
 - ``send_test``, ``preview``, ``list_events``, ``backtest`` behind ``rotation alerts ...``
 """
 
+from alerts.bridges import AlertmanagerChannel, AppriseChannel, refresh_alertmanager
 from alerts.channels import (
     Channel,
     ConsoleChannel,
@@ -35,7 +36,9 @@ from alerts.rules import AlertsError, Rule, load_rules, routed_channels
 
 __all__ = [
     "PIPELINE_FAILURE_RULE",
+    "AlertmanagerChannel",
     "AlertsError",
+    "AppriseChannel",
     "Channel",
     "ConsoleChannel",
     "DeliveryError",
@@ -56,6 +59,7 @@ __all__ = [
     "preview",
     "record_pipeline_failure",
     "record_pipeline_recovery",
+    "refresh_alertmanager",
     "remove_silence",
     "routed_channels",
     "send_test",

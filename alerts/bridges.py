@@ -8,8 +8,10 @@ channel), so nothing about delivery guarantees changes when a team plugs the mon
   report, run). Alertmanager's own grouping, silences, inhibition and routing then apply. A
   firing alert carries an ``endsAt`` ``alertmanager_hold_h`` ahead (Alertmanager otherwise
   resolves an alert it has not heard of for ``resolve_timeout``, 5 minutes by default, and
-  this pipeline speaks once a day); a reminder refreshes it; a resolution sets ``endsAt``
-  to now.
+  this pipeline speaks once a day). Like Prometheus, every run re-posts the alerts that
+  still fire (``refresh_alertmanager``), so they stay firing there as long as here; every
+  resolution is sent to Alertmanager (``notify_resolved`` or not: its receivers'
+  ``send_resolved`` decides whom to tell), with ``endsAt`` now.
 - **Apprise** (``ROTATION_APPRISE_URLS``: PagerDuty ``pagerduty://``, Opsgenie, Teams,
   Discord, JSON/form webhooks, ...): the digest as one notification. Apprise reports a failed
   service by returning False and logging, never by raising (STACK.md), so the result is
@@ -27,11 +29,15 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+import duckdb
 import requests
 
 from alerts.channels import Channel, DeliveryError, Message, redact
+from alerts.queries import ALERTS_SQL_DIR
 from alerts.render import DigestContext, Event, console_text, digest_order, summary
 from alerts.rules import AlertsError
+
+log = logging.getLogger(__name__)
 
 _NEW_YORK = ZoneInfo("America/New_York")
 SERVICE_LABEL = "rotation-monitor"
@@ -168,6 +174,38 @@ class AlertmanagerChannel(Channel):
                 break  # a 4xx is our payload or auth: retrying changes nothing
             time.sleep(0.5 * attempt)
         raise self._fail(last)
+
+
+def refresh_alertmanager(
+    con: duckdb.DuckDBPyConnection,
+    channels: Sequence[Channel],
+    as_of: dt.date,
+    run_id: str,
+    *,
+    context: DigestContext | None = None,
+) -> str:
+    """Re-post the alerts still firing to Alertmanager (a heartbeat, not a notification).
+
+    Not recorded in the outbox: the events were delivered once already; a failed refresh is
+    logged and the next run refreshes again, well inside the hold.
+    """
+    from alerts.deliver import row_event  # the same row shape as pending events
+
+    targets = [c for c in channels if isinstance(c, AlertmanagerChannel)]
+    if not targets:
+        return ""
+    sql = (ALERTS_SQL_DIR / "alertmanager_firing.sql").read_text()
+    events = [row_event(row) for row in con.execute(sql, {"run_id": run_id}).fetchall()]
+    if not events:
+        return "alertmanager: nothing firing to refresh"
+    for channel in targets:
+        try:
+            for message in channel.messages(events, as_of, run_id, context=context):
+                channel.send(message)
+        except DeliveryError as exc:
+            log.warning("alerts: refreshing firing alerts failed: %s", exc)
+            return f"alertmanager: refresh of {len(events)} firing alert(s) failed ({exc})"
+    return f"alertmanager: {len(events)} firing alert(s) refreshed"
 
 
 def _notify_type(events: Sequence[Event]) -> str:

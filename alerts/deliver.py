@@ -109,7 +109,7 @@ class DeliveryReport:
         return "\n".join(lines) or "no channels"
 
 
-def _event(row: tuple) -> Event:
+def row_event(row: tuple) -> Event:
     return Event(
         event_id=row[0],
         rule=row[1],
@@ -146,7 +146,7 @@ def _write(con: duckdb.DuckDBPyConnection, sql: str, rows: list[list[object]]) -
 def pending(con: duckdb.DuckDBPyConnection, channel: str) -> tuple[list[Event], frozenset[str]]:
     """Undelivered events for ``channel`` in digest order, and those that were in flight."""
     rows = con.execute(_PENDING, {"channel": channel}).fetchall()
-    events = digest_order([_event(r) for r in rows])
+    events = digest_order([row_event(r) for r in rows])
     return events, frozenset(r[0] for r in rows if r[16])
 
 

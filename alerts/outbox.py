@@ -32,7 +32,7 @@ from alerts.render import (
     render_slack_block,
     render_text,
 )
-from alerts.rules import CHANNEL_NAMES, SEVERITIES, AlertsError, Rule
+from alerts.rules import CHANNEL_NAMES, SEVERITIES, STATE_CHANNELS, AlertsError, Rule
 from alerts.state import FIRED, FIRING, RESOLVED, RuleState, Transition, run
 from rotation import calendar
 
@@ -86,7 +86,11 @@ def make_event(rule: Rule, t: Transition, run_id: str, *, deliverable: bool) -> 
         runbook_url=rule.runbook_url,
         firing_since=t.firing_since,
     )
-    resolved_quietly = t.transition == RESOLVED and not rule.notify_resolved
+    channels = rule.channels
+    if t.transition == RESOLVED and not rule.notify_resolved:
+        # A quiet resolution is recorded only, except for channels that hold alert state
+        # (Alertmanager): they must hear it ends, and decide themselves whom to tell.
+        channels = tuple(c for c in channels if c in STATE_CHANNELS)
     return Event(
         event_id=event_id(rule.name, t.subject, t.date.isoformat(), t.transition),
         rule=rule.name,
@@ -101,8 +105,8 @@ def make_event(rule: Rule, t: Transition, run_id: str, *, deliverable: bool) -> 
         body_text=render_text(content),
         body_html=render_html(content),
         slack_block=render_slack_block(content),
-        channels=rule.channels,
-        suppressed=not deliverable or resolved_quietly or not rule.channels,
+        channels=channels,
+        suppressed=not deliverable or not channels,
         run_id=run_id,
         runbook_url=rule.runbook_url,
         started_on=t.firing_since,

@@ -27,6 +27,9 @@ SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")  # in rising order
 KINDS: tuple[str, ...] = ("catalyst", "risk", "data_quality", "pipeline_health")
 DIRECTIONS: tuple[str, ...] = ("above", "below")
 CHANNEL_NAMES: tuple[str, ...] = ("console", "slack", "email", "alertmanager", "apprise")
+# Channels that keep alert state of their own: they get every resolution, notify_resolved or
+# not (Alertmanager decides with its receivers' send_resolved whom to tell).
+STATE_CHANNELS: tuple[str, ...] = ("alertmanager",)
 
 # Where each family's data comes from (the source names of ops.validation_runs): a source
 # that is down, or a symbol that is stale, mutes the rules computed from it when a firing

@@ -476,9 +476,11 @@ def evaluate_and_deliver_alerts(
         if deliver or recovered:
             channels = alerts.build_channels(settings.alerts, settings.secrets)
             _embed_headline_chart(channels, con)
-            report = alerts.deliver(
-                con, channels, run_id, context=alert_context(settings, run_id, as_of)
-            )
+            context = alert_context(settings, run_id, as_of)
+            report = alerts.deliver(con, channels, run_id, context=context)
+            refreshed = alerts.refresh_alertmanager(con, channels, as_of, run_id, context=context)
+            if refreshed:
+                log.info("alerts: %s", refreshed)
     outcome = {"new_events": len(events), "delivery": str(report) if report else "not delivered"}
     log.info("alerts: %s", outcome)
     return outcome

@@ -7,7 +7,16 @@ import datetime as dt
 import duckdb
 import pytest
 
-from alerts import AlertsError, DigestContext, build_channels, deliver, evaluate, list_events
+from alerts import (
+    AlertsError,
+    ConsoleChannel,
+    DigestContext,
+    build_channels,
+    deliver,
+    evaluate,
+    list_events,
+    refresh_alertmanager,
+)
 from alerts.bridges import AlertmanagerChannel, AppriseChannel
 from rotation.settings import AlertsSettings, Secrets
 from tests.alerts.helpers import SESSIONS, create_risk, make_rule
@@ -23,13 +32,16 @@ def _base(server) -> str:
 
 
 def test_alertmanager_receives_firing_then_resolved_with_the_documented_fields(
-    con: duckdb.DuckDBPyConnection, slack_stand_in
+    con: duckdb.DuckDBPyConnection, slack_stand_in, tmp_path
 ) -> None:
+    import io
+
     server = slack_stand_in([500])  # the first post fails: retried within the send
-    channel = AlertmanagerChannel(_base(server), hold_h=96, clock=lambda: NOW)
-    rule = make_rule(
-        channels=["alertmanager"],
-        notify_resolved=True,
+    clock = iter([NOW, NOW + dt.timedelta(days=1), NOW + dt.timedelta(days=3)])
+    channel = AlertmanagerChannel(_base(server), hold_h=96, clock=lambda: next(clock))
+    console = ConsoleChannel(tmp_path / "a.jsonl", stream=io.StringIO())
+    rule = make_rule(  # notify_resolved is off: the resolution goes to Alertmanager only
+        channels=["alertmanager", "console"],
         runbook_url="https://wiki.example/runbooks/iwm-drawdown",
     )
     context = DigestContext(
@@ -37,12 +49,14 @@ def test_alertmanager_receives_firing_then_resolved_with_the_documented_fields(
     )
     create_risk(con, PATH)
     evaluate(con, [rule], SESSIONS[1], "warm")
-    evaluate(con, [rule], SESSIONS[2], "run-2")
-    assert deliver(con, [channel], "run-2", context=context).ok
+    for day in SESSIONS[2:4]:  # fires on 2; still firing on 3: refreshed, not re-notified
+        evaluate(con, [rule], day, f"run-{day}")
+        assert deliver(con, [channel, console], f"run-{day}", context=context).ok
+        refresh_alertmanager(con, [channel, console], day, f"run-{day}", context=context)
     evaluate(con, [rule], SESSIONS[5], "run-5")
-    assert deliver(con, [channel], "run-5", context=context).ok
-    assert server.paths == ["/api/v2/alerts"] * 3
-    (firing,), (resolved,) = server.posts[1], server.posts[2]
+    assert deliver(con, [channel, console], "run-5", context=context).ok
+    assert server.paths == ["/api/v2/alerts"] * 4
+    (firing,), (refreshed,), (resolved,) = server.posts[1], server.posts[2], server.posts[3]
     labels = {
         "alertname": "iwm_drawdown_10",
         "subject": "IWM",
@@ -50,20 +64,23 @@ def test_alertmanager_receives_firing_then_resolved_with_the_documented_fields(
         "kind": "risk",
         "service": "rotation-monitor",
     }
-    assert firing["labels"] == labels and resolved["labels"] == labels
+    assert firing["labels"] == refreshed["labels"] == resolved["labels"] == labels
     # startsAt: the close of the session it fired on (16:00 New York = 21:00 UTC in December)
-    assert firing["startsAt"] == resolved["startsAt"] == "2024-12-19T21:00:00Z"
+    assert firing["startsAt"] == refreshed["startsAt"] == resolved["startsAt"]
+    assert firing["startsAt"] == "2024-12-19T21:00:00Z"
     assert firing["endsAt"] == "2025-01-06T12:00:00Z"  # held 96 h: survives a weekend
-    assert resolved["endsAt"] == "2025-01-02T12:00:00Z"  # resolved now
+    assert refreshed["endsAt"] == "2025-01-07T12:00:00Z"  # the next run moves it on
+    assert resolved["endsAt"] == "2025-01-05T12:00:00Z"  # resolved now
     assert firing["annotations"]["summary"] == "IWM 10% below its peak"
     assert firing["annotations"]["runbook_url"] == "https://wiki.example/runbooks/iwm-drawdown"
     assert firing["annotations"]["report"] == "https://r.example/x.html"
     assert "[WARNING] IWM 10% below its peak" in firing["annotations"]["description"]
     assert firing["generatorURL"] == context.run_url
     states = con.execute(
-        "select channel, attempts, delivered_at is not null from alerts.deliveries"
+        "select channel, count(*), bool_and(delivered_at is not null) from alerts.deliveries "
+        "group by all order by all"
     ).fetchall()
-    assert states == [("alertmanager", 1, True)] * 2
+    assert states == [("alertmanager", 2, True), ("console", 1, True)]  # fire; fire+resolve
 
 
 def test_alertmanager_refusing_keeps_the_alert_for_the_next_run(
