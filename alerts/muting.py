@@ -124,7 +124,9 @@ def remove_silence(con: duckdb.DuckDBPyConnection, silence_id: str) -> Silence:
 def list_silences(
     con: duckdb.DuckDBPyConnection, today: dt.date, *, include_all: bool = False
 ) -> pd.DataFrame:
-    return con.execute(_sql("list"), {"today": today, "all_silences": include_all}).df()
+    table = con.execute(_sql("list"), {"today": today, "all_silences": include_all}).df()
+    table["until_date"] = [d.date().isoformat() for d in table["until_date"]]  # not a timestamp
+    return table
 
 
 def _depends_on(rule: Rule, event_subject: str, dq_indicator: str, dq_subject: str) -> bool:
