@@ -33,7 +33,7 @@ from alerts.render import (
     render_text,
 )
 from alerts.rules import CHANNEL_NAMES, SEVERITIES, STATE_CHANNELS, AlertsError, Rule
-from alerts.state import FIRED, FIRING, RESOLVED, RuleState, Transition, run
+from alerts.state import ARMED, FIRED, FIRING, RESOLVED, RuleState, Transition, run
 from rotation import calendar
 
 log = logging.getLogger(__name__)
@@ -419,7 +419,7 @@ def record_pipeline_recovery(
         key=f"{run_id}|resolved",
     )
     state = RuleState(
-        status="armed",
+        status=ARMED,
         sessions_since_fire=known.sessions_since_fire,
         last_fired_date=known.last_fired_date,
         last_date=day,
