@@ -262,7 +262,7 @@ class AppriseChannel(Channel):
         import apprise
 
         payload = message.payload
-        with apprise.LogCapture(level=logging.WARNING) as captured:
+        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
             ok = self._apprise.notify(
                 body=payload["body"],
                 title=payload["title"],

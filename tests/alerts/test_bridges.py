@@ -113,7 +113,8 @@ def test_apprise_delivers_through_a_json_webhook_and_failures_are_not_swallowed(
     first = deliver(con, channels, "run-2")
     assert not first.ok
     error = list_events(con)["delivery"][0]
-    assert error.startswith("apprise: failed x1") and "T0KEN" not in error
+    assert error.startswith("apprise: failed x1 (apprise: Failed to send JSON POST")
+    assert "error=500" in error and "T0KEN" not in error
     second = deliver(con, channels, "run-3")
     assert second.ok and second.delivered == 1
     body = server.posts[-1]
