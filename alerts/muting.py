@@ -82,14 +82,18 @@ def add_silence(
     until: dt.date,
     reason: str,
     *,
-    known_rules: Iterable[str],
+    known_rules: Mapping[str, str],
     today: dt.date,
 ) -> Silence:
-    """Store a silence; the rule must exist and ``until`` must not be in the past."""
+    """Store a silence; the rule must exist (``known_rules``: name -> the subject it watches,
+    ``*`` for any), the subject must be one it watches, and ``until`` not in the past."""
     rule, subject = parse_target(target)
-    known = sorted(set(known_rules))
-    if rule not in known:
-        raise AlertsError(f"silence: no rule {rule!r}; rules: {', '.join(known)}")
+    if rule not in known_rules:
+        raise AlertsError(f"silence: no rule {rule!r}; rules: {', '.join(sorted(known_rules))}")
+    watched = known_rules[rule]
+    if subject is not None and watched != "*" and subject != watched:
+        # A typo would store a silence that mutes nothing while the noise goes on.
+        raise AlertsError(f"silence: rule {rule!r} watches {watched!r} only, not {subject!r}")
     if until < today:
         raise AlertsError(f"silence: --until {until} is in the past (today is {today})")
     reason = " ".join(reason.split())

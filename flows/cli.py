@@ -186,7 +186,7 @@ def cmd_alerts_silence(settings: Settings, args: argparse.Namespace) -> int:
     from rotation import calendar
 
     rules = alerts.load_rules(settings.rules, settings.alerts)
-    known = [r.name for r in rules] + [alerts.PIPELINE_FAILURE_RULE]
+    known = {r.name: r.subject for r in rules} | {alerts.PIPELINE_FAILURE_RULE: "*"}
     with _writer(settings) as con:
         silence = alerts.add_silence(
             con,

@@ -64,7 +64,7 @@ def test_a_silence_mutes_up_to_its_session_then_expires_by_itself(
         "iwm_drawdown_10/IWM",
         SESSIONS[4],
         "known correction, desk informed",
-        known_rules=[rule.name],
+        known_rules={rule.name: rule.subject},
         today=SESSIONS[1],
     )
     _daily(con, [rule], console, SESSIONS[2:])
@@ -96,7 +96,12 @@ def test_a_silence_added_later_mutes_what_waits_and_unsilence_ends_it(
     evaluate(con, [rule], SESSIONS[2], "run-2")
     assert not deliver(con, [slack], "run-2").ok
     silence = add_silence(
-        con, "iwm_drawdown_10", SESSIONS[9], "noisy", known_rules=[rule.name], today=SESSIONS[2]
+        con,
+        "iwm_drawdown_10",
+        SESSIONS[9],
+        "noisy",
+        known_rules={rule.name: rule.subject},
+        today=SESSIONS[2],
     )
     report = deliver(con, [slack], "run-3")
     assert report.muted == 1 and report.delivered == 0 and len(server.posts) == 1
@@ -107,9 +112,23 @@ def test_a_silence_added_later_mutes_what_waits_and_unsilence_ends_it(
     with pytest.raises(AlertsError, match="no silence"):
         remove_silence(con, silence.silence_id)
     with pytest.raises(AlertsError, match="no rule 'nope'"):
-        add_silence(con, "nope", SESSIONS[9], "x", known_rules=[rule.name], today=SESSIONS[2])
+        add_silence(
+            con, "nope", SESSIONS[9], "x", known_rules={rule.name: rule.subject}, today=SESSIONS[2]
+        )
+    with pytest.raises(AlertsError, match="watches 'IWM' only, not 'IWN'"):
+        add_silence(
+            con, "iwm_drawdown_10/IWN", SESSIONS[9], "x", known_rules={rule.name: "IWM"},
+            today=SESSIONS[2],
+        )  # fmt: skip
     with pytest.raises(AlertsError, match="in the past"):
-        add_silence(con, rule.name, SESSIONS[0], "x", known_rules=[rule.name], today=SESSIONS[2])
+        add_silence(
+            con,
+            rule.name,
+            SESSIONS[0],
+            "x",
+            known_rules={rule.name: rule.subject},
+            today=SESSIONS[2],
+        )
 
 
 def test_a_rule_still_firing_is_sent_again_as_a_reminder(
@@ -251,7 +270,12 @@ def test_preview_says_what_would_be_muted_and_why(con: duckdb.DuckDBPyConnection
     rule = make_rule(channels=["console"])
     evaluate(con, [rule], SESSIONS[1], "warm")
     add_silence(
-        con, rule.name, SESSIONS[5], "maintenance", known_rules=[rule.name], today=SESSIONS[1]
+        con,
+        rule.name,
+        SESSIONS[5],
+        "maintenance",
+        known_rules={rule.name: rule.subject},
+        today=SESSIONS[1],
     )
     text = preview(con, [rule], SESSIONS[2])
     assert "No new alerts" in text
