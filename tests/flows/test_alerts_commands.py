@@ -81,3 +81,37 @@ def test_a_good_run_resolves_the_failure_and_messages_carry_their_links(
         ("resolved", "http://127.0.0.1:4200/flow-runs/flow-run/run-good"),
     ]
     assert sent[1]["report"] == str(Path(db).parent / "reports" / "report-2025-09-26.html")
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_server")
+def test_a_failed_flow_run_then_a_good_one_sends_failed_then_resolved(
+    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the real flows: the failure hook stores and sends 'Pipeline run failed'; the
+    next daily run of the same flow sends 'Pipeline runs again' through the outbox."""
+    from flows.daily import daily_run
+    from sources.yahoo import PriceFormatError
+    from tests.flows.conftest import make_replay
+
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "data" / "rotation.duckdb"
+    monkeypatch.setenv("ROTATION_STORAGE_PATH", str(db))
+    monkeypatch.setenv("ROTATION_PRICES_SYMBOLS", "IWM")
+    monkeypatch.delenv("ROTATION_CONFIG", raising=False)
+    broken = tmp_path / "broken"
+    (broken / "prices").mkdir(parents=True)
+    (broken / "prices" / "IWM.csv").write_text("When,What\n2026-03-09,1\n")
+    with pytest.raises(PriceFormatError):
+        daily_run(as_of=dt.date(2026, 3, 9), replay_dir=str(broken))
+    good = make_replay(tmp_path / "good", shared_data, "yfinance-2026-03-10")
+    summary = daily_run(as_of=dt.date(2026, 3, 10), replay_dir=str(good))
+    assert summary["status"].startswith("completed")
+    sent = [json.loads(x) for x in (tmp_path / "data" / "alerts.jsonl").read_text().splitlines()]
+    pipeline = [
+        (x["rule"], x["subject"], x["transition"]) for x in sent if x["kind"] == "pipeline_health"
+    ]
+    assert pipeline == [
+        ("pipeline_failed", "daily-run", "fired"),
+        ("pipeline_failed", "daily-run", "resolved"),
+    ]
