@@ -491,7 +491,11 @@ def pipeline_channels(settings: Settings) -> tuple[str, ...]:
     import alerts
 
     configured = tuple(settings.alerts.channels) or ("console",)
-    return alerts.routed_channels(settings.alerts, "critical", "pipeline_health", configured)
+    routed = alerts.routed_channels(settings.alerts, "critical", "pipeline_health", configured)
+    if not routed:  # refused when rules load; a failure hook must not go quiet over it
+        log.error("alerts: the routes leave failed-run alerts no channel; sending to all")
+        return configured
+    return routed
 
 
 def alert_context(settings: Settings, run_id: str, as_of: dt.date | None) -> Any:
