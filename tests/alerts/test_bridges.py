@@ -27,6 +27,8 @@ NOW = dt.datetime(2025, 1, 2, 12, 0, tzinfo=dt.UTC)
 
 
 def _base(server) -> str:
+    """The root URL of a stand-in (tests/alerts/helpers.py: a real HTTP server on 127.0.0.1
+    that records every POST and answers from a script; here it plays Alertmanager)."""
     host, port = server.server.server_address[:2]
     return f"http://{host}:{port}"
 
