@@ -135,3 +135,16 @@ def test_bridges_need_their_settings() -> None:
         build_channels(
             AlertsSettings(channels=("apprise",)), Secrets(apprise_urls=("nosuch://tok",))
         )
+
+
+def test_rotation_alerts_test_reaches_alertmanager_as_a_short_lived_test_alert(
+    slack_stand_in,
+) -> None:
+    from alerts import send_test
+
+    server = slack_stand_in()
+    channel = AlertmanagerChannel(_base(server), clock=lambda: NOW)
+    assert send_test([channel]) == [("alertmanager", True, "sent 1 test message(s)")]
+    (alert,) = server.posts[0]
+    assert alert["labels"]["alertname"] == "rotation_test"
+    assert alert["endsAt"] == "2025-01-02T12:05:00Z"  # resolves itself in five minutes
