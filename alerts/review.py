@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
+from alerts.muting import silences_in_place
 from alerts.outbox import WARMUP_DAYS, plan
 from alerts.queries import MissingInputError, observations
 from alerts.render import console_text
@@ -40,6 +41,12 @@ def preview(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], as_of: dt.dat
         ]
     if quiet:
         lines.append(f"({quiet} transition(s) would be recorded without being sent.)")
+    silences = [x for x in silences_in_place(con) if x.until >= as_of]
+    if silences:
+        lines.append(f"Silences covering {as_of.isoformat()}:")
+        lines += [
+            f"  {x.silence_id} {x.scope} until {x.until.isoformat()}: {x.reason}" for x in silences
+        ]
     waiting = con.execute(
         """select count(distinct e.event_id)
            from (select event_id, unnest(channels) as channel from alerts.events

@@ -282,6 +282,8 @@ def test_preview_says_what_would_be_muted_and_why(con: duckdb.DuckDBPyConnection
     assert "Would be muted (1; recorded, not sent):" in text
     assert f"iwm_drawdown_10 [IWM] fired {SESSIONS[2]}: silence s-" in text
     assert "maintenance" in text
+    assert f"Silences covering {SESSIONS[2]}:\n  s-" in text
+    assert f"iwm_drawdown_10 until {SESSIONS[5]}: maintenance" in text
 
 
 def test_an_inhibition_names_a_rule_that_exists() -> None:
