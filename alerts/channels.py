@@ -1,4 +1,4 @@
-"""Notifiers: console (+ JSON lines), Slack incoming webhook, SMTP e-mail.
+"""Notifiers: console (+ JSON lines), Slack, SMTP e-mail, Alertmanager, Apprise.
 
 Each channel has two steps: ``messages`` turns a digest of events into the messages it will
 send (pure, via alerts/render.py) and ``send`` transmits one message and raises
@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from alerts.render import Event, console_text, email_message, slack_messages
+from alerts.render import DigestContext, Event, console_text, email_message, slack_messages
 from rotation.settings import AlertsSettings, Secrets
 
 from .rules import AlertsError
@@ -69,6 +69,7 @@ class Channel(ABC):
         *,
         repeat_ids: frozenset[str] = frozenset(),
         test: bool = False,
+        context: DigestContext | None = None,
     ) -> list[Message]:
         """Render the digest of ``events`` into the messages this channel sends."""
 
@@ -100,8 +101,9 @@ class ConsoleChannel(Channel):
         *,
         repeat_ids: frozenset[str] = frozenset(),
         test: bool = False,
+        context: DigestContext | None = None,
     ) -> list[Message]:
-        text = console_text(events, as_of, run_id, test=test)
+        text = console_text(events, as_of, run_id, test=test, context=context)
         if repeat_ids:
             text += "\n(possible repeat: an earlier send was interrupted before it was recorded)"
         lines = [
@@ -121,6 +123,9 @@ class ConsoleChannel(Channel):
                     "threshold": e.threshold,
                     "title": e.title,
                     "text": e.body_text,
+                    "runbook_url": e.runbook_url or None,
+                    "run_url": context.run_url or None if context else None,
+                    "report": context.report or None if context else None,
                 },
                 ensure_ascii=False,
             )
@@ -177,8 +182,11 @@ class SlackChannel(Channel):
         *,
         repeat_ids: frozenset[str] = frozenset(),
         test: bool = False,
+        context: DigestContext | None = None,
     ) -> list[Message]:
-        payloads = slack_messages(events, as_of, run_id, repeat_ids=repeat_ids, test=test)
+        payloads = slack_messages(
+            events, as_of, run_id, repeat_ids=repeat_ids, test=test, context=context
+        )
         return [
             Message(ids, payload, f"slack message {i}/{len(payloads)}")
             for i, (ids, payload) in enumerate(payloads, start=1)
@@ -279,6 +287,7 @@ class EmailChannel(Channel):
         *,
         repeat_ids: frozenset[str] = frozenset(),
         test: bool = False,
+        context: DigestContext | None = None,
     ) -> list[Message]:
         msg = email_message(
             events,
@@ -289,6 +298,7 @@ class EmailChannel(Channel):
             repeat_ids=repeat_ids,
             test=test,
             chart_png=self.chart(as_of) if self.chart is not None else None,
+            context=context,
         )
         return [Message(tuple(e.event_id for e in events), msg, "e-mail digest")]
 
@@ -380,9 +390,26 @@ def build_channels(
                     timeout_s=alerts.smtp_timeout_s,
                 )
             )
+        elif name == "alertmanager":
+            from alerts.bridges import AlertmanagerChannel
+
+            if not alerts.alertmanager_url:
+                raise AlertsError("[alerts] channels lists alertmanager but alertmanager_url unset")
+            channels.append(
+                AlertmanagerChannel(
+                    alerts.alertmanager_url,
+                    timeout_s=alerts.alertmanager_timeout_s,
+                    hold_h=alerts.alertmanager_hold_h,
+                )
+            )
+        elif name == "apprise":
+            from alerts.bridges import AppriseChannel
+
+            channels.append(AppriseChannel(secrets.apprise_urls))
         else:
             raise AlertsError(
-                f"[alerts] channels: unknown channel {name!r} (console, slack, email)"
+                f"[alerts] channels: unknown channel {name!r} "
+                "(console, slack, email, alertmanager, apprise)"
             )
     return channels
 

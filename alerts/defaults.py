@@ -5,6 +5,9 @@ the backtest over the real history (2001-2025) that each threshold was chosen fr
 rule had to fire rarely enough to be news (a few times a year at most) and to have fired at
 the episodes it is meant to catch (2008, 2011, 2016, 2020, 2022 for the risks).
 Fractions are fractions (0.05 = 5%), spreads of the macro mart are in basis points.
+Critical rules are re-sent weekly while they fire (``repeat_sessions = 5``); the -20% drawdown
+mutes the -10% one; a stale symbol or a source that is down mutes the rules computed from it;
+data-quality rules say when they are resolved (docs/alerts.md).
 """
 
 from __future__ import annotations
@@ -98,7 +101,8 @@ DEFAULT_RULES: tuple[Mapping[str, Any], ...] = (
     _rule(
         "iwm_drawdown_20", "risk", "drawdown", "IWM",
         direction="below", threshold=-0.20, hysteresis=0.10, min_sessions=1,
-        cooldown_sessions=20, severity="critical", kind="risk",
+        cooldown_sessions=20, severity="critical", kind="risk", repeat_sessions=5,
+        inhibits=["iwm_drawdown_10"],
         title="IWM 20% below its peak",
         meaning="A bear market in small caps: the thesis is being tested by the market.",
     ),
@@ -137,7 +141,7 @@ DEFAULT_RULES: tuple[Mapping[str, Any], ...] = (
     _rule(
         "hy_spread_level", "macro", "hy_spread_bp", "US",
         direction="above", threshold=600.0, hysteresis=100.0, min_sessions=1,
-        cooldown_sessions=20, severity="critical", kind="risk",
+        cooldown_sessions=20, severity="critical", kind="risk", repeat_sessions=5,
         title="High-yield spread above its stress level",
         meaning="Credit markets price a meaningful default risk: the main macro risk to the "
         "thesis.",
@@ -168,14 +172,14 @@ DEFAULT_RULES: tuple[Mapping[str, Any], ...] = (
     _rule(
         "price_data_stale", "data_quality", "stale_sessions", "*",
         direction="above", threshold=0.0, min_sessions=1, severity="warning",
-        kind="data_quality",
+        kind="data_quality", notify_resolved=True, inhibits_dependents=True,
         title="Price data stale beyond its expected session",
         meaning="Indicators for this symbol are computed on old data until it is refreshed.",
     ),
     _rule(
         "batch_blocked", "data_quality", "blocked_batches", "*",
         direction="above", threshold=0.0, min_sessions=1, severity="warning",
-        kind="data_quality",
+        kind="data_quality", notify_resolved=True,
         title="A batch was blocked by validation",
         meaning="The source delivered data that failed validation; the previous good data was "
         "kept. See ops.validation_runs and ops.quarantine.",
@@ -183,7 +187,8 @@ DEFAULT_RULES: tuple[Mapping[str, Any], ...] = (
     _rule(
         "source_down", "data_quality", "sessions_since_ok", "*",
         direction="above", threshold=2.0, min_sessions=1, severity="critical",
-        kind="pipeline_health",
+        kind="pipeline_health", repeat_sessions=5, notify_resolved=True,
+        inhibits_dependents=True,
         title="A source has delivered no good batch for 3 sessions",
         meaning="The source looks down or broken; its indicators are going stale.",
     ),

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import duckdb
 
 from alerts.channels import Channel, DeliveryError
-from alerts.render import Event, digest_order
+from alerts.muting import mute_waiting
+from alerts.render import DigestContext, Event, digest_order
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ _PENDING = """
 select
     e.event_id, e.rule, e.subject, e.event_date, e.transition, e.kind, e.severity, e.value,
     e.threshold, e.title, e.body_text, e.body_html, e.slack_block, e.channels, e.suppressed,
-    e.run_id, coalesce(d.in_flight, false) as in_flight
+    e.run_id, coalesce(d.in_flight, false) as in_flight, e.runbook_url, e.started_on
 from alerts.events as e
 left join alerts.deliveries as d
     on e.event_id = d.event_id and d.channel = $channel
@@ -80,6 +81,7 @@ class ChannelReport:
 class DeliveryReport:
     channels: list[ChannelReport] = field(default_factory=list)
     waiting_unconfigured: dict[str, int] = field(default_factory=dict)
+    muted: int = 0  # waiting events a silence muted before they were sent
 
     @property
     def ok(self) -> bool:
@@ -98,6 +100,8 @@ class DeliveryReport:
             if c.repeats:
                 line += f", {c.repeats} possible repeat(s)"
             lines.append(line)
+        if self.muted:
+            lines.append(f"{self.muted} waiting event(s) muted by a silence")
         lines += [
             f"{name}: {n} event(s) waiting; channel not configured in this run"
             for name, n in sorted(self.waiting_unconfigured.items())
@@ -105,7 +109,7 @@ class DeliveryReport:
         return "\n".join(lines) or "no channels"
 
 
-def _event(row: tuple) -> Event:
+def row_event(row: tuple) -> Event:
     return Event(
         event_id=row[0],
         rule=row[1],
@@ -123,6 +127,8 @@ def _event(row: tuple) -> Event:
         channels=tuple(row[13]),
         suppressed=row[14],
         run_id=row[15],
+        runbook_url=row[17] or "",
+        started_on=row[18],
     )
 
 
@@ -140,26 +146,39 @@ def _write(con: duckdb.DuckDBPyConnection, sql: str, rows: list[list[object]]) -
 def pending(con: duckdb.DuckDBPyConnection, channel: str) -> tuple[list[Event], frozenset[str]]:
     """Undelivered events for ``channel`` in digest order, and those that were in flight."""
     rows = con.execute(_PENDING, {"channel": channel}).fetchall()
-    events = digest_order([_event(r) for r in rows])
+    events = digest_order([row_event(r) for r in rows])
     return events, frozenset(r[0] for r in rows if r[16])
 
 
 def deliver(
-    con: duckdb.DuckDBPyConnection, channels: Sequence[Channel], run_id: str
+    con: duckdb.DuckDBPyConnection,
+    channels: Sequence[Channel],
+    run_id: str,
+    *,
+    context: DigestContext | None = None,
 ) -> DeliveryReport:
-    """Send every channel its undelivered events as one digest; record each attempt."""
+    """Send every channel its undelivered events as one digest; record each attempt.
+
+    A silence added since an event was stored mutes it here, before anything is sent.
+    ``context`` adds the run's links (Prefect flow run, report) to every message.
+    """
     report = DeliveryReport()
     for channel in channels:
         result = ChannelReport(channel.name)
         report.channels.append(result)
         events, in_flight = pending(con, channel.name)
+        muted = {e.event_id for e in mute_waiting(con, events)}
+        events = [e for e in events if e.event_id not in muted]
+        report.muted += len(muted)
         if not events:
             continue
         as_of = max(e.event_date for e in events)
         result.repeats = len(in_flight)
         by_id = {e.event_id: e for e in events}
         try:
-            messages = channel.messages(events, as_of, run_id, repeat_ids=in_flight)
+            messages = channel.messages(
+                events, as_of, run_id, repeat_ids=in_flight, context=context
+            )
         except Exception as exc:  # a rendering bug must not hide the other channels' alerts
             log.exception("alerts: %s could not render its digest", channel.name)
             result.failed = len(events)

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from alerts.queries import MissingInputError, observations
+from alerts.muting import firing_states, mute, silences_in_place
+from alerts.queries import ALERTS_SQL_DIR, MissingInputError, observations
 from alerts.render import (
     Event,
     EventContent,
@@ -31,8 +32,8 @@ from alerts.render import (
     render_slack_block,
     render_text,
 )
-from alerts.rules import CHANNEL_NAMES, SEVERITIES, AlertsError, Rule
-from alerts.state import RESOLVED, RuleState, Transition, run
+from alerts.rules import CHANNEL_NAMES, SEVERITIES, STATE_CHANNELS, AlertsError, Rule
+from alerts.state import ARMED, FIRED, FIRING, RESOLVED, RuleState, Transition, run
 from rotation import calendar
 
 log = logging.getLogger(__name__)
@@ -82,8 +83,14 @@ def make_event(rule: Rule, t: Transition, run_id: str, *, deliverable: bool) -> 
         direction=rule.direction,
         rearm_at=rule.rearm_at,
         unit=rule.unit,
+        runbook_url=rule.runbook_url,
+        firing_since=t.firing_since,
     )
-    resolved_quietly = t.transition == RESOLVED and not rule.notify_resolved
+    channels = rule.channels
+    if t.transition == RESOLVED and not rule.notify_resolved:
+        # A quiet resolution is recorded only, except for channels that hold alert state
+        # (Alertmanager): they must hear it ends, and decide themselves whom to tell.
+        channels = tuple(c for c in channels if c in STATE_CHANNELS)
     return Event(
         event_id=event_id(rule.name, t.subject, t.date.isoformat(), t.transition),
         rule=rule.name,
@@ -98,9 +105,11 @@ def make_event(rule: Rule, t: Transition, run_id: str, *, deliverable: bool) -> 
         body_text=render_text(content),
         body_html=render_html(content),
         slack_block=render_slack_block(content),
-        channels=rule.channels,
-        suppressed=not deliverable or resolved_quietly or not rule.channels,
+        channels=channels,
+        suppressed=not deliverable or not channels,
         run_id=run_id,
+        runbook_url=rule.runbook_url,
+        started_on=t.firing_since,
     )
 
 
@@ -136,6 +145,7 @@ def plan(
                     [o for o in series if o.date < as_of],
                     min_sessions=rule.min_sessions,
                     cooldown_sessions=rule.cooldown_sessions,
+                    repeat_sessions=rule.repeat_sessions,
                 )
                 series = [o for o in series if o.date >= as_of]
                 if state.last_date is not None:
@@ -145,10 +155,14 @@ def plan(
                 series,
                 min_sessions=rule.min_sessions,
                 cooldown_sessions=rule.cooldown_sessions,
+                repeat_sessions=rule.repeat_sessions,
             )
             if new_state != state or (rule.name, subject) in states:
                 states[(rule.name, subject)] = new_state
             events += [make_event(rule, t, run_id, deliverable=deliverable) for t in transitions]
+    # Silences and inhibition decide on the states as they will be after this evaluation.
+    firing = firing_states(con, {key: s.status for key, s in states.items()})
+    events = mute(events, rules, firing, silences_in_place(con))
     return Plan(states, events, skipped)
 
 
@@ -170,8 +184,9 @@ on conflict (rule, subject) do update set
 _INSERT_EVENT = """
 insert into alerts.events
     (event_id, rule, subject, event_date, transition, kind, severity, value, threshold, title,
-     body_text, body_html, slack_block, channels, suppressed, run_id)
-values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     body_text, body_html, slack_block, channels, suppressed, run_id, muted_by, silence_id,
+     runbook_url, started_on)
+values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 on conflict (event_id) do nothing
 returning event_id
 """
@@ -197,6 +212,10 @@ def _insert_event(con: duckdb.DuckDBPyConnection, e: Event) -> bool:
             list(e.channels),
             e.suppressed,
             e.run_id,
+            e.muted_by,
+            e.silence_id,
+            e.runbook_url or None,
+            e.started_on,
         ],
     ).fetchall()
     return bool(inserted)
@@ -220,19 +239,7 @@ def evaluate(
     con.execute("begin transaction")
     try:
         for (rule, subject), s in result.states.items():
-            con.execute(
-                _UPSERT_STATE,
-                [
-                    rule,
-                    subject,
-                    s.status,
-                    s.breach_streak,
-                    s.sessions_since_fire,
-                    s.last_fired_date,
-                    s.last_date,
-                    s.last_value,
-                ],
-            )
+            _write_state(con, rule, subject, s)
         new = [e for e in result.events if _insert_event(con, e)]
         con.execute("commit")
     except BaseException:
@@ -240,6 +247,107 @@ def evaluate(
         raise
     log.info("alerts: %d new event(s) for %s (run %s)", len(new), as_of, run_id)
     return new
+
+
+def _write_state(con: duckdb.DuckDBPyConnection, rule: str, subject: str, s: RuleState) -> None:
+    con.execute(
+        _UPSERT_STATE,
+        [
+            rule,
+            subject,
+            s.status,
+            s.breach_streak,
+            s.sessions_since_fire,
+            s.last_fired_date,
+            s.last_date,
+            s.last_value,
+        ],
+    )
+
+
+def _run_row(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[str, dt.date | None] | None:
+    sql = (ALERTS_SQL_DIR / "pipeline" / "run.sql").read_text()
+    row = con.execute(sql, {"run_id": run_id}).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def _check_pipeline_args(channels: Sequence[str], severity: str) -> None:
+    if severity not in SEVERITIES:
+        raise AlertsError(f"pipeline failure severity {severity!r} is not one of {SEVERITIES}")
+    unknown = [c for c in channels if c not in CHANNEL_NAMES]
+    if unknown:
+        raise AlertsError(f"pipeline failure channel(s) {unknown} unknown; known {CHANNEL_NAMES}")
+
+
+def _pipeline_event(
+    run_id: str,
+    flow_name: str,
+    day: dt.date,
+    transition: str,
+    *,
+    channels: Sequence[str],
+    severity: str,
+    extra: str,
+    started_on: dt.date | None,
+    key: str,
+) -> Event:
+    failed = transition == FIRED
+    content = EventContent(
+        title="Pipeline run failed" if failed else "Pipeline runs again",
+        meaning=(
+            "A scheduled run did not finish: data and alerts for this session may be missing "
+            "until it is re-run."
+            if failed
+            else "A run completed after a failed one: data and alerts are current again."
+        ),
+        subject=flow_name,
+        event_date=day,
+        transition=transition,
+        severity=severity,
+        kind="pipeline_health",
+        value=None,
+        threshold=None,
+        direction="above",
+        rearm_at=None,
+        unit="count",
+        extra=extra,
+        firing_since=started_on,
+    )
+    return Event(
+        event_id=event_id(PIPELINE_FAILURE_RULE, flow_name, key),
+        rule=PIPELINE_FAILURE_RULE,
+        subject=flow_name,
+        event_date=day,
+        transition=transition,
+        kind="pipeline_health",
+        severity=severity,
+        value=None,
+        threshold=None,
+        title=content.title,
+        body_text=render_text(content),
+        body_html=render_html(content),
+        slack_block=render_slack_block(content),
+        channels=tuple(dict.fromkeys(channels)),
+        suppressed=not channels,
+        run_id=run_id,
+        started_on=started_on or day,
+    )
+
+
+def _store_pipeline_event(
+    con: duckdb.DuckDBPyConnection, event: Event, state: RuleState
+) -> Event | None:
+    """Write the event (silences apply) and the pipeline's state in one transaction."""
+    (event,) = mute([event], [], [], silences_in_place(con))
+    con.execute("begin transaction")
+    try:
+        stored = _insert_event(con, event)
+        _write_state(con, PIPELINE_FAILURE_RULE, event.subject, state)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return event if stored else None
 
 
 def record_pipeline_failure(
@@ -255,53 +363,68 @@ def record_pipeline_failure(
 
     The event id includes the run id, so the hook firing twice for one run stores one event.
     The failure message is data (it may quote anything), so it is rendered as hostile text.
-    Pass ``channels=settings.alerts.channels`` and call ``deliver`` after this.
+    The flow's pipeline state becomes ``firing``, so the next good run says it is resolved
+    (``record_pipeline_recovery``). Pass the routed channels and call ``deliver`` after this.
     """
-    if severity not in SEVERITIES:
-        raise AlertsError(f"pipeline failure severity {severity!r} is not one of {SEVERITIES}")
-    unknown = [c for c in channels if c not in CHANNEL_NAMES]
-    if unknown:
-        raise AlertsError(f"pipeline failure channel(s) {unknown} unknown; known {CHANNEL_NAMES}")
-    row = con.execute("select as_of from ops.runs where run_id = ?", [run_id]).fetchone()
-    day = row[0] if row and row[0] else calendar.today_in_new_york()
+    _check_pipeline_args(channels, severity)
+    row = _run_row(con, run_id)
+    day = row[1] if row and row[1] else calendar.today_in_new_york()
     detail = " ".join(message.split())
-    content = EventContent(
-        title="Pipeline run failed",
-        meaning=(
-            "A scheduled run did not finish: data and alerts for this session may be missing "
-            "until it is re-run."
-        ),
-        subject=flow_name,
-        event_date=day,
-        transition="fired",
+    known = _load_states(con, PIPELINE_FAILURE_RULE).get(flow_name)
+    started = known.last_fired_date if known and known.status == FIRING else day
+    event = _pipeline_event(
+        run_id,
+        flow_name,
+        day,
+        FIRED,
+        channels=channels,
         severity=severity,
-        kind="pipeline_health",
-        value=None,
-        threshold=None,
-        direction="above",
-        rearm_at=None,
-        unit="count",
         extra=f"run {run_id}: {detail[:500]}",
+        started_on=started,
+        key=run_id,
     )
-    event = Event(
-        event_id=event_id(PIPELINE_FAILURE_RULE, flow_name, run_id),
-        rule=PIPELINE_FAILURE_RULE,
-        subject=flow_name,
-        event_date=day,
-        transition="fired",
-        kind="pipeline_health",
+    state = RuleState(status=FIRING, sessions_since_fire=0, last_fired_date=started, last_date=day)
+    return _store_pipeline_event(con, event, state)
+
+
+def record_pipeline_recovery(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    channels: Sequence[str] = ("console",),
+    severity: str = "critical",
+) -> Event | None:
+    """A good run after a failed one of the same flow resolves the pipeline alert.
+
+    Called by a run that got as far as its alerts; the flow name comes from ``ops.runs``.
+    Returns the 'resolved' event, or None when the flow was not failing.
+    """
+    _check_pipeline_args(channels, severity)
+    row = _run_row(con, run_id)
+    if row is None:
+        return None
+    flow_name, day = row[0], row[1] or calendar.today_in_new_york()
+    known = _load_states(con, PIPELINE_FAILURE_RULE).get(flow_name)
+    if known is None or known.status != FIRING:
+        return None
+    event = _pipeline_event(
+        run_id,
+        flow_name,
+        day,
+        RESOLVED,
+        channels=channels,
         severity=severity,
-        value=None,
-        threshold=None,
-        title=content.title,
-        body_text=render_text(content),
-        body_html=render_html(content),
-        slack_block=render_slack_block(content),
-        channels=tuple(dict.fromkeys(channels)),
-        suppressed=not channels,
-        run_id=run_id,
+        extra=f"run {run_id} completed",
+        started_on=known.last_fired_date,
+        key=f"{run_id}|resolved",
     )
-    return event if _insert_event(con, event) else None
+    state = RuleState(
+        status=ARMED,
+        sessions_since_fire=known.sessions_since_fire,
+        last_fired_date=known.last_fired_date,
+        last_date=day,
+    )
+    return _store_pipeline_event(con, event, state)
 
 
 _LIST_EVENTS = """
@@ -342,7 +465,11 @@ select
     e.subject,
     e.value,
     e.threshold,
-    case when e.suppressed then 'recorded only' else coalesce(s.delivery, '') end as delivery,
+    case
+        when e.muted_by is not null then 'muted (' || e.muted_by || ')'
+        when e.suppressed then 'recorded only'
+        else coalesce(s.delivery, '')
+    end as delivery,
     e.event_id
 from alerts.events as e
 left join states as s on e.event_id = s.event_id

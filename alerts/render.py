@@ -51,19 +51,41 @@ class Event:
     channels: tuple[str, ...] = ()
     suppressed: bool = False
     run_id: str = ""
+    muted_by: str | None = None  # why it is recorded but not sent: a silence or an inhibition
+    silence_id: str | None = None
+    runbook_url: str = ""
+    started_on: dt.date | None = None  # when the rule fired (for reminders and resolutions)
 
     @property
     def severity_rank(self) -> int:
         return SEVERITIES.index(self.severity) if self.severity in SEVERITIES else -1
 
 
+_TRANSITION_ORDER = {"fired": 0, "reminder": 1, "resolved": 2}
+
+
+@dataclass(frozen=True)
+class DigestContext:
+    """Links every message of a run carries: the Prefect flow run (only with a real server)
+    and the session's report (a URL when ``[alerts] report_base_url`` is set, else a path)."""
+
+    run_url: str = ""
+    report: str = ""
+
+    def lines(self, run_id: str) -> list[str]:
+        out = [f"Run: {self.run_url}" if self.run_url else f"Run: {run_id}"]
+        if self.report:
+            out.append(f"Report: {self.report}")
+        return out
+
+
 def digest_order(events: Sequence[Event]) -> list[Event]:
-    """Most severe first; fired before resolved; then newest session first; then by rule."""
+    """Most severe first; fired, then reminders, then resolved; newest session first; rule."""
     return sorted(
         events,
         key=lambda e: (
             -e.severity_rank,
-            e.transition != "fired",
+            _TRANSITION_ORDER.get(e.transition, 3),
             -e.event_date.toordinal(),
             e.rule,
             e.subject,
@@ -118,10 +140,14 @@ class EventContent:
     rearm_at: float | None
     unit: str
     extra: str = ""  # free text from data (an error message), treated as hostile
+    runbook_url: str = ""  # from the rule (trusted configuration)
+    firing_since: dt.date | None = None
 
 
 def _facts(c: EventContent) -> list[tuple[str, str]]:
-    if c.transition == "resolved":
+    if c.transition == "resolved" and c.rearm_at is None:
+        level = ""
+    elif c.transition == "resolved":
         side = "less" if c.direction == "above" else "more"
         level = f"back to {format_value(c.rearm_at, c.unit)} or {side}"
     elif c.threshold is None:
@@ -132,13 +158,21 @@ def _facts(c: EventContent) -> list[tuple[str, str]]:
     if level:
         facts.append(("Threshold", level))
     facts.append(("Session", c.event_date.isoformat()))
+    if c.firing_since and c.transition != "fired":
+        facts.append(("Firing since", c.firing_since.isoformat()))
     if c.extra:
         facts.append(("Detail", c.extra))
+    if c.runbook_url:
+        facts.append(("Runbook", c.runbook_url))
     return facts
 
 
 def _label(c: EventContent) -> str:
-    return "RESOLVED" if c.transition == "resolved" else c.severity.upper()
+    if c.transition == "resolved":
+        return "RESOLVED"
+    if c.transition == "reminder":
+        return f"REMINDER {c.severity.upper()}"
+    return c.severity.upper()
 
 
 def render_text(c: EventContent) -> str:
@@ -167,6 +201,8 @@ def render_slack_block(c: EventContent) -> dict[str, Any]:
     text = f"{emoji} *{slack_escape(c.title)}* ({_label(c).lower()})"
     if c.meaning:
         text += "\n" + slack_escape(c.meaning)
+    if c.runbook_url:  # configuration, not data; escaped all the same
+        text += f"\n<{slack_escape(c.runbook_url).replace('|', '%7C')}|Runbook>"
     fields = [
         {
             "type": "plain_text",
@@ -183,11 +219,14 @@ def render_slack_block(c: EventContent) -> dict[str, Any]:
 
 
 def summary(events: Sequence[Event]) -> str:
-    """'3 alerts: 1 critical, 2 warning' (resolved events counted apart)."""
-    fired = [e for e in events if e.transition != "resolved"]
+    """'3 alerts: 1 critical, 2 warning' (reminders and resolved events counted apart)."""
+    fired = [e for e in events if e.transition == "fired"]
     counts = Counter(e.severity for e in fired)
     parts = [f"{counts[s]} {s}" for s in reversed(SEVERITIES) if counts[s]]
-    resolved = len(events) - len(fired)
+    reminders = sum(e.transition == "reminder" for e in events)
+    if reminders:
+        parts.append(f"{reminders} reminder{'s' if reminders > 1 else ''}")
+    resolved = sum(e.transition == "resolved" for e in events)
     if resolved:
         parts.append(f"{resolved} resolved")
     noun = "alert" if len(events) == 1 else "alerts"
@@ -201,6 +240,7 @@ def slack_messages(
     *,
     repeat_ids: frozenset[str] = frozenset(),
     test: bool = False,
+    context: DigestContext | None = None,
 ) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
     """The digest as Slack webhook payloads, chunked under 50 blocks; (event ids, payload)."""
     ordered = digest_order(events)
@@ -224,11 +264,22 @@ def slack_messages(
                 "interrupted before it was recorded."
             )
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": notice}})
-        context = f"As of session {as_of.isoformat()} · run {slack_escape(run_id)}"
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+        blocks.append({"type": "context", "elements": [_slack_context(as_of, run_id, context)]})
         payload = {"text": slack_escape(title), "blocks": blocks}
         out.append((tuple(e.event_id for e in chunk), payload))
     return out
+
+
+def _slack_context(as_of: dt.date, run_id: str, context: DigestContext | None) -> dict[str, Any]:
+    text = f"As of session {as_of.isoformat()} · run "
+    if context and context.run_url:
+        text += f"<{slack_escape(context.run_url)}|{slack_escape(run_id)}>"
+    else:
+        text += slack_escape(run_id)
+    if context and context.report:
+        report = slack_escape(context.report)
+        text += f" · <{report}|report>" if "://" in report else f" · report {report}"
+    return {"type": "mrkdwn", "text": text}
 
 
 def email_subject(events: Sequence[Event], as_of: dt.date, *, test: bool = False) -> str:
@@ -246,6 +297,7 @@ def email_message(
     repeat_ids: frozenset[str] = frozenset(),
     test: bool = False,
     chart_png: bytes | None = None,
+    context: DigestContext | None = None,
 ) -> EmailMessage:
     """The digest as one multipart/alternative message (plain text and HTML).
 
@@ -260,7 +312,9 @@ def email_message(
         if repeats
         else ""
     )
-    footer = f"As of session {as_of.isoformat()} - run {run_id}"
+    footer = " - ".join(
+        [f"As of session {as_of.isoformat()}", *(context or DigestContext()).lines(run_id)]
+    )
     text = "\n\n".join(
         [summary(ordered), *([notice] if notice else []), *(e.body_text for e in ordered), footer]
     )
@@ -300,9 +354,15 @@ def email_message(
 
 
 def console_text(
-    events: Sequence[Event], as_of: dt.date, run_id: str, *, test: bool = False
+    events: Sequence[Event],
+    as_of: dt.date,
+    run_id: str,
+    *,
+    test: bool = False,
+    context: DigestContext | None = None,
 ) -> str:
     ordered = digest_order(events)
     head = ("TEST - " if test else "") + f"Rotation monitor - {summary(ordered)}"
-    lines = [head, *(e.body_text for e in ordered), f"As of session {as_of} - run {run_id}"]
+    footer = " - ".join([f"As of session {as_of}", *(context or DigestContext()).lines(run_id)])
+    lines = [head, *(e.body_text for e in ordered), footer]
     return "\n".join(lines)

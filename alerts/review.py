@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
+from alerts.muting import silences_in_place
 from alerts.outbox import WARMUP_DAYS, plan
 from alerts.queries import MissingInputError, observations
 from alerts.render import console_text
@@ -25,14 +26,27 @@ def preview(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], as_of: dt.dat
     """The digest that evaluating ``as_of`` would add, plus what already waits; sends nothing."""
     result = plan(con, rules, as_of, "preview")
     new = [e for e in result.events if not e.suppressed]
-    quiet = len(result.events) - len(new)
+    muted = [e for e in result.events if e.muted_by]
+    quiet = len(result.events) - len(new) - len(muted)
     lines = [
         console_text(new, as_of, "preview")
         if new
         else f"No new alerts for the session {as_of.isoformat()}."
     ]
+    if muted:
+        lines.append(f"Would be muted ({len(muted)}; recorded, not sent):")
+        lines += [
+            f"  {e.rule} [{e.subject}] {e.transition} {e.event_date.isoformat()}: {e.muted_by}"
+            for e in muted
+        ]
     if quiet:
         lines.append(f"({quiet} transition(s) would be recorded without being sent.)")
+    silences = [x for x in silences_in_place(con) if x.until >= as_of]
+    if silences:
+        lines.append(f"Silences covering {as_of.isoformat()}:")
+        lines += [
+            f"  {x.silence_id} {x.scope} until {x.until.isoformat()}: {x.reason}" for x in silences
+        ]
     waiting = con.execute(
         """select count(distinct e.event_id)
            from (select event_id, unnest(channels) as channel from alerts.events
@@ -96,7 +110,7 @@ def backtest(
             state = RuleState()
             fires: list[dt.date] = []
             sessions = firing = 0
-            for obs in series:
+            for obs in series:  # reminders are left out: a backtest counts crossings
                 state, what = step(
                     state,
                     obs,

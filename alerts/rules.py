@@ -26,7 +26,21 @@ class AlertsError(ValueError):
 SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")  # in rising order
 KINDS: tuple[str, ...] = ("catalyst", "risk", "data_quality", "pipeline_health")
 DIRECTIONS: tuple[str, ...] = ("above", "below")
-CHANNEL_NAMES: tuple[str, ...] = ("console", "slack", "email")
+CHANNEL_NAMES: tuple[str, ...] = ("console", "slack", "email", "alertmanager", "apprise")
+# Channels that keep alert state of their own: they get every resolution, notify_resolved or
+# not (Alertmanager decides with its receivers' send_resolved whom to tell).
+STATE_CHANNELS: tuple[str, ...] = ("alertmanager",)
+
+# Where each family's data comes from (the source names of ops.validation_runs): a source
+# that is down, or a symbol that is stale, mutes the rules computed from it when a firing
+# data-quality rule has ``inhibits_dependents`` (docs/alerts.md, "Inhibition").
+PRICE_FAMILIES: tuple[str, ...] = ("relative_strength", "returns", "risk", "pair_risk")
+SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "prices": PRICE_FAMILIES,
+    "edgar": ("deal_flow",),
+    "fred": ("macro",),
+}
+DEFAULT_CRITICAL_REPEAT_SESSIONS = 5  # a critical alert still firing is re-sent weekly
 
 # family -> indicator -> unit (how a value is shown: percent = a fraction shown in %, pct = a
 # number already in percent, pp = percentage points, bp = basis points, count = a whole
@@ -102,6 +116,10 @@ _OPTIONAL = (
     "meaning",
     "notify_resolved",
     "enabled",
+    "repeat_sessions",
+    "inhibits",
+    "inhibits_dependents",
+    "runbook_url",
 )
 
 
@@ -125,6 +143,10 @@ class Rule:
     meaning: str = ""
     notify_resolved: bool = False
     enabled: bool = True
+    repeat_sessions: int = 0  # re-send a rule still firing every N sessions (0 = never)
+    inhibits: tuple[str, ...] = ()  # rules muted on the same subject while this one fires
+    inhibits_dependents: bool = False  # data quality: mute the rules computed from the subject
+    runbook_url: str = ""
 
     @property
     def rearm_at(self) -> float:
@@ -175,7 +197,50 @@ def _text(name: str, pos: int, key: str, value: Any) -> str:
     return value
 
 
-def parse_rule(table: Mapping[str, Any], position: int, default_channels: Sequence[str]) -> Rule:
+def route(alerts: AlertsSettings, severity: str, kind: str) -> tuple[str, ...] | None:
+    """The channels ``[alerts] route_<severity>`` and ``route_<kind>`` allow (None: no route).
+
+    Routes are filters, like a rule's ``channels``: every one that is set narrows the set.
+    """
+    allowed: tuple[str, ...] | None = None
+    for key in (f"route_{severity}", f"route_{kind}"):
+        listed = tuple(getattr(alerts, key, ()) or ())
+        if listed:
+            allowed = listed if allowed is None else tuple(c for c in allowed if c in listed)
+    return allowed
+
+
+def routed_channels(
+    alerts: AlertsSettings, severity: str, kind: str, wanted: Sequence[str]
+) -> tuple[str, ...]:
+    """``wanted`` (configured, in order) narrowed by the routes for ``severity`` and ``kind``."""
+    allowed = route(alerts, severity, kind)
+    return tuple(c for c in wanted if allowed is None or c in allowed)
+
+
+def check_routes(alerts: AlertsSettings) -> None:
+    """A route naming an unknown channel is a typo that would silently drop alerts, and a
+    route that leaves a failed run no channel would hide the one alert that must arrive."""
+    for key in [f"route_{s}" for s in SEVERITIES] + [f"route_{k}" for k in KINDS]:
+        for channel in getattr(alerts, key, ()) or ():
+            if channel not in CHANNEL_NAMES:
+                raise AlertsError(
+                    f"[alerts] {key}: unknown channel {channel!r} ({', '.join(CHANNEL_NAMES)})"
+                )
+    configured = tuple(alerts.channels) or ("console",)
+    if not routed_channels(alerts, "critical", "pipeline_health", configured):
+        raise AlertsError(
+            "[alerts] route_critical / route_pipeline_health leave failed-run alerts no "
+            f"configured channel (configured: {', '.join(configured)})"
+        )
+
+
+def parse_rule(
+    table: Mapping[str, Any],
+    position: int,
+    default_channels: Sequence[str],
+    alerts: AlertsSettings | None = None,
+) -> Rule:
     """Validate one ``[[rules]]`` table (``position`` counts from 1, for the message)."""
     raw_name = table.get("name", "")
     name = raw_name if isinstance(raw_name, str) else ""
@@ -206,11 +271,42 @@ def parse_rule(table: Mapping[str, Any], position: int, default_channels: Sequen
     # A rule's channels are a filter on the configured ones: switching Slack off in [alerts]
     # must not require editing every rule.
     channels = tuple(c for c in dict.fromkeys(channels_value) if c in default_channels)
-    notify_resolved = table.get("notify_resolved", False)
+    severity = _choice(name, position, "severity", table["severity"], SEVERITIES)
+    kind = _choice(name, position, "kind", table["kind"], KINDS)
+    if alerts is not None:
+        routed = routed_channels(alerts, severity, kind, channels)
+        if channels and not routed:
+            # An alert that goes nowhere is lost in all but name: refuse the configuration.
+            raise _fail(
+                name,
+                position,
+                f"the routes route_{severity} / route_{kind} leave it no configured channel "
+                f"(it wants {', '.join(channels)}); add one to the route, or set channels = [] "
+                "to record it only",
+            )
+        channels = routed
+    # What matters is said again when it ends: data quality resolves by default.
+    notify_resolved = table.get("notify_resolved", family == "data_quality")
     enabled = table.get("enabled", True)
-    for key, flag in (("notify_resolved", notify_resolved), ("enabled", enabled)):
+    inhibits_dependents = table.get("inhibits_dependents", False)
+    for key, flag in (
+        ("notify_resolved", notify_resolved),
+        ("enabled", enabled),
+        ("inhibits_dependents", inhibits_dependents),
+    ):
         if not isinstance(flag, bool):
             raise _fail(name, position, f"{key} must be true or false, got {flag!r}")
+    if inhibits_dependents and family != "data_quality":
+        raise _fail(name, position, "inhibits_dependents is for data_quality rules only")
+    inhibits = table.get("inhibits", [])
+    if not isinstance(inhibits, list | tuple) or not all(isinstance(r, str) for r in inhibits):
+        raise _fail(name, position, f"inhibits must be a list of rule names, got {inhibits!r}")
+    if name in inhibits:
+        raise _fail(name, position, "a rule cannot inhibit itself")
+    default_repeat = DEFAULT_CRITICAL_REPEAT_SESSIONS if severity == "critical" else 0
+    runbook_url = _text(name, position, "runbook_url", table.get("runbook_url", "")).strip()
+    if runbook_url and not runbook_url.startswith(("http://", "https://")):
+        raise _fail(name, position, f"runbook_url must be an http(s) URL, got {runbook_url!r}")
     hysteresis = _number(name, position, "hysteresis", table.get("hysteresis", 0.0))
     if hysteresis < 0:
         raise _fail(name, position, f"hysteresis must be >= 0, got {hysteresis}")
@@ -221,8 +317,8 @@ def parse_rule(table: Mapping[str, Any], position: int, default_channels: Sequen
         subject=subject,
         direction=_choice(name, position, "direction", table["direction"], DIRECTIONS),
         threshold=_number(name, position, "threshold", table["threshold"]),
-        severity=_choice(name, position, "severity", table["severity"], SEVERITIES),
-        kind=_choice(name, position, "kind", table["kind"], KINDS),
+        severity=severity,
+        kind=kind,
         hysteresis=hysteresis,
         min_sessions=_whole(name, position, "min_sessions", table.get("min_sessions", 1), 1),
         cooldown_sessions=_whole(
@@ -233,6 +329,12 @@ def parse_rule(table: Mapping[str, Any], position: int, default_channels: Sequen
         meaning=_text(name, position, "meaning", table.get("meaning", "")).strip(),
         notify_resolved=notify_resolved,
         enabled=enabled,
+        repeat_sessions=_whole(
+            name, position, "repeat_sessions", table.get("repeat_sessions", default_repeat), 0
+        ),
+        inhibits=tuple(dict.fromkeys(inhibits)),
+        inhibits_dependents=inhibits_dependents,
+        runbook_url=runbook_url,
     )
 
 
@@ -244,14 +346,21 @@ def load_rules(
     Disabled rules are validated too (a typo is a typo) but left out of the result.
     """
     alerts = alerts or AlertsSettings()
+    check_routes(alerts)
     configured = tuple(alerts.channels) or ("console",)
     tables = list(tables)
     if not tables:
         tables = [dict(t) for t in DEFAULT_RULES]
-    rules = [parse_rule(t, i, configured) for i, t in enumerate(tables, start=1)]
+    rules = [parse_rule(t, i, configured, alerts) for i, t in enumerate(tables, start=1)]
     seen: set[str] = set()
     for rule in rules:
         if rule.name in seen:
             raise AlertsError(f"[[rules]] rule {rule.name!r} is defined twice")
         seen.add(rule.name)
+    for rule in rules:
+        unknown = [r for r in rule.inhibits if r not in seen]
+        if unknown:
+            raise AlertsError(
+                f"[[rules]] rule {rule.name!r}: inhibits unknown rule(s) {', '.join(unknown)}"
+            )
     return [r for r in rules if r.enabled]

@@ -4,8 +4,10 @@ Per rule and subject the state is ``armed`` or ``firing``. While armed, the sess
 the value is beyond the threshold are counted; when ``min_sessions`` of them follow each other
 and the cooldown since the last fire has passed, the rule fires (``armed -> firing``). It stays
 firing, silently, until the value gets back to the armed side of the hysteresis band, which
-resolves it (``firing -> armed``). So a level that stays beyond the threshold for months is one
-alert, and a value hovering around the threshold does not ring on every wiggle.
+resolves it (``firing -> armed``). With ``repeat_sessions`` a rule that is still firing is said
+again every that many sessions (a ``reminder``), as Alertmanager's repeat interval does. So a
+level that stays beyond the threshold for months is one alert (and its reminders), and a value
+hovering around the threshold does not ring on every wiggle.
 
 The SQL of the rule decides ``breached`` and ``cleared`` per session; this module only
 sequences them, because a crossing depends on the path, which a SELECT cannot carry from one
@@ -22,6 +24,7 @@ ARMED = "armed"
 FIRING = "firing"
 FIRED = "fired"
 RESOLVED = "resolved"
+REMINDER = "reminder"  # still firing after ``repeat_sessions`` more sessions: said again
 
 
 @dataclass(frozen=True)
@@ -50,19 +53,31 @@ class Transition:
     subject: str
     date: dt.date
     value: float
-    transition: str  # fired | resolved
+    transition: str  # fired | resolved | reminder
+    firing_since: dt.date | None = None  # the session the rule fired (reminder, resolved)
 
 
 def step(
-    state: RuleState, obs: Observation, *, min_sessions: int, cooldown_sessions: int
+    state: RuleState,
+    obs: Observation,
+    *,
+    min_sessions: int,
+    cooldown_sessions: int,
+    repeat_sessions: int = 0,
 ) -> tuple[RuleState, str | None]:
-    """Consume one session; return the new state and ``fired``, ``resolved`` or None."""
+    """Consume one session; return the new state and ``fired``, ``resolved``, ``reminder``
+    or None."""
     since = None if state.sessions_since_fire is None else state.sessions_since_fire + 1
     moved = replace(state, sessions_since_fire=since, last_date=obs.date, last_value=obs.value)
     if state.status == FIRING:
         if obs.cleared:
             return replace(moved, status=ARMED, breach_streak=0), RESOLVED
-        return replace(moved, breach_streak=moved.breach_streak + int(obs.breached)), None
+        still = replace(moved, breach_streak=moved.breach_streak + int(obs.breached))
+        # sessions_since_fire counts every session consumed since the fire, so no extra
+        # state is needed: a reminder falls on each multiple of repeat_sessions.
+        if repeat_sessions and since and since % repeat_sessions == 0:
+            return still, REMINDER
+        return still, None
     streak = state.breach_streak + 1 if obs.breached else 0
     cooled = since is None or since >= cooldown_sessions
     if obs.breached and streak >= min_sessions and cooled:
@@ -85,6 +100,7 @@ def run(
     *,
     min_sessions: int,
     cooldown_sessions: int,
+    repeat_sessions: int = 0,
 ) -> tuple[RuleState, list[Transition]]:
     """Consume sessions in date order; sessions on or before ``state.last_date`` are skipped.
 
@@ -94,9 +110,15 @@ def run(
     for obs in sorted(observations, key=lambda o: o.date):
         if state.last_date is not None and obs.date <= state.last_date:
             continue
+        since = state.last_fired_date
         state, what = step(
-            state, obs, min_sessions=min_sessions, cooldown_sessions=cooldown_sessions
+            state,
+            obs,
+            min_sessions=min_sessions,
+            cooldown_sessions=cooldown_sessions,
+            repeat_sessions=repeat_sessions,
         )
         if what is not None:
-            transitions.append(Transition(obs.subject, obs.date, obs.value, what))
+            started = obs.date if what == FIRED else since
+            transitions.append(Transition(obs.subject, obs.date, obs.value, what, started))
     return state, transitions

@@ -14,7 +14,8 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,7 @@ def cmd_alerts_preview(settings: Settings, args: argparse.Namespace) -> int:
     from rotation import calendar
 
     rules = alerts.load_rules(settings.rules, settings.alerts)
-    with _reader(settings) as con:
+    with _reader(settings, schema_hint=True) as con:
         as_of = args.date or _latest_session(con) or calendar.today_in_new_york()
         print(alerts.preview(con, rules, as_of))
     return EXIT_OK
@@ -174,12 +175,59 @@ def cmd_alerts_list(settings: Settings, args: argparse.Namespace) -> int:
     import alerts
     from flows.status import print_frame
 
-    with _reader(settings) as con:
+    with _reader(settings, schema_hint=True) as con:
         events = alerts.list_events(con, args.since)
     if args.format == "csv":
         events.to_csv(sys.stdout, index=False)
     else:
         print_frame(events)
+    return EXIT_OK
+
+
+def cmd_alerts_silence(settings: Settings, args: argparse.Namespace) -> int:
+    import alerts
+    from rotation import calendar
+
+    rules = alerts.load_rules(settings.rules, settings.alerts)
+    known = {r.name: r.subject for r in rules} | {alerts.PIPELINE_FAILURE_RULE: "*"}
+    with _writer(settings) as con:
+        silence = alerts.add_silence(
+            con,
+            args.target,
+            args.until,
+            args.reason,
+            known_rules=known,
+            today=calendar.today_in_new_york(),
+        )
+    print(
+        f"{silence.silence_id}: {silence.scope} silenced for sessions up to "
+        f"{silence.until.isoformat()} ({silence.reason}); muted events are still recorded"
+    )
+    return EXIT_OK
+
+
+def cmd_alerts_unsilence(settings: Settings, args: argparse.Namespace) -> int:
+    import alerts
+
+    with _writer(settings) as con:
+        silence = alerts.remove_silence(con, args.silence_id)
+    print(f"{silence.silence_id}: {silence.scope} no longer silenced")
+    return EXIT_OK
+
+
+def cmd_alerts_silences(settings: Settings, args: argparse.Namespace) -> int:
+    import alerts
+    from flows.status import print_frame
+    from rotation import calendar
+
+    with _reader(settings, schema_hint=True) as con:
+        table = alerts.list_silences(con, calendar.today_in_new_york(), include_all=args.all)
+    if table.empty:
+        print("no silences" + ("" if args.all else " in place (--all shows expired ones)"))
+    elif args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    else:
+        print_frame(table)
     return EXIT_OK
 
 
@@ -245,8 +293,9 @@ class _reader:
     block the scheduled writer, so the command says what to do.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, schema_hint: bool = False) -> None:
         self.settings = settings
+        self.schema_hint = schema_hint
 
     def __enter__(self) -> Any:
         from rotation.db import connect
@@ -257,8 +306,31 @@ class _reader:
         self.con = connect(published, read_only=True)
         return self.con
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self.con.close()
+        import duckdb
+
+        if self.schema_hint and isinstance(exc, duckdb.CatalogException):
+            # A copy published before an upgrade lacks the newer alert tables and columns.
+            raise UserError(
+                f"the published database predates this version ({str(exc).splitlines()[0]}): "
+                "it is brought up to date by the next `rotation run`"
+            ) from None
+
+
+@contextmanager
+def _writer(settings: Settings) -> Iterator[Any]:
+    """Briefly take the writer lock, like a run, and write to the working database; then
+    refresh the published copy so readers (``alerts silences``, ``alerts list``) see it."""
+    from rotation.db import publish_copy, writer_lock, writing
+
+    path = settings.storage.path
+    if not path.startswith("md:") and not Path(path).exists():
+        raise UserError(f"no database at {path} yet: run `rotation run` first")
+    with writer_lock(path, timeout_s=settings.storage.lock_timeout_s):
+        with writing(path) as con:
+            yield con
+        publish_copy(path, settings.published_path)
 
 
 def _check_rules(settings: Settings) -> None:
@@ -336,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument(
         "--channel",
         action="append",
-        choices=("console", "slack", "email"),
+        choices=("console", "slack", "email", "alertmanager", "apprise"),
         help="only this channel (repeatable; default: the configured ones)",
     )
     test.set_defaults(handler=cmd_alerts_test)
@@ -347,6 +419,22 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--since", type=_date)
     listing.add_argument("--format", choices=("table", "csv"), default="table")
     listing.set_defaults(handler=cmd_alerts_list)
+    silence = verbs.add_parser(
+        "silence", help="mute a rule (or one subject of it) up to a session; still recorded"
+    )
+    silence.add_argument("target", metavar="RULE[/SUBJECT]", help="e.g. iwm_drawdown_10/IWM")
+    silence.add_argument(
+        "--until", type=_date, required=True, help="last session muted (YYYY-MM-DD)"
+    )
+    silence.add_argument("--reason", required=True, help="why, for whoever reads it later")
+    silence.set_defaults(handler=cmd_alerts_silence)
+    silences = verbs.add_parser("silences", help="silences in place")
+    silences.add_argument("--all", action="store_true", help="also expired and removed ones")
+    silences.add_argument("--format", choices=("table", "csv"), default="table")
+    silences.set_defaults(handler=cmd_alerts_silences)
+    unsilence = verbs.add_parser("unsilence", help="remove a silence before it expires")
+    unsilence.add_argument("silence_id", metavar="ID")
+    unsilence.set_defaults(handler=cmd_alerts_unsilence)
     backtest = verbs.add_parser("backtest", help="how often each rule would have fired")
     backtest.add_argument("--start", type=_date, required=True)
     backtest.add_argument("--end", type=_date, help="default: latest stored session")

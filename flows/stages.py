@@ -458,20 +458,63 @@ def edgar_days(as_of: dt.date, lookback_sessions: int) -> list[dt.date]:
 def evaluate_and_deliver_alerts(
     db_path: str, settings: Settings, as_of: dt.date, run_id: str, *, deliver: bool = True
 ) -> dict[str, Any]:
-    """Run the rules for ``as_of`` into the outbox, then deliver everything pending."""
+    """Run the rules for ``as_of`` into the outbox, then deliver everything pending.
+
+    A run that gets this far also resolves an earlier failure of its flow (pipeline health).
+    """
     import alerts
 
     rules = alerts.load_rules(settings.rules, settings.alerts)
     with writing(db_path) as con:
         events = alerts.evaluate(con, rules, as_of, run_id, deliverable=deliver)
+        recovered = alerts.record_pipeline_recovery(
+            con, run_id, channels=pipeline_channels(settings)
+        )
+        events += [recovered] if recovered else []
         report = None
-        if deliver:
+        # A backfill records its history quietly, but a recovered pipeline is news now.
+        if deliver or recovered:
             channels = alerts.build_channels(settings.alerts, settings.secrets)
             _embed_headline_chart(channels, con)
-            report = alerts.deliver(con, channels, run_id)
+            context = alert_context(settings, run_id, as_of)
+            report = alerts.deliver(con, channels, run_id, context=context)
+            refreshed = alerts.refresh_alertmanager(con, channels, as_of, run_id, context=context)
+            if refreshed:
+                log.info("alerts: %s", refreshed)
     outcome = {"new_events": len(events), "delivery": str(report) if report else "not delivered"}
     log.info("alerts: %s", outcome)
     return outcome
+
+
+def pipeline_channels(settings: Settings) -> tuple[str, ...]:
+    """Where pipeline-health alerts go: the configured channels through the routes."""
+    import alerts
+
+    configured = tuple(settings.alerts.channels) or ("console",)
+    routed = alerts.routed_channels(settings.alerts, "critical", "pipeline_health", configured)
+    if not routed:  # refused when rules load; a failure hook must not go quiet over it
+        log.error("alerts: the routes leave failed-run alerts no channel; sending to all")
+        return configured
+    return routed
+
+
+def alert_context(settings: Settings, run_id: str, as_of: dt.date | None) -> Any:
+    """The links every alert message of this run carries: the Prefect flow run's page (only
+    when a real server API is configured: an ephemeral server is gone when the run ends) and
+    the session's report (a URL under ``[alerts] report_base_url``, else its path)."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
+
+    import alerts
+
+    run_url = ""
+    if PREFECT_API_URL.value() and PREFECT_UI_URL.value():
+        run_url = f"{str(PREFECT_UI_URL.value()).rstrip('/')}/flow-runs/flow-run/{run_id}"
+    report = ""
+    if as_of is not None:
+        name = f"report-{as_of.isoformat()}.html"
+        base = settings.alerts.report_base_url.rstrip("/")
+        report = f"{base}/{name}" if base else str(report_dir(settings) / name)
+    return alerts.DigestContext(run_url=run_url, report=report)
 
 
 def _embed_headline_chart(channels: Sequence[Any], con: Any) -> None:
@@ -500,9 +543,10 @@ def record_failure_alert(
 
     with writing(db_path) as con:
         alerts.record_pipeline_failure(
-            con, run_id, flow, message, channels=settings.alerts.channels
+            con, run_id, flow, message, channels=pipeline_channels(settings)
         )
-        alerts.deliver(con, alerts.build_channels(settings.alerts, settings.secrets), run_id)
+        channels = alerts.build_channels(settings.alerts, settings.secrets)
+        alerts.deliver(con, channels, run_id, context=alert_context(settings, run_id, None))
 
 
 # ----------------------------------------------------------------------------- report

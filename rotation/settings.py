@@ -208,11 +208,13 @@ class FredSettings:
     enabled: bool = True
 
 
+# The alert channels (alerts/rules.py CHANNEL_NAMES says the same; a test keeps them equal).
+CHANNELS = ("console", "slack", "email", "alertmanager", "apprise")
+
+
 @dataclass(frozen=True)
 class AlertsSettings:
-    channels: tuple[str, ...] = field(
-        default=("console",), metadata=check(choices=("console", "slack", "email"))
-    )
+    channels: tuple[str, ...] = field(default=("console",), metadata=check(choices=CHANNELS))
     console_jsonl_path: str = field(default="data/alerts.jsonl", metadata=check(path=True))
     slack_timeout_s: float = field(default=10.0, metadata=check(gt=0, le=600))
     smtp_host: str = ""
@@ -228,6 +230,20 @@ class AlertsSettings:
         default="auto", metadata=check(choices=("auto", "ssl", "starttls", "plain"))
     )  # auto (by port), ssl, starttls, plain
     smtp_timeout_s: float = field(default=30.0, metadata=check(gt=0, le=600))
+    # Routing (docs/alerts.md): which configured channels get an alert of this severity or
+    # kind; empty = every configured channel (today's behaviour). Both filters apply.
+    route_critical: tuple[str, ...] = field(default=(), metadata=check(choices=CHANNELS))
+    route_warning: tuple[str, ...] = field(default=(), metadata=check(choices=CHANNELS))
+    route_info: tuple[str, ...] = field(default=(), metadata=check(choices=CHANNELS))
+    route_catalyst: tuple[str, ...] = field(default=(), metadata=check(choices=CHANNELS))
+    route_risk: tuple[str, ...] = field(default=(), metadata=check(choices=CHANNELS))
+    route_data_quality: tuple[str, ...] = field(default=(), metadata=check(choices=CHANNELS))
+    route_pipeline_health: tuple[str, ...] = field(default=(), metadata=check(choices=CHANNELS))
+    alertmanager_url: str = ""  # e.g. http://127.0.0.1:9093 (POST /api/v2/alerts)
+    alertmanager_timeout_s: float = field(default=10.0, metadata=check(gt=0, le=600))
+    # endsAt of a firing alert: covers weekends and holidays
+    alertmanager_hold_h: float = field(default=96.0, metadata=check(gt=0, le=24 * 30))
+    report_base_url: str = ""  # where data/reports is served; "" = the report's file path
 
 
 @dataclass(frozen=True)
@@ -236,11 +252,20 @@ class Secrets:
 
     slack_webhook_url: str = field(default="", repr=False)
     smtp_password: str = field(default="", repr=False)
+    # Apprise URLs (pd://, opsgenie://, msteams://, json:// ...) carry their tokens in them.
+    apprise_urls: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Secrets:
-        """Each field comes from ``ROTATION_<FIELD>``: a new secret is one new field."""
-        return cls(**{f.name: env.get(_secret_env(f.name), "") for f in dataclasses.fields(cls)})
+        """Each field comes from ``ROTATION_<FIELD>``: a new secret is one new field.
+
+        A tuple field (``apprise_urls``) is split on white space.
+        """
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            text = env.get(_secret_env(f.name), "")
+            values[f.name] = tuple(text.split()) if f.type in (tuple, "tuple[str, ...]") else text
+        return cls(**values)
 
 
 def _secret_env(name: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from alerts.rules import Rule, parse_rule
+from alerts.rules import CHANNEL_NAMES, Rule, parse_rule
 
 SESSIONS = [  # ten real NYSE sessions (2024-12-24 is a session, 12-25 a holiday)
     dt.date(2024, 12, 17), dt.date(2024, 12, 18), dt.date(2024, 12, 19), dt.date(2024, 12, 20),
@@ -33,7 +33,7 @@ def make_rule(**overrides: Any) -> Rule:
         "channels": ["console", "slack", "email"],
     }
     table.update(overrides)
-    return parse_rule(table, 1, ("console", "slack", "email"))
+    return parse_rule(table, 1, CHANNEL_NAMES)
 
 
 def create_risk(

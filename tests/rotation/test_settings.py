@@ -150,7 +150,8 @@ def test_relative_paths_resolve_against_the_config_files_folder(
          "65535)"),
         ("[alerts]\nsmtp_port = 70000\n", "70000 is out of range"),
         ('[alerts]\nchannels = ["console", "sms"]\n',
-         "setting [alerts] channels: 'sms' is not allowed (allowed: 'console', 'slack', 'email')"),
+         "setting [alerts] channels: 'sms' is not allowed (allowed: 'console', 'slack', "
+         "'email', 'alertmanager', 'apprise')"),
         ('[alerts]\nsmtp_security = "tls"\n', "[alerts] smtp_security: 'tls' is not allowed"),
         ("[alerts]\nslack_min_interval_s = -1\n", "(allowed: a number from 0 to 60)"),
         ("[edgar]\nmax_requests_per_s = 20\n",
@@ -229,3 +230,10 @@ def test_whole_numbers_and_bounds_at_their_edges_load(tmp_path: Path) -> None:
     settings = load_settings(config, env={"ROTATION_NASDAQ_MONTHS_BACK": "+0"})
     assert settings.prices.lookback_sessions == 1 and settings.alerts.smtp_port == 65535
     assert settings.edgar.max_requests_per_s == 10.0 and settings.nasdaq.months_back == 0
+
+
+def test_settings_know_every_alert_channel() -> None:
+    from alerts.rules import CHANNEL_NAMES
+    from rotation.settings import CHANNELS
+
+    assert CHANNELS == CHANNEL_NAMES
