@@ -15,15 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from quality import completeness
-from quality.prices import PriceRules, reason_counts, validate_prices
+from quality.prices import LEVEL_SHIFT, PriceRules, reason_counts, validate_prices
 from quality.records import quarantine_rows, record_validation
-from rotation import calendar
+from rotation import calendar, incidents
 from rotation.db import transaction, writing
 from rotation.settings import PricesSettings, Settings
-from sources.price_store import load_prices, stored_context, stored_extent
+from sources.price_store import SEAM_CONFLICT, load_prices, stored_context, stored_extent
 from sources.yahoo import PriceBatch, PriceSource
 
 log = logging.getLogger(__name__)
+
+PRICE_INCIDENT_KINDS = (LEVEL_SHIFT, SEAM_CONFLICT)  # what the price stage checks every run
 
 
 @dataclass
@@ -166,13 +168,20 @@ def validate_and_load_prices(
             present = [s for s in batch.requested if s not in batch.missing_symbols]
             gaps = completeness.missing_sessions(con, present, start, end)
             completeness.record_missing(con, run_id, gaps)
+            # Held level shifts and seams the loader could not judge: one incident each.
+            seen = validation.incidents() + loaded.incidents
+            incidents.record_all(con, seen, run_id=run_id, session=end)
+            if not batch.missing_symbols:  # every symbol was looked at: what is gone healed
+                incidents.resolve_unseen(
+                    con, source="prices", kinds=PRICE_INCIDENT_KINDS, run_id=run_id
+                )
     report.loaded, report.unchanged = loaded.loaded, loaded.unchanged
     for rebase in loaded.rebases:
         report.messages.append(
             f"{rebase.symbol}: adjustment basis moved by {rebase.factor - 1:+.4%}; "
             f"{rebase.rows} stored rows {rebase.side} {rebase.boundary} re-based"
         )
-    report.messages += loaded.warnings
+    report.messages += loaded.warnings + [i.detail for i in validation.incidents()]
     report.messages += completeness.summarise(gaps)
     if reasons:
         report.messages.append(
