@@ -6,9 +6,13 @@ Three parts, as for every source:
   flow consume. ``adjustment`` says which basis the prices are on, because Yahoo's adjusted
   history shifts with every dividend and a stored series must never mix bases: ``"raw"`` means
   ``close`` is the vendor's split-adjusted close and ``adj_close`` its dividend-adjusted one;
-  ``"auto"`` means open/high/low/close are already adjusted and ``adj_close`` equals ``close``.
-* **Parsers** (pure, no I/O): ``parse_price_csv`` reads each CSV layout Yahoo and yfinance have
-  delivered over the years, ``frame_from_yfinance`` reads a ``yf.download`` frame. The replay
+  ``"auto"`` means open/high/low/close are already adjusted and ``adj_close`` equals ``close``;
+  ``"unadjusted"`` means a vendor gave no adjusted close and nothing says its closes carry
+  dividends (a broker's bars): ``adj_close`` equals ``close`` and returns are price-only.
+* **Parsers** (pure, no I/O): ``parse_price_csv`` reads each CSV layout Yahoo, yfinance and
+  brokers deliver, matching columns by name (any case, any order, extras ignored) and mapping
+  UTC timestamps to the New York session; ``frame_from_yfinance`` reads a ``yf.download``
+  frame. The replay
   twin (``sources.replay``) and the live client share them, so the only difference between a
   replayed and a live run is where the bytes come from.
 * **Client.** ``YahooPriceSource`` wraps one batched ``yf.download``. yfinance never raises for
