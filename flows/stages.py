@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from quality import completeness
-from quality.prices import LEVEL_SHIFT, PriceRules, reason_counts, validate_prices
+from quality.prices import (
+    LEVEL_SHIFT,
+    ROWS_QUARANTINED,
+    PriceRules,
+    reason_counts,
+    validate_prices,
+)
 from quality.records import quarantine_rows, record_validation
 from rotation import calendar, incidents
 from rotation.db import transaction, writing
@@ -25,7 +31,7 @@ from sources.yahoo import PriceBatch, PriceSource
 
 log = logging.getLogger(__name__)
 
-PRICE_INCIDENT_KINDS = (LEVEL_SHIFT, SEAM_CONFLICT)  # what the price stage checks every run
+PRICE_INCIDENT_KINDS = (LEVEL_SHIFT, ROWS_QUARANTINED, SEAM_CONFLICT)  # checked every run
 
 
 @dataclass
@@ -181,7 +187,7 @@ def validate_and_load_prices(
             f"{rebase.symbol}: adjustment basis moved by {rebase.factor - 1:+.4%}; "
             f"{rebase.rows} stored rows {rebase.side} {rebase.boundary} re-based"
         )
-    report.messages += loaded.warnings + [i.detail for i in validation.incidents()]
+    report.messages += loaded.warnings + [h.incident().detail for h in validation.held_shifts]
     report.messages += completeness.summarise(gaps)
     if reasons:
         report.messages.append(

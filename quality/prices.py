@@ -60,6 +60,7 @@ LAST_BAR_MIN_VOLUME_RATIO = 0.5
 EARLY_CLOSE_MIN_VOLUME_RATIO = 0.2  # half-day sessions trade about half the usual volume
 RANGE_BOUND_MOVES = 2.0  # high/low may stand this many daily-move limits from the close
 LEVEL_SHIFT = "level_shift"  # the incident kind of a held level shift
+ROWS_QUARANTINED = "rows_quarantined"  # the incident kind of a symbol's other quarantined rows
 
 
 @dataclass(frozen=True)
@@ -287,12 +288,38 @@ def with_derived_columns(
 
 @dataclass
 class PriceValidation(BatchVerdict):
-    """The price suite's verdict, plus the level shifts it held (each one an incident)."""
+    """The price suite's verdict, plus the level shifts it held.
+
+    Its incidents: one per held level shift, and one per symbol with other rows quarantined
+    (naming how many, why, and the first date of each reason), so a vendor sending bad values
+    is seen once, not only in ``ops.quarantine``.
+    """
 
     held_shifts: list[HeldShift] = field(default_factory=list)
 
     def incidents(self) -> list[Incident]:
-        return [h.incident() for h in self.held_shifts]
+        found = [h.incident() for h in self.held_shifts]
+        rows = self.quarantined
+        if rows.empty or "reason" not in rows.columns:
+            return found
+        for symbol, group in rows.groupby("symbol", sort=True):
+            parts = []
+            for reason in dict.fromkeys(r for text in group["reason"] for r in text.split("; ")):
+                if reason.startswith("level shift from"):
+                    continue  # its own incident above
+                hit = group[group["reason"].str.contains(reason, regex=False)]
+                first = pd.Timestamp(hit["date"].min()).date()
+                parts.append(f"{reason} ({len(hit)}, first {first})")
+            if parts:
+                found.append(
+                    Incident(
+                        "prices",
+                        str(symbol),
+                        ROWS_QUARANTINED,
+                        f"{symbol}: rows quarantined: " + "; ".join(parts),
+                    )
+                )
+        return found
 
 
 def validate_prices(

@@ -131,6 +131,11 @@ def test_one_odd_row_is_the_one_quarantined(shared_data: Path, tmp_path: Path, c
     assert q["reason"].str.contains(reason).all(), q["reason"].tolist()
     kept = stored(db, "select date from raw.prices")["date"]
     assert len(kept) == ROWS - len(bad_rows)  # every good row kept
+    # The damage is an incident too (the data-quality alert fires once for it).
+    (incident,) = stored(db, "select subject, kind, detail from ops.incidents").itertuples()
+    kind = "level_shift" if reason.startswith("level shift") else "rows_quarantined"
+    assert (incident.subject, incident.kind) == ("IWM", kind)
+    assert frame.loc[bad_rows[0], "date"].date().isoformat() in incident.detail
 
 
 def test_first_rows_of_a_daily_batch_are_judged_against_stored_history(

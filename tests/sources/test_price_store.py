@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 import duckdb
@@ -17,6 +18,12 @@ NOW = dt.datetime(2026, 3, 11, 1, 0, tzinfo=dt.UTC)
 
 
 def good_rows(shared_data: Path, snapshot: str, symbols: list[str]) -> pd.DataFrame:
+    """The rows of a real snapshot that pass the suite (validated once per session)."""
+    return _validated(shared_data, snapshot, tuple(symbols)).copy()
+
+
+@functools.cache
+def _validated(shared_data: Path, snapshot: str, symbols: tuple[str, ...]) -> pd.DataFrame:
     folder = shared_data / "prices" / snapshot
     frame = concat_price_frames(
         [parse_price_csv((folder / f"{s}.csv").read_bytes(), s, origin=s) for s in symbols]
