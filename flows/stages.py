@@ -139,6 +139,10 @@ def validate_and_load_prices(
     fetched_at = dt.datetime.now(dt.UTC)
     with writing(db_path) as con:
         validation = validate_prices(batch.frame, rules, stored_context(con, batch.frame))
+        # A batch that reaches every symbol's latest stored session re-checked the recent
+        # damage; an older backfill chunk did not and must not resolve it.
+        latest = [d for _, d in stored_extent(con, list(batch.requested)).values() if d]
+        rechecked = not batch.missing_symbols and all(d <= end for d in latest)
         reasons = reason_counts(validation.quarantined)
         with transaction(con):
             report.quarantined = quarantine_rows(
@@ -174,10 +178,10 @@ def validate_and_load_prices(
             present = [s for s in batch.requested if s not in batch.missing_symbols]
             gaps = completeness.missing_sessions(con, present, start, end)
             completeness.record_missing(con, run_id, gaps)
-            # Held level shifts and seams the loader could not judge: one incident each.
+            # Held level shifts, quarantined rows, unjudged seams: one incident each.
             seen = validation.incidents() + loaded.incidents
             incidents.record_all(con, seen, run_id=run_id, session=end)
-            if not batch.missing_symbols:  # every symbol was looked at: what is gone healed
+            if rechecked:
                 incidents.resolve_unseen(
                     con, source="prices", kinds=PRICE_INCIDENT_KINDS, run_id=run_id
                 )

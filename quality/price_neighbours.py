@@ -104,6 +104,11 @@ def judge_closes(
     values = np.concatenate([np.asarray(stored, dtype=float), np.asarray(closes, dtype=float)])
     dividend = np.concatenate([np.zeros(n_stored), np.asarray(dividends, dtype=float)])
     split = np.concatenate([np.zeros(n_stored), np.asarray(splits, dtype=float)])
+    batch_splits = split[n_stored:][(split[n_stored:] > 0) & (split[n_stored:] != 1)]
+    if n_stored and len(batch_splits) and len(split) > n_stored and split[n_stored] == 0:
+        # Stored closes were fetched before a split inside the batch; the vendor's closes are
+        # split-adjusted, so the whole batch sits at the new level from its first row.
+        split[n_stored] = float(np.prod(batch_splits))
     bad = np.zeros(len(values), dtype=bool)
     deviation = np.full(len(values), np.nan)
 

@@ -183,6 +183,19 @@ def test_a_halved_level_is_held_until_a_later_download_confirms_it(
     assert open_now["n"].iloc[0] == 0  # resolved: the run checked and held nothing
 
 
+def test_an_older_backfill_chunk_does_not_resolve_recent_damage(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    frame = real_iwm(shared_data)
+    shifted = frame.copy()
+    scale_bar(shifted, slice(245, None), 0.5)
+    db = tmp_path / "r.duckdb"
+    run_stage(db, shifted.iloc[100:].reset_index(drop=True), "r1")
+    run_stage(db, frame.iloc[:110].reset_index(drop=True), "r2")  # it never saw the shift
+    still = stored(db, "select kind from ops.incidents where resolved_at is null")
+    assert list(still["kind"]) == ["level_shift"]
+
+
 def test_a_held_shift_that_the_next_download_corrects_loads_the_right_values(
     shared_data: Path, tmp_path: Path
 ) -> None:

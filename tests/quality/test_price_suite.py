@@ -182,3 +182,16 @@ def test_mostly_bad_batch_is_blocked_and_its_rows_still_quarantined() -> None:
 @pytest.mark.parametrize("symbol,limit", [("IWM", 0.25), ("^VIX", 3.0)])
 def test_move_bound_per_symbol(symbol: str, limit: float) -> None:
     assert RULES.move_limit(symbol) == limit
+
+
+def test_a_split_in_the_vendor_actions_explains_a_shift_against_stored_closes() -> None:
+    # Stored before a 4:1 split at ~400; the new download's closes are split-adjusted (~100)
+    # from its first row, and its actions show the split on the third row.
+    frame = bars([100, 101, 102, 103])
+    frame.loc[2, "splits"] = 4.0
+    stored = Before(400.0, "raw", closes=(398.0, 401.0, 400.0))
+    result = validate_prices(frame, RULES, {"IWM": stored})
+    assert result.quarantined.empty and result.held_shifts == []
+    # Without the split in the actions the same batch is held.
+    frame.loc[2, "splits"] = 0.0
+    assert len(validate_prices(frame, RULES, {"IWM": stored}).quarantined) == 4
