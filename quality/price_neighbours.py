@@ -25,7 +25,6 @@ import datetime as dt
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 import numpy as np
 
@@ -126,16 +125,21 @@ def judge_closes(
         moves = np.full(len(values), np.nan)
         moves[kept[1:]] = moves_between(kept[:-1], kept[1:])
         levels = _levels(keep, moves, limit)
-        for i in range(1, len(levels) - 1):
+        i = 1
+        while i < len(levels) - 1:
             level = levels[i]
-            if len(level) > SPIKE_MAX_ROWS or level[0] < n_stored:
-                continue
             before, after = levels[i - 1][-1], levels[i + 1][0]
-            if move_between(before, after) <= limit:  # the series comes back: a bad value
+            if (
+                len(level) <= SPIKE_MAX_ROWS
+                and level[0] >= n_stored
+                and move_between(before, after) <= limit  # the series comes back: bad values
+            ):
                 for pos in level:
                     bad[pos], deviation[pos] = True, abs(values[pos] / values[before] - 1)
                 changed = True
-                break
+                i += 2  # the next level's neighbour just changed: judge it in the next pass
+            else:
+                i += 1
         if changed or len(levels) < 2:
             continue
         first, second = levels[0], levels[1]
@@ -149,11 +153,10 @@ def judge_closes(
             changed = True
 
     judgement = CloseJudgement(deviation[n_stored:], np.zeros(len(closes), dtype=bool))
-    keep = ~bad
-    kept = np.flatnonzero(keep)
-    for a, b in pairwise(int(k) for k in kept):
-        if b < n_stored or move_between(a, b) <= limit:
-            continue
+    kept = np.flatnonzero(~bad)
+    starts, ends = kept[:-1], kept[1:]
+    jumps = np.flatnonzero((moves_between(starts, ends) > limit) & (ends >= n_stored))
+    for a, b in ((int(starts[j]), int(ends[j])) for j in jumps):
         row = b - n_stored
         confirmed = any(
             day == dates[row] and abs(close / values[b] - 1) <= CONFIRM_TOLERANCE
