@@ -334,7 +334,7 @@ def validate_prices(
     df, held = _derive(frame, rules, before)
     result = run_suite(df, "prices", price_checks(list(df.columns)))
     verdict = split_batch("price", df, result, PRICE_COLUMNS)
-    return PriceValidation(**vars(verdict), held_shifts=held if verdict.batch_ok else [])
+    return PriceValidation(**vars(verdict), held_shifts=held)
 
 
 def reason_counts(quarantined: pd.DataFrame) -> dict[str, int]:

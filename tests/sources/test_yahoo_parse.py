@@ -421,3 +421,13 @@ def test_the_date_column_need_not_come_first() -> None:
         1.0, 2.0, 0.5, 1.5, 10.0,
     )  # fmt: skip
     assert row["adjustment"] == "unadjusted"  # lower-case names: not Yahoo's spelling
+
+
+def test_frame_from_yfinance_utc_index_is_read_in_new_york() -> None:
+    bars = _bars(["2020-07-27", "2020-07-28"], [1.0, 2.0])
+    # Midnight in New York written in UTC, and a late-evening New York stamp after midnight UTC.
+    bars.index = pd.DatetimeIndex(
+        ["2020-07-27 04:00:00", "2020-07-29 02:00:00"], name="Date"
+    ).tz_localize("UTC")
+    frame = frame_from_yfinance(bars, ["SPY"])
+    assert list(frame["date"]) == [pd.Timestamp("2020-07-27"), pd.Timestamp("2020-07-28")]
