@@ -127,7 +127,7 @@ def price_checks(columns: list[str]) -> list[Check]:
               "implausible daily move"),
         Check("ExpectColumnValuesToBeBetween",
               {"column": "adj_factor_excess", "max_value": ADJ_FACTOR_TOLERANCE},
-              "adjusted close on another adjustment basis than later rows"),
+              "adjusted close on another adjustment basis than most rows"),
         Check("ExpectColumnValuesToBeBetween",
               {"column": "last_bar_volume_ratio", "min_value": LAST_BAR_MIN_VOLUME_RATIO},
               "last bar looks intraday (volume far below the 20-session median)"),
@@ -136,7 +136,7 @@ def price_checks(columns: list[str]) -> list[Check]:
 
 
 def _judge_group(
-    group: pd.DataFrame, symbol: str, limit: float, prev: Before | None
+    group: pd.DataFrame, limit: float, prev: Before | None
 ) -> tuple[pd.DataFrame, list[LevelShift]]:
     """The neighbour-based columns of one symbol's rows (``group`` sorted by date)."""
     out = pd.DataFrame(
@@ -258,7 +258,7 @@ def _derive(
     order = df.sort_values(["symbol", "date"], kind="stable")
     for symbol, group in order.groupby("symbol", sort=False):
         prev = (before or {}).get(str(symbol))
-        judged, shifts = _judge_group(group, str(symbol), rules.move_limit(str(symbol)), prev)
+        judged, shifts = _judge_group(group, rules.move_limit(str(symbol)), prev)
         df.loc[group.index, list(neighbour_columns)] = judged[list(neighbour_columns)]
         held += [
             HeldShift(str(symbol), s, int(judged["level_shift_held"].sum()))
