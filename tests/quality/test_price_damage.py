@@ -4,7 +4,8 @@ Each case damages a real download the way vendors do (a wrong value first, in th
 last; a level halved from one day on; a row on another adjustment basis near the end;
 impossible bars) and runs ``flows.stages.validate_and_load_prices`` on a DuckDB file. What must
 hold every time: no stored daily return beyond a plausible bound, no impossible bar stored,
-every good row kept, and the odd rows quarantined with their reason.
+every good row kept, and the odd rows quarantined with their reason. The bound is checked on
+``raw.prices`` and on ``marts.returns`` built from it by the real runner.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from flows.stages import validate_and_load_prices
 from quality.prices import PriceRules
 from sources.yahoo import PriceBatch, concat_price_frames, parse_price_csv
+from transforms import build_models
 
 RULES = PriceRules(0.25, {"^VIX": 3.0})
 PLAUSIBLE = 0.15  # IWM's largest real daily move in this stretch is 8.5%
@@ -55,12 +57,33 @@ def stored(db: Path, sql: str, params: list[object] | None = None) -> pd.DataFra
         con.close()
 
 
+REPO = Path(__file__).resolve().parents[2]
+RETURN_MODELS = ("staging/prices.sql", "marts/returns.sql")  # what the alerts read
+
+
+def build_returns(db: Path) -> pd.DataFrame:
+    """marts.returns built by the real runner from what was stored (its models only)."""
+    sql_dir = db.parent / "sql"
+    for model in RETURN_MODELS:
+        if not (sql_dir / model).exists():
+            (sql_dir / model).parent.mkdir(parents=True, exist_ok=True)
+            (sql_dir / model).symlink_to(REPO / "sql" / model)
+    con = duckdb.connect(str(db))
+    try:
+        build_models(con, sql_dir)
+        return con.execute("select symbol, date, ret_1d from marts.returns").df()
+    finally:
+        con.close()
+
+
 def assert_trustworthy(db: Path, bound: float = PLAUSIBLE) -> None:
-    """No false move stored and no impossible bar stored."""
+    """No false move stored (in raw.prices or marts.returns) and no impossible bar stored."""
     prices = stored(db, "select symbol, date, adj_close from raw.prices order by symbol, date")
     for symbol, rows in prices.groupby("symbol"):
         moves = rows["adj_close"].pct_change().abs()
         assert moves.max() < bound, f"{symbol}: a stored daily return of {moves.max():.1%}"
+    returns = build_returns(db)
+    assert returns["ret_1d"].abs().max() < bound, returns.loc[returns["ret_1d"].abs().idxmax()]
     impossible = stored(
         db,
         """select * from raw.prices where high < greatest(open, close) * (1 - 1e-6)
