@@ -95,9 +95,9 @@ def judge_closes(
     """Judge a symbol's batch closes (positive, in date order) against their neighbours.
 
     ``dividends`` and ``splits`` are the vendor's actions per row (0 when none): a move they
-    explain is no jump. ``stored`` are the stored closes just before
-    the batch (oldest first, same adjustment): they are the trusted reference and never judged.
-    ``held_before`` are (date, close) of rows an earlier run held as the start of a shift.
+    explain is no jump. ``stored`` are the stored closes just before the batch (oldest first,
+    same adjustment): they are the trusted reference and never judged. ``held_before`` are
+    (date, close) of rows an earlier run held as part of a shift.
     """
     n_stored = len(stored)
     values = np.concatenate([np.asarray(stored, dtype=float), np.asarray(closes, dtype=float)])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from quality.price_neighbours import judge_closes, odd_basis_rows
 from quality.prices import Before, PriceRules, reason_counts, validate_prices
 from sources.yahoo import concat_price_frames, parse_price_csv
 
@@ -195,3 +197,26 @@ def test_a_split_in_the_vendor_actions_explains_a_shift_against_stored_closes() 
     # Without the split in the actions the same batch is held.
     frame.loc[2, "splits"] = 0.0
     assert len(validate_prices(frame, RULES, {"IWM": stored}).quarantined) == 4
+
+
+@pytest.mark.parametrize(
+    ("factors", "odd"),
+    [
+        ([0.98, 0.98, 0.99, 0.99, 0.97, 0.99, 1.0], [4]),  # a lower factor near the end
+        ([0.98, 0.98, 1.0, 0.99, 0.99, 1.0], [2]),  # a higher one before the last dividend
+        ([1.0, 0.98, 0.98, 0.99, 0.99], [0]),  # the first row on another basis
+        ([0.98, 0.98 * (1 + 5e-5), 0.98, 0.99], []),  # rounding noise is one basis
+    ],
+)
+def test_the_basis_most_rows_agree_on_is_kept(factors: list[float], odd: list[int]) -> None:
+    excess = odd_basis_rows(np.array(factors), 1e-4)
+    assert list(np.flatnonzero(excess > 1e-4)) == odd
+
+
+def test_a_spike_of_several_rows_and_a_bad_start_are_the_odd_ones() -> None:
+    closes = np.array([30.0, 100, 101, 102, 160, 161, 103, 104, 105, 106, 107, 108])
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(len(closes))]
+    none = np.zeros(len(closes))
+    judged = judge_closes(closes, days, none, none, 0.25)
+    assert list(np.flatnonzero(~np.isnan(judged.outlier_move))) == [0, 4, 5]
+    assert not judged.held.any() and judged.shifts == []

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from quality.prices import PriceRules, validate_prices
+from sources.price_seams import judge_seam
 from sources.price_store import load_prices, stored_context
 from sources.yahoo import concat_price_frames, parse_price_csv
 
@@ -222,3 +223,44 @@ def test_a_seam_nothing_can_judge_is_an_incident(
     (incident,) = result.incidents
     assert (incident.subject, incident.kind) == ("IWM", "basis_conflict")
     assert "2025-09-16" in incident.detail and "2025-11-17" in incident.detail
+
+
+def overlap(new_adj: list[float], old_adj: list[float], closes: list[float]) -> pd.DataFrame:
+    """Six sessions both sides hold; the stored side delivered raw closes, the new side
+    auto-adjusted ones (its close is its adjusted close)."""
+    return pd.DataFrame(
+        {
+            "date": pd.bdate_range("2025-09-10", periods=len(closes)),
+            "new_adj": new_adj, "old_adj": old_adj, "new_close": new_adj, "old_close": closes,
+            "new_adjustment": "auto", "old_adjustment": "raw", "new_dividends": 0.0,
+        }
+    )  # fmt: skip
+
+
+def test_seam_judgement_on_hand_made_overlaps() -> None:
+    closes = [100.0, 101, 102, 103, 104, 105]
+    stored = [c * 0.99 for c in closes]  # one basis: factor 0.99 throughout
+    # A constant ratio: a clean basis change, every stored row moves by it.
+    clean = judge_seam("X", overlap([c * 0.98 for c in closes], stored, closes))
+    assert clean.decision == "basis_change" and clean.factor == pytest.approx(0.98 / 0.99)
+    # The new side steps by 0.3% on the 4th session while the raw closes do not: it broke.
+    mixed = [c * (0.98 if i < 3 else 0.98 * 1.003) for i, c in enumerate(closes)]
+    batch = judge_seam("X", overlap(mixed, stored, closes))
+    assert (batch.decision, batch.batch_breaks, batch.stored_breaks) == ("batch_mixed", 1, 0)
+    assert batch.steps[0]["date"] == "2025-09-15"
+    dates = pd.Series(pd.bdate_range("2025-09-08", periods=8))
+    assert list(batch.batch_factors(dates)[:5]) == pytest.approx([1.003] * 5)  # older stretch
+    assert list(batch.batch_factors(dates)[5:]) == [1.0, 1.0, 1.0]
+    # The stored factor falls on the 4th session: the stored side mixed bases.
+    falling = [c * (0.99 if i < 3 else 0.99 / 1.003) for i, c in enumerate(closes)]
+    stored_side = judge_seam("X", overlap([c * 0.98 for c in closes], falling, closes))
+    assert stored_side.decision == "stored_mixed"
+    before_and_after = pd.Series(pd.to_datetime(["2025-09-01", "2025-09-30"]))
+    assert list(stored_side.stored_factors(before_and_after)) == pytest.approx(
+        [0.98 / 0.99, 0.98 / 0.99 * 1.003]
+    )
+    # A one-day disagreement that comes back is a value, not a basis.
+    blip = [c * 0.98 for c in closes]
+    blip[2] *= 1.01
+    value = judge_seam("X", overlap(blip, stored, closes))
+    assert value.decision == "basis_change" and value.disagreements == ["2025-09-12"]
