@@ -13,7 +13,8 @@ factor that falls is that side mixing bases).
 
 A ratio that departs for one or two sessions and comes back is a value the two downloads
 disagree on (stitched ^VIX on 2025-09-08), not a basis: it is reported, and the batch's value
-is loaded.
+is loaded. So is a departure of the last one or two common sessions alone: the vendor
+corrected its latest bars (a stored bar taken before the close, a late revision).
 """
 
 from __future__ import annotations
@@ -126,6 +127,10 @@ def _runs(ratio: np.ndarray) -> list[list[int]]:
             continue
         merged.append(list(run))
         i += 1
+    if len(merged) > 1 and len(merged[-1]) <= BLIP_MAX_ROWS:
+        # The last one or two common sessions departing alone: the vendor corrected its latest
+        # bars (a stored bar taken before the close, a late revision), not a new basis.
+        merged.pop()
     return merged
 
 

@@ -264,3 +264,10 @@ def test_seam_judgement_on_hand_made_overlaps() -> None:
     blip[2] *= 1.01
     value = judge_seam("X", overlap(blip, stored, closes))
     assert value.decision == "basis_change" and value.disagreements == ["2025-09-12"]
+    # So is the last session alone (a stored bar taken before the close, corrected since):
+    # the batch's older rows must not be re-scaled by it.
+    late = [c * 0.98 for c in closes]
+    late[-1] *= 1.005
+    corrected = judge_seam("X", overlap(late, stored, closes))
+    assert corrected.decision == "basis_change" and corrected.disagreements == ["2025-09-17"]
+    assert corrected.factor == pytest.approx(0.98 / 0.99)
