@@ -137,24 +137,31 @@ def _runs(ratio: np.ndarray) -> list[list[int]]:
 def _expected_return(row: pd.Series, prev: pd.Series) -> tuple[float | None, str | None]:
     """The adjusted return a consistent series has on ``row``'s day, from raw closes.
 
-    Returns (expected return, the side that broke by itself). The side that delivered raw
-    closes on both days gives the close-to-close return; its own factor adj/close may rise on
-    the day (the vendor recorded a dividend: the adjusted return credits it) but never fall
-    (a falling factor is that side mixing bases). A dividend in the vendor's actions is
+    Returns (expected return, the side that broke by itself). A side that delivered raw
+    closes on both days gives the close-to-close return; its factor adj/close may rise on the
+    day (the vendor recorded a dividend: the adjusted return credits it) but never fall (a
+    falling factor is that side mixing bases). When both sides are raw, the larger rise is the
+    evidence (one download may predate the dividend). A dividend in the vendor's actions is
     credited directly. None when neither side has raw closes.
     """
+    jumps: dict[str, tuple[float, float]] = {}
     for side, name in (("old", "stored"), ("new", "batch")):
         if row[f"{side}_adjustment"] != "raw" or prev[f"{side}_adjustment"] != "raw":
             continue
-        close, before = float(row[f"{side}_close"]), float(prev[f"{side}_close"])
-        jump = (row[f"{side}_adj"] / close) / (prev[f"{side}_adj"] / before)
+        close_return = float(row[f"{side}_close"] / prev[f"{side}_close"])
+        jump = float((row[f"{side}_adj"] / row[f"{side}_close"]) /
+                     (prev[f"{side}_adj"] / prev[f"{side}_close"]))  # fmt: skip
         if jump < 1 - STEP_TOLERANCE:
             return None, name
-        dividend = float(row.get("new_dividends") or 0.0)
-        if dividend > 0:
-            return (close + dividend) / before, None
-        return close / before * jump, None
-    return None, None
+        jumps[name] = (close_return, jump)
+    if not jumps:
+        return None, None
+    close_return, jump = max(jumps.values(), key=lambda pair: pair[1])
+    dividend = float(row.get("new_dividends") or 0.0)
+    if dividend > 0:
+        side = "old" if "stored" in jumps else "new"
+        return (float(row[f"{side}_close"]) + dividend) / float(prev[f"{side}_close"]), None
+    return close_return * jump, None
 
 
 def judge_seam(symbol: str, overlap: pd.DataFrame) -> SeamJudgement:

@@ -271,3 +271,17 @@ def test_seam_judgement_on_hand_made_overlaps() -> None:
     corrected = judge_seam("X", overlap(late, stored, closes))
     assert corrected.decision == "basis_change" and corrected.disagreements == ["2025-09-17"]
     assert corrected.factor == pytest.approx(0.98 / 0.99)
+
+
+def test_a_stored_download_that_predates_a_dividend_is_the_side_re_based() -> None:
+    """Both sides raw: the new one records a dividend on the 4th session (its factor rises),
+    the stored one was fetched before it (flat factor). The dividend is real; stored broke."""
+    closes = [100.0, 101, 102, 101, 102, 103]
+    new_factor = [0.99, 0.99, 0.99, 1.0, 1.0, 1.0]
+    frame = overlap([c * f for c, f in zip(closes, new_factor, strict=True)], closes, closes)
+    frame["new_close"], frame["new_adjustment"] = closes, "raw"
+    seam = judge_seam("X", frame)
+    assert (seam.decision, seam.stored_breaks, seam.batch_breaks) == ("stored_mixed", 1, 0)
+    assert seam.steps[0]["expected_return"] == pytest.approx(101 / 102 / 0.99 - 1)
+    early = pd.Series(pd.to_datetime(["2025-01-02"]))
+    assert list(seam.stored_factors(early)) == pytest.approx([0.99])
