@@ -15,15 +15,23 @@ from pathlib import Path
 from typing import Any
 
 from quality import completeness
-from quality.prices import PriceRules, reason_counts, validate_prices
+from quality.prices import (
+    LEVEL_SHIFT,
+    ROWS_QUARANTINED,
+    PriceRules,
+    reason_counts,
+    validate_prices,
+)
 from quality.records import quarantine_rows, record_validation
-from rotation import calendar
+from rotation import calendar, incidents
 from rotation.db import transaction, writing
 from rotation.settings import PricesSettings, Settings
-from sources.price_store import load_prices, stored_context, stored_extent
+from sources.price_store import SEAM_CONFLICT, load_prices, stored_context, stored_extent
 from sources.yahoo import PriceBatch, PriceSource
 
 log = logging.getLogger(__name__)
+
+PRICE_INCIDENT_KINDS = (LEVEL_SHIFT, ROWS_QUARANTINED, SEAM_CONFLICT)  # checked every run
 
 
 @dataclass
@@ -131,6 +139,10 @@ def validate_and_load_prices(
     fetched_at = dt.datetime.now(dt.UTC)
     with writing(db_path) as con:
         validation = validate_prices(batch.frame, rules, stored_context(con, batch.frame))
+        # A batch that reaches every symbol's latest stored session re-checked the recent
+        # damage; an older backfill chunk did not and must not resolve it.
+        latest = [d for _, d in stored_extent(con, list(batch.requested)).values() if d]
+        rechecked = not batch.missing_symbols and all(d <= end for d in latest)
         reasons = reason_counts(validation.quarantined)
         with transaction(con):
             report.quarantined = quarantine_rows(
@@ -166,13 +178,20 @@ def validate_and_load_prices(
             present = [s for s in batch.requested if s not in batch.missing_symbols]
             gaps = completeness.missing_sessions(con, present, start, end)
             completeness.record_missing(con, run_id, gaps)
+            # Held level shifts, quarantined rows, unjudged seams: one incident each.
+            seen = validation.incidents() + loaded.incidents
+            incidents.record_all(con, seen, run_id=run_id, session=end)
+            if rechecked:
+                incidents.resolve_unseen(
+                    con, source="prices", kinds=PRICE_INCIDENT_KINDS, run_id=run_id
+                )
     report.loaded, report.unchanged = loaded.loaded, loaded.unchanged
     for rebase in loaded.rebases:
         report.messages.append(
             f"{rebase.symbol}: adjustment basis moved by {rebase.factor - 1:+.4%}; "
             f"{rebase.rows} stored rows {rebase.side} {rebase.boundary} re-based"
         )
-    report.messages += loaded.warnings
+    report.messages += loaded.warnings + [h.incident().detail for h in validation.held_shifts]
     report.messages += completeness.summarise(gaps)
     if reasons:
         report.messages.append(

@@ -1,21 +1,31 @@
 """The price batch suite: what a row of daily prices must satisfy before it is loaded.
 
-Some checks compare a row with its neighbours (the daily move, the adjusted-close factor, the
-last bar's volume). GX row-level expectations see one row at a time, so those comparisons are
-computed here as derived columns first, then checked by ordinary expectations, which keeps
-every rule visible in one suite and every failing row reported with its reason.
+Some checks compare a row with its neighbours (the daily move, the adjustment basis, the
+price range, the last bar's volume). GX row-level expectations see one row at a time, so those
+comparisons are computed here as derived columns first, then checked by ordinary
+expectations, which keeps every rule visible in one suite and every failing row reported with
+its reason. A neighbour comparison never trusts one reference row: see
+``quality.price_neighbours`` (the odd row is the one quarantined, first, middle or last).
 
 Rules and why:
-- close/adj_close/open/high/low present and positive; high >= max(open, close) and
-  low <= min(open, close) (relative tolerance 1e-6): the shape of a daily bar.
+- close/adj_close/open/high/low present and positive; high >= max(open, close),
+  low <= min(open, close), low <= high (relative tolerance 1e-6); volume >= 0 (an index's
+  volume of 0 is fine): the shape of a daily bar.
 - (symbol, date) unique; the date is an NYSE session (from 1970, see rotation.calendar):
   the ^VIX file of 2025-09-26 has 323 ``null`` rows on holidays.
-- daily move within a bound (25% by default, 300% for ^VIX): a bad tick, not a crash. A
-  spike that reverts the next day flags only the spike, not the good row after it.
-- adjusted vs raw close: for ``raw`` rows the factor adj_close/close is at most 1 and never
-  falls as time goes on (dividends only lower the factor of *earlier* rows). A row whose factor
-  is above a later row's was adjusted on another basis (broken-adj-2022-11-18: ``Adj Close``
-  equal to ``Close`` on ~145 scattered rows).
+- daily move within a bound (25% by default, 300% for ^VIX), judged against the level of the
+  neighbouring sessions: a short excursion the series comes back from, or a short first
+  stretch followed by a much longer one at another level, is a bad value.
+- a lasting level shift (every price halved from one day on) that no split or dividend of the
+  vendor's explains holds that symbol's rows from the shift on (quarantined, and an incident)
+  until a later download shows the same shift (confirmed: it loads) or not (corrected).
+- high and low within ``RANGE_BOUND_MOVES`` daily-move limits of the row's close, which is
+  itself judged against its neighbours: a fat-fingered high or low that the close checks
+  cannot see (IWB on 2010-05-06, the flash crash: low 25.00 under a close of 62.40).
+- adjusted vs raw close: for ``raw`` rows the factor adj_close/close never falls as time goes
+  on (dividends only lower the factor of *earlier* rows). The rows on the basis most rows
+  agree on (the longest run whose factors never fall) are kept; the others were adjusted on
+  another basis (broken-adj-2022-11-18: ``Adj Close`` equal to ``Close`` on ~145 rows).
 - the last bar's volume is at least 50% of the previous 20 sessions' median (20% on an
   early-close session): a bar downloaded before the close (yahoo-csv-2025-09-26: IWM 240.23
   on 36% of the usual volume, final 241.34; SPY on 43%; IWB on 16%). The trailing re-fetch of
@@ -24,12 +34,14 @@ Rules and why:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from quality.price_neighbours import LevelShift, judge_closes, odd_basis_rows
 from quality.suite import (
     ROW_ID,
     BatchVerdict,
@@ -39,12 +51,16 @@ from quality.suite import (
     split_batch,
 )
 from rotation import calendar
+from rotation.incidents import Incident
 from rotation.records import PRICE_COLUMNS, Before
 
 ADJ_FACTOR_TOLERANCE = 1e-4  # vendors round adjusted closes to ~6 significant digits
 BAR_TOLERANCE = 1e-6  # auto-adjusted bars carry float32 noise: high == close to ~1e-8
 LAST_BAR_MIN_VOLUME_RATIO = 0.5
 EARLY_CLOSE_MIN_VOLUME_RATIO = 0.2  # half-day sessions trade about half the usual volume
+RANGE_BOUND_MOVES = 2.0  # high/low may stand this many daily-move limits from the close
+LEVEL_SHIFT = "level_shift"  # the incident kind of a held level shift
+ROWS_QUARANTINED = "rows_quarantined"  # the incident kind of a symbol's other quarantined rows
 
 
 @dataclass(frozen=True)
@@ -94,13 +110,24 @@ def price_checks(columns: list[str]) -> list[Check]:
               "low above open or close"),
     ]  # fmt: skip
     checks += [
+        Check("ExpectColumnValuesToBeBetween",
+              {"column": "low_over_high", "max_value": BAR_TOLERANCE}, "low above high"),
+        Check("ExpectColumnValuesToBeBetween", {"column": "volume", "min_value": 0},
+              "volume is negative"),
+        Check("ExpectColumnValuesToBeBetween", {"column": "range_vs_bound", "max_value": 1.0},
+              "price outside a sane bound of the symbol's recent range"),
+        Check("ExpectColumnValuesToBeInSet",
+              {"column": "level_shift_held", "value_set": [False]},
+              "level shift held", reason_column="level_shift_reason"),
+    ]  # fmt: skip
+    checks += [
         Check("ExpectColumnValuesToBeInSet", {"column": "is_session", "value_set": [True]},
               "date is not an NYSE session"),
         Check("ExpectColumnValuesToBeBetween", {"column": "move_vs_limit", "max_value": 1.0},
               "implausible daily move"),
         Check("ExpectColumnValuesToBeBetween",
               {"column": "adj_factor_excess", "max_value": ADJ_FACTOR_TOLERANCE},
-              "adjusted close on another adjustment basis than later rows"),
+              "adjusted close on another adjustment basis than most rows"),
         Check("ExpectColumnValuesToBeBetween",
               {"column": "last_bar_volume_ratio", "min_value": LAST_BAR_MIN_VOLUME_RATIO},
               "last bar looks intraday (volume far below the 20-session median)"),
@@ -108,42 +135,61 @@ def price_checks(columns: list[str]) -> list[Check]:
     return checks
 
 
-def _daily_move_vs_limit(group: pd.DataFrame, limit: float, prev_close: float | None) -> pd.Series:
-    """|close/previous close - 1| / limit, where a reverted spike counts once.
-
-    Measured on ``close`` (split-adjusted; a dividend moves it by a few per cent at most),
-    skipping rows that cannot be priced.
-    """
-    out = pd.Series(np.nan, index=group.index)
+def _judge_group(
+    group: pd.DataFrame, limit: float, prev: Before | None
+) -> tuple[pd.DataFrame, list[LevelShift]]:
+    """The neighbour-based columns of one symbol's rows (``group`` sorted by date)."""
+    out = pd.DataFrame(
+        {
+            "move_vs_limit": np.nan,
+            "level_shift_held": False,
+            "level_shift_reason": "",
+            "adj_factor_excess": np.nan,
+            "range_vs_bound": np.nan,
+        },
+        index=group.index,
+    )
     valid = group.index[(group["close"] > 0).fillna(False)]
-    closes = group.loc[valid, "close"].to_numpy(dtype=float)
-    previous = prev_close
-    for pos, idx in enumerate(valid):
-        if previous is not None and previous > 0:
-            ratio = abs(closes[pos] / previous - 1) / limit
-            out[idx] = ratio
-            if ratio > 1 and pos + 1 < len(valid):
-                # A spike that the next row undoes: measure the next row against the row
-                # before the spike, so only the spike is quarantined.
-                back = abs(closes[pos + 1] / previous - 1) / limit
-                if back <= 1:
-                    continue  # keep `previous` as the last good close
-        previous = closes[pos]
-    return out
-
-
-def _adj_factor_excess(group: pd.DataFrame) -> pd.Series:
-    """How far a row's adj/close factor stands above the lowest factor of any later row."""
+    if len(valid):
+        rows = group.loc[valid]
+        stored: tuple[float, ...] = ()
+        held: tuple[tuple[dt.date, float], ...] = ()
+        if prev is not None and rows["adjustment"].iloc[0] == prev.adjustment:
+            stored = prev.closes or (prev.close,)  # only compare like with like (raw with raw)
+            held = prev.held
+        dates = [d.date() for d in pd.to_datetime(rows["date"])]
+        judged = judge_closes(
+            rows["close"].to_numpy(dtype=float),
+            dates,
+            rows["dividends"].fillna(0).to_numpy(dtype=float),
+            rows["splits"].fillna(0).to_numpy(dtype=float),
+            limit,
+            stored,
+            held,
+        )
+        out.loc[valid, "move_vs_limit"] = judged.outlier_move / limit
+        out.loc[valid, "level_shift_held"] = judged.held
+        held_shift = next((s for s in judged.shifts if not s.confirmed), None)
+        if held_shift is not None:
+            out.loc[valid[judged.held], "level_shift_reason"] = _held_reason(held_shift)
+        spread = np.maximum(rows["high"] / rows["close"], rows["close"] / rows["low"]) - 1
+        out.loc[valid, "range_vs_bound"] = spread / (RANGE_BOUND_MOVES * limit)
+        shifts = judged.shifts
+    else:
+        shifts = []
     raw = group["adjustment"].eq("raw") & (group["close"] > 0) & (group["adj_close"] > 0)
-    out = pd.Series(np.nan, index=group.index)
-    if not raw.any():
-        return out
-    factor = (group.loc[raw, "adj_close"] / group.loc[raw, "close"]).to_numpy(dtype=float)
-    later_min = np.minimum.accumulate(factor[::-1])[::-1]
-    later_min = np.append(later_min[1:], np.inf)  # the minimum over rows strictly after
-    excess = np.maximum(factor / np.minimum(later_min, 1.0), factor) - 1
-    out[group.index[raw]] = excess
-    return out
+    if raw.any():
+        factors = (group.loc[raw, "adj_close"] / group.loc[raw, "close"]).to_numpy(dtype=float)
+        out.loc[raw[raw].index, "adj_factor_excess"] = odd_basis_rows(factors, ADJ_FACTOR_TOLERANCE)
+    return out, shifts
+
+
+def _held_reason(shift: LevelShift) -> str:
+    return (
+        f"level shift from {shift.date} ({shift.move:+.1%}: close {shift.reference_close:g} "
+        f"then {shift.close:g}) not explained by a split or dividend: held until a later "
+        "download confirms it"
+    )
 
 
 def _last_bar_volume_ratio(group: pd.DataFrame, earlier: tuple[float, ...]) -> pd.Series:
@@ -165,16 +211,29 @@ def _last_bar_volume_ratio(group: pd.DataFrame, earlier: tuple[float, ...]) -> p
     return out
 
 
-def with_derived_columns(
-    frame: pd.DataFrame,
-    rules: PriceRules,
-    before: Mapping[str, Before] | None = None,
-) -> pd.DataFrame:
-    """Add ``row_id`` and the neighbour-based columns the suite checks.
+@dataclass(frozen=True)
+class HeldShift:
+    """A level shift this batch holds back, and how many of the symbol's rows it holds."""
 
-    ``before`` describes each symbol's stored rows before the batch, so the first row of a
-    short daily batch has a move to check and its last bar a volume history.
-    """
+    symbol: str
+    shift: LevelShift
+    rows_held: int
+
+    def incident(self) -> Incident:
+        return Incident(
+            "prices",
+            self.symbol,
+            LEVEL_SHIFT,
+            f"{self.symbol} closes from {self.shift.date} on are {self.shift.move:+.1%} against "
+            f"the sessions before ({self.shift.reference_close:g} then {self.shift.close:g}), "
+            f"with no split or dividend to explain it: {self.rows_held} rows held in "
+            "quarantine until a later download confirms or corrects them",
+        )
+
+
+def _derive(
+    frame: pd.DataFrame, rules: PriceRules, before: Mapping[str, Before] | None
+) -> tuple[pd.DataFrame, list[HeldShift]]:
     df = frame.reset_index(drop=True).copy()
     df[ROW_ID] = np.arange(len(df), dtype="int64")
     dates = pd.to_datetime(df["date"])
@@ -187,26 +246,80 @@ def with_derived_columns(
     low_side = np.minimum(df["open"], df["close"])
     df["high_shortfall"] = np.maximum(df["open"], df["close"]) / df["high"] - 1
     df["low_excess"] = df["low"] / low_side - 1
-    df["move_vs_limit"] = np.nan
-    df["adj_factor_excess"] = np.nan
+    df["low_over_high"] = df["low"] / df["high"] - 1
+    neighbour_columns = {
+        "move_vs_limit": np.nan, "level_shift_held": False, "level_shift_reason": "",
+        "adj_factor_excess": np.nan, "range_vs_bound": np.nan,
+    }  # fmt: skip
+    for column, default in neighbour_columns.items():
+        df[column] = default
     df["last_bar_volume_ratio"] = np.nan
+    held: list[HeldShift] = []
     order = df.sort_values(["symbol", "date"], kind="stable")
     for symbol, group in order.groupby("symbol", sort=False):
         prev = (before or {}).get(str(symbol))
-        prev_value = None
-        if prev is not None and group["adjustment"].iloc[0] == prev.adjustment:
-            prev_value = prev.close  # only compare like with like (raw with raw)
-        df.loc[group.index, "move_vs_limit"] = _daily_move_vs_limit(
-            group, rules.move_limit(str(symbol)), prev_value
-        )
-        df.loc[group.index, "adj_factor_excess"] = _adj_factor_excess(group)
+        judged, shifts = _judge_group(group, rules.move_limit(str(symbol)), prev)
+        df.loc[group.index, list(neighbour_columns)] = judged[list(neighbour_columns)]
+        held += [
+            HeldShift(str(symbol), s, int(judged["level_shift_held"].sum()))
+            for s in shifts
+            if not s.confirmed
+        ]
         df.loc[group.index, "last_bar_volume_ratio"] = _last_bar_volume_ratio(
             group, prev.volumes if prev is not None else ()
         )
-    return df
+    df["level_shift_held"] = df["level_shift_held"].astype(bool)
+    return df, held
 
 
-PriceValidation = BatchVerdict  # the price suite's verdict, same shape as every source's
+def with_derived_columns(
+    frame: pd.DataFrame,
+    rules: PriceRules,
+    before: Mapping[str, Before] | None = None,
+) -> pd.DataFrame:
+    """Add ``row_id`` and the bar-shape and neighbour-based columns the suite checks.
+
+    ``before`` describes each symbol's stored rows before the batch, so the first rows of a
+    short daily batch are judged against the stored history and its last bar has a volume
+    history.
+    """
+    return _derive(frame, rules, before)[0]
+
+
+@dataclass
+class PriceValidation(BatchVerdict):
+    """The price suite's verdict, plus the level shifts it held.
+
+    Its incidents: one per held level shift, and one per symbol with other rows quarantined
+    (naming how many, why, and the first date of each reason), so a vendor sending bad values
+    is seen once, not only in ``ops.quarantine``.
+    """
+
+    held_shifts: list[HeldShift] = field(default_factory=list)
+
+    def incidents(self) -> list[Incident]:
+        found = [h.incident() for h in self.held_shifts]
+        rows = self.quarantined
+        if rows.empty or "reason" not in rows.columns:
+            return found
+        for symbol, group in rows.groupby("symbol", sort=True):
+            parts = []
+            for reason in dict.fromkeys(r for text in group["reason"] for r in text.split("; ")):
+                if reason.startswith("level shift from"):
+                    continue  # its own incident above
+                hit = group[group["reason"].str.contains(reason, regex=False)]
+                first = pd.Timestamp(hit["date"].min()).date()
+                parts.append(f"{reason} ({len(hit)}, first {first})")
+            if parts:
+                found.append(
+                    Incident(
+                        "prices",
+                        str(symbol),
+                        ROWS_QUARANTINED,
+                        f"{symbol}: rows quarantined: " + "; ".join(parts),
+                    )
+                )
+        return found
 
 
 def validate_prices(
@@ -217,10 +330,11 @@ def validate_prices(
     """Split a price batch into rows to load and rows to quarantine, or block it whole."""
     missing = [c for c in PRICE_COLUMNS if c not in frame.columns]
     if missing:
-        return missing_columns_verdict("price", frame, missing)
-    df = with_derived_columns(frame, rules, before)
+        return PriceValidation(**vars(missing_columns_verdict("price", frame, missing)))
+    df, held = _derive(frame, rules, before)
     result = run_suite(df, "prices", price_checks(list(df.columns)))
-    return split_batch("price", df, result, PRICE_COLUMNS)
+    verdict = split_batch("price", df, result, PRICE_COLUMNS)
+    return PriceValidation(**vars(verdict), held_shifts=held)
 
 
 def reason_counts(quarantined: pd.DataFrame) -> dict[str, int]:

@@ -6,6 +6,7 @@ cannot drift apart.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 # A normalised daily price row: see sources/yahoo.py for what each column means and
@@ -18,10 +19,13 @@ PRICE_COLUMNS = [
 
 @dataclass(frozen=True)
 class Before:
-    """A symbol's stored rows just before a batch: the last close (with its adjustment mode)
-    and the last stored volumes, oldest first. The loader reads it, validation judges the
-    batch's first move and last bar against it."""
+    """A symbol's stored rows just before a batch: the last close (with its adjustment mode),
+    the last stored closes and volumes (oldest first, on that adjustment mode), and the rows an
+    earlier run held as the start of a level shift (date, close). The loader reads it;
+    validation judges the batch's first rows, last bar and level shifts against it."""
 
     close: float
     adjustment: str
     volumes: tuple[float, ...] = ()
+    closes: tuple[float, ...] = ()
+    held: tuple[tuple[dt.date, float], ...] = ()

@@ -6,9 +6,13 @@ Three parts, as for every source:
   flow consume. ``adjustment`` says which basis the prices are on, because Yahoo's adjusted
   history shifts with every dividend and a stored series must never mix bases: ``"raw"`` means
   ``close`` is the vendor's split-adjusted close and ``adj_close`` its dividend-adjusted one;
-  ``"auto"`` means open/high/low/close are already adjusted and ``adj_close`` equals ``close``.
-* **Parsers** (pure, no I/O): ``parse_price_csv`` reads each CSV layout Yahoo and yfinance have
-  delivered over the years, ``frame_from_yfinance`` reads a ``yf.download`` frame. The replay
+  ``"auto"`` means open/high/low/close are already adjusted and ``adj_close`` equals ``close``;
+  ``"unadjusted"`` means a vendor gave no adjusted close and nothing says its closes carry
+  dividends (a broker's bars): ``adj_close`` equals ``close`` and returns are price-only.
+* **Parsers** (pure, no I/O): ``parse_price_csv`` reads each CSV layout Yahoo, yfinance and
+  brokers deliver, matching columns by name (any case, any order, extras ignored) and mapping
+  UTC timestamps to the New York session; ``frame_from_yfinance`` reads a ``yf.download``
+  frame. The replay
   twin (``sources.replay``) and the live client share them, so the only difference between a
   replayed and a live run is where the bytes come from.
 * **Client.** ``YahooPriceSource`` wraps one batched ``yf.download``. yfinance never raises for
@@ -47,6 +51,7 @@ from sources.retry import DeadlineExceeded, backoff_delays, run_with_deadline
 VALUE_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume"]
 ADJ_RAW = "raw"  # close = vendor close (split-adjusted only), adj_close = dividend-adjusted
 ADJ_AUTO = "auto"  # OHLC already adjusted for splits and dividends, adj_close = close
+ADJ_NONE = "unadjusted"  # a vendor close with no dividend adjustment at all; adj_close = close
 
 YAHOO_HOST = ("query2.finance.yahoo.com", 443)  # the host yfinance's chart API calls go to
 NEW_YORK = ZoneInfo("America/New_York")
@@ -135,24 +140,38 @@ def concat_price_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
-# CSV layouts: one small function per layout, each answering "is this header mine?"
+# CSV layouts: columns matched by name (case-insensitive), in any order
 # --------------------------------------------------------------------------------------------
 
-# Yahoo's and yfinance's column names → ours.
-_YAHOO_NAMES = {"Open": "open", "High": "high", "Low": "low", "Close": "close",
-                "Adj Close": "adj_close", "Volume": "volume",
-                "Dividends": "dividends", "Stock Splits": "splits"}  # fmt: skip
+# Column names vendors use (lower-cased, spaces and underscores removed) → ours. Columns with
+# other names (a broker's ``wap`` and ``count``, …) are ignored.
+_COLUMN_NAMES = {
+    "open": "open", "high": "high", "low": "low", "close": "close", "volume": "volume",
+    "adjclose": "adj_close", "adjustedclose": "adj_close",
+    "dividends": "dividends", "stocksplits": "splits", "splits": "splits",
+}  # fmt: skip
+_DATE_NAMES = {"date", "datetime", "timestamp"}
 _REQUIRED = {"open", "high", "low", "close", "volume"}
+# Yahoo's and yfinance's own spelling: a file without an adjusted close that uses exactly these
+# names is a yfinance auto-adjusted frame; any other spelling (a broker's lower-case bars) is
+# read as unadjusted, because nothing in it says a dividend was taken out.
+_YAHOO_SPELLING = {"Open", "High", "Low", "Close", "Adj Close", "Volume", "Dividends",
+                   "Stock Splits"}  # fmt: skip
 
 CLASSIC_HEADER = ("Date", "Open", "High", "Low", "Close", "Adj Close", "Volume")
 CLOSE_FIRST_HEADER = ("Date", "Close", "High", "Low", "Open", "Volume")
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_]+", "", name.strip().lower())
 
 
 @dataclass(frozen=True)
 class _Layout:
     name: str
     header_lines: int  # lines before the first data row
-    fields: tuple[str, ...]  # our name for each field after the date
+    width: int  # fields per data row, the date included
+    positions: dict[str, int]  # our name → field index ("date" included)
     adjustment: str
 
 
@@ -160,20 +179,48 @@ def _split(line: str) -> list[str]:
     return next(csv.reader([line]), [])
 
 
-def _classic_layout(lines: list[str], symbol: str, origin: str) -> _Layout | None:
-    """Yahoo's download CSV: raw (split-adjusted) OHLC plus a dividend-adjusted Adj Close."""
-    if tuple(_split(lines[0])) != CLASSIC_HEADER:
-        return None
-    fields = tuple(_YAHOO_NAMES[n] for n in CLASSIC_HEADER[1:])
-    return _Layout("classic Yahoo CSV", 1, fields, ADJ_RAW)
+def _columns(names: list[str], origin: str, line: str) -> tuple[dict[str, int], set[str]]:
+    """Our name → field index for the fields we read, and the names as the file spelled them."""
+    positions: dict[str, int] = {}
+    spelled: set[str] = set()
+    for index, name in enumerate(names):
+        ours = "date" if _key(name) in _DATE_NAMES else _COLUMN_NAMES.get(_key(name))
+        if ours is None:
+            continue  # an extra column (wap, count, …): not ours to judge
+        if ours in positions:
+            raise PriceFormatError(f"{origin} line 1: column {name!r} appears twice in {line!r}")
+        positions[ours] = index
+        if ours != "date":
+            spelled.add(name.strip())
+    missing = ({"date"} | _REQUIRED) - set(positions)
+    if missing:
+        raise PriceFormatError(
+            f"{origin} line 1: no {', '.join(sorted(missing))} column in {line!r} "
+            "(need date, open, high, low, close, volume by name, in any order)"
+        )
+    return positions, spelled
 
 
-def _close_first_layout(lines: list[str], symbol: str, origin: str) -> _Layout | None:
-    """``Date,Close,High,Low,Open,Volume``: a flattened auto-adjusted yfinance frame."""
-    if tuple(_split(lines[0])) != CLOSE_FIRST_HEADER:
+def _adjustment(positions: dict[str, int], spelled: set[str]) -> str:
+    if "adj_close" in positions:
+        return ADJ_RAW
+    return ADJ_AUTO if spelled <= _YAHOO_SPELLING else ADJ_NONE
+
+
+def _one_header_layout(lines: list[str], symbol: str, origin: str) -> _Layout | None:
+    """One header line naming a date column and the price columns, in any order.
+
+    Covers Yahoo's classic download (``Date,Open,High,Low,Close,Adj Close,Volume``), a flattened
+    yfinance frame (``Date,Close,High,Low,Open,Volume``, auto-adjusted) and a broker's bars
+    (``date,open,high,low,close,volume,wap,count``, unadjusted).
+    """
+    names = _split(lines[0])
+    if not any(_key(name) in _DATE_NAMES for name in names):
         return None
-    fields = tuple(_YAHOO_NAMES[n] for n in CLOSE_FIRST_HEADER[1:])
-    return _Layout("Date,Close,High,Low,Open,Volume CSV", 1, fields, ADJ_AUTO)
+    positions, spelled = _columns(names, origin, lines[0])
+    adjustment = _adjustment(positions, spelled)
+    kind = {ADJ_RAW: "with adjusted close", ADJ_AUTO: "auto-adjusted", ADJ_NONE: "unadjusted"}
+    return _Layout(f"one-header CSV, {kind[adjustment]}", 1, len(names), positions, adjustment)
 
 
 def _yfinance_layout(lines: list[str], symbol: str, origin: str) -> _Layout | None:
@@ -182,7 +229,7 @@ def _yfinance_layout(lines: list[str], symbol: str, origin: str) -> _Layout | No
     Auto-adjusted unless the ``Price`` row has an ``Adj Close`` (saved with auto_adjust=False).
     """
     prices = _split(lines[0])
-    if not prices or prices[0] != "Price":
+    if not prices or _key(prices[0]) != "price":
         return None
     if len(lines) < 3:
         raise PriceFormatError(
@@ -190,39 +237,39 @@ def _yfinance_layout(lines: list[str], symbol: str, origin: str) -> _Layout | No
             f"found {len(lines)} line(s)"
         )
     tickers, date_row = _split(lines[1]), _split(lines[2])
-    if not tickers or tickers[0] != "Ticker" or len(tickers) != len(prices):
+    if not tickers or _key(tickers[0]) != "ticker" or len(tickers) != len(prices):
         raise PriceFormatError(
             f"{origin} line 2: expected 'Ticker' and one ticker per column of line 1, "
             f"saw {lines[1]!r}"
         )
-    if not date_row or date_row[0] != "Date" or any(cell.strip() for cell in date_row[1:]):
+    if (
+        not date_row
+        or _key(date_row[0]) not in _DATE_NAMES
+        or any(cell.strip() for cell in date_row[1:])
+    ):
         raise PriceFormatError(
             f"{origin} line 3: expected 'Date' then empty cells, saw {lines[2]!r}"
         )
-    unknown = [name for name in prices[1:] if name not in _YAHOO_NAMES]
+    unknown = [name for name in prices[1:] if _key(name) not in _COLUMN_NAMES]
     if unknown:
         raise PriceFormatError(
             f"{origin} line 1: unknown price column(s) {unknown} in {lines[0]!r}"
         )
-    wrong = sorted({t for t in tickers[1:] if t.upper() != symbol.upper()})
+    wrong = sorted({t for t in tickers[1:] if t.strip().upper() != symbol.upper()})
     if wrong:
         raise PriceFormatError(
             f"{origin} line 2: the file holds ticker(s) {', '.join(wrong)}, "
             f"but it was read for {symbol}"
         )
-    fields = tuple(_YAHOO_NAMES[name] for name in prices[1:])
-    if len(set(fields)) != len(fields) or not set(fields) >= _REQUIRED:
-        raise PriceFormatError(
-            f"{origin} line 1: need each of Open, High, Low, Close, Volume once, saw {lines[0]!r}"
-        )
-    adjustment = ADJ_RAW if "adj_close" in fields else ADJ_AUTO
-    return _Layout("yfinance three-row-header CSV", 3, fields, adjustment)
+    # The date sits under "Price" (its name is on line 3).
+    positions, _ = _columns(["Date", *prices[1:]], origin, lines[0])
+    adjustment = ADJ_RAW if "adj_close" in positions else ADJ_AUTO  # yfinance by construction
+    return _Layout("yfinance three-row-header CSV", 3, len(prices), positions, adjustment)
 
 
-_LAYOUTS = (_classic_layout, _close_first_layout, _yfinance_layout)
+_LAYOUTS = (_one_header_layout, _yfinance_layout)
 _KNOWN_HEADERS = (
-    ",".join(CLASSIC_HEADER),
-    ",".join(CLOSE_FIRST_HEADER),
+    "Date, Open, High, Low, Close, Volume (any order, any case; Adj Close optional)",
     "Price,Close,High,Low,Open,Volume / Ticker,… / Date,,,,, (yfinance)",
 )
 
@@ -230,9 +277,11 @@ _KNOWN_HEADERS = (
 def parse_price_csv(data: bytes | str, symbol: str, *, origin: str) -> pd.DataFrame:
     """Read one symbol's price CSV in any known layout into the normalised frame.
 
-    ``origin`` (usually the file path) is named in every error. Literal ``null`` or empty cells
-    become NaN and their rows are kept. A date that does not parse, a number that is neither
-    numeric nor ``null``, or a row with the wrong number of fields is an error naming the line.
+    ``origin`` (usually the file path) is named in every error. Columns are found by name,
+    case-insensitively and in any order; columns we do not use are ignored. Literal ``null``
+    or empty cells become NaN and their rows are kept. A date that does not parse, a number
+    that is neither numeric nor ``null``, or a row with the wrong number of fields is an error
+    naming the line.
     """
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
@@ -252,7 +301,7 @@ def parse_price_csv(data: bytes | str, symbol: str, *, origin: str) -> pd.DataFr
 
 
 def _read_rows(lines: list[str], layout: _Layout, symbol: str, origin: str) -> pd.DataFrame:
-    width = 1 + len(layout.fields)
+    width = layout.width
     line_numbers: list[int] = []
     rows: list[list[str]] = []
     for number, row in enumerate(csv.reader(lines[layout.header_lines :]), layout.header_lines + 1):
@@ -267,17 +316,18 @@ def _read_rows(lines: list[str], layout: _Layout, symbol: str, origin: str) -> p
         rows.append(row)
     cells = np.array(rows, dtype=object).reshape(len(rows), width)
 
-    raw_dates = pd.Series(cells[:, 0], dtype="str").str.strip()
-    dates = pd.to_datetime(raw_dates, format="%Y-%m-%d", errors="coerce")
+    raw_dates = pd.Series(cells[:, layout.positions["date"]], dtype="str").str.strip()
+    dates = session_dates(raw_dates)
     if dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])
         raise PriceFormatError(
             f"{origin} line {line_numbers[i]}: cannot parse date {raw_dates.iloc[i]!r} "
-            "(expected YYYY-MM-DD)"
+            "(expected YYYY-MM-DD, optionally with a time and a UTC offset)"
         )
     parsed = {
-        field: _parse_numbers(cells[:, j + 1], field, line_numbers, origin)
-        for j, field in enumerate(layout.fields)
+        field: _parse_numbers(cells[:, j], field, line_numbers, origin)
+        for field, j in layout.positions.items()
+        if field != "date"
     }
     if "adj_close" not in parsed:
         parsed["adj_close"] = parsed["close"]
@@ -287,6 +337,36 @@ def _read_rows(lines: list[str], layout: _Layout, symbol: str, origin: str) -> p
     splits = np.nan_to_num(parsed.get("splits", no_action), nan=0.0)
     frame = _assemble(symbol, dates, parsed, dividends, splits, layout.adjustment)
     return _sorted(frame)
+
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WITH_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+
+
+def session_dates(text: pd.Series) -> pd.Series:
+    """The exchange date of each date or timestamp string (NaT where it does not parse).
+
+    ``2020-07-27`` is that date. A timestamp with a UTC offset is converted to New York time
+    first: ``2020-07-27 04:00:00+00:00`` is midnight in New York, the session of 2020-07-27
+    (read naively as UTC, a late-evening timestamp would land on the wrong day). A timestamp
+    without an offset is taken as New York wall-clock time.
+    """
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    plain = text.str.match(_DATE_ONLY)
+    if plain.any():
+        out[plain] = pd.to_datetime(text[plain], format="%Y-%m-%d", errors="coerce")
+    rest = ~plain
+    if rest.any():
+        aware = rest & text.str.contains(_WITH_OFFSET)
+        if aware.any():
+            stamps = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
+            local = stamps.dt.tz_convert(NEW_YORK).dt.tz_localize(None)
+            out[aware] = local.dt.normalize().astype("datetime64[ns]")
+        naive = rest & ~aware
+        if naive.any():
+            stamps = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+            out[naive] = stamps.dt.normalize().astype("datetime64[ns]")
+    return out
 
 
 def _parse_numbers(
@@ -333,7 +413,8 @@ def frame_from_yfinance(raw: pd.DataFrame | None, symbols: Sequence[str]) -> pd.
 
     index = pd.DatetimeIndex(raw.index)
     if index.tz is not None:
-        index = index.tz_localize(None)  # the wall-clock date is the session date
+        # The exchange's date: a UTC midnight-in-New-York stamp (04:00+00:00) is that session.
+        index = index.tz_convert(NEW_YORK).tz_localize(None)
     dates = index.normalize()
 
     by_ticker = {t.upper(): t for t in raw.columns.get_level_values("Ticker")}
@@ -344,9 +425,9 @@ def frame_from_yfinance(raw: pd.DataFrame | None, symbols: Sequence[str]) -> pd.
             continue
         sub = raw.xs(ticker, axis=1, level="Ticker")
         values = {
-            ours: sub[theirs].to_numpy(dtype="float64", na_value=np.nan)
-            for theirs, ours in _YAHOO_NAMES.items()
-            if theirs in sub.columns
+            _COLUMN_NAMES[_key(str(theirs))]: sub[theirs].to_numpy(dtype="float64", na_value=np.nan)
+            for theirs in sub.columns
+            if _key(str(theirs)) in _COLUMN_NAMES
         }
         values.setdefault("adj_close", values["close"])
         padding = np.isnan(np.column_stack([values[c] for c in VALUE_COLUMNS])).all(axis=1)

@@ -1,4 +1,6 @@
 -- Idempotent upsert of a validated batch (registered as `incoming`) on (symbol, date).
+-- adj_close is on the batch's latest basis (the loader corrects a batch that mixed bases);
+-- adj_close_received is what the vendor sent.
 -- A row is rewritten only when a value changed, so re-running a day changes nothing and
 -- fetched_at/run_id say when the stored value was last delivered differently.
 insert into raw.prices as p (
@@ -13,7 +15,7 @@ select
     low,
     close,
     adj_close,
-    adj_close as adj_close_received,
+    adj_close_received,
     volume,
     dividends,
     splits,

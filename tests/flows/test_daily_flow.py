@@ -35,11 +35,13 @@ def test_replayed_run_builds_every_table_and_a_rerun_changes_nothing(
         db, "select table_schema || '.' || table_name as t from information_schema.tables"
     )
     assert {"raw.prices", "marts.relative_strength", "marts.latest_indicators"} <= set(tables["t"])
+    # 323 ^VIX null rows, 3 intraday last bars, IWB's flash-crash bar of 2010-05-06 (a low of
+    # 25.00 under a 62.40 close: a trade the exchanges broke).
     run = read(db, "select * from ops.runs").iloc[0]
-    assert run["status"] == "completed" and run["quarantined_rows"] == 326
-    assert read(db, "select count(*) as n from ops.quarantine")["n"][0] == 326
+    assert run["status"] == "completed" and run["quarantined_rows"] == 327
+    assert read(db, "select count(*) as n from ops.quarantine")["n"][0] == 327
     validation = read(db, "select * from ops.validation_runs").iloc[0]
-    assert validation["batch_ok"] and validation["rows_quarantined"] == 326
+    assert validation["batch_ok"] and validation["rows_quarantined"] == 327
 
     # Figures a user can check by hand against the CSVs: IWM/SPY on 2025-09-25 (the 26th was
     # an intraday bar, quarantined) is 239.289993 / 658.049988.

@@ -47,6 +47,18 @@ SNAPSHOTS: dict[str, dict[str, tuple[int, str, str, str]]] = {
         "^RUT": (1, "raw", "2000-01-03", "2022-11-18"),
         "^GSPC": (1, "raw", "2000-01-03", "2022-11-18"),
     },
+    # A broker's lower-case bars with extra columns (wap, count) and no adjusted close.
+    "ibkr-2026-08-21": {
+        "SPY": (1, "unadjusted", "2016-06-28", "2026-08-21"),
+        "^GSPC": (1, "unadjusted", "2016-06-28", "2026-08-21"),
+        "^RUT": (1, "unadjusted", "2016-06-28", "2026-08-21"),
+    },
+    # Timestamps written in UTC (midnight New York = 04:00+00:00).
+    "single-venue-2025-04-04": {
+        sym: (1, "raw", "2018-11-01" if sym == "SPY" else "2020-07-27", "2025-04-04")
+        for sym in ("IJR", "IWB", "IWC", "IWM", "IWN", "IWO", "SPY")
+    },
+    "yfinance-multiheader-2026-06-24": {"^RUT": (3, "auto", "2021-06-25", "2026-06-24")},
 }
 CASES = [(snap, sym) for snap, files in SNAPSHOTS.items() for sym in files]
 
@@ -86,10 +98,13 @@ def test_every_real_file_parses_whole(shared_data: Path, snapshot: str, symbol: 
     assert frame["date"].is_monotonic_increasing
     # CSV snapshots carry no actions columns.
     assert (frame["dividends"] == 0.0).all() and (frame["splits"] == 0.0).all()
-    if adjustment == "auto":
+    if adjustment in ("auto", "unadjusted"):
         assert frame["adj_close"].equals(frame["close"])
-    # Every date field in the file is in the frame, in order.
-    assert list(frame["date"].dt.strftime("%Y-%m-%d")) == [ln.split(",")[0] for ln in data_lines]
+    # Every date field in the file is in the frame, in order (a UTC stamp of midnight in New
+    # York, 04:00+00:00 or 05:00+00:00, is that same calendar date).
+    assert list(frame["date"].dt.strftime("%Y-%m-%d")) == [
+        ln.split(",")[0][:10] for ln in data_lines
+    ]
 
 
 def test_classic_values_match_the_file(shared_data: Path) -> None:
@@ -339,3 +354,80 @@ def test_frame_from_yfinance_without_close_is_rejected() -> None:
     raw = _yf_like({"SPY": _bars(["2020-01-02"], [3.0]).drop(columns=["Close"])})
     with pytest.raises(PriceFormatError, match=r"lacks column\(s\) \['Close'\]"):
         frame_from_yfinance(raw, ["SPY"])
+
+
+# ---- layouts read by column name -------------------------------------------------------------
+
+
+def test_broker_bars_are_read_by_name_and_labelled_unadjusted(shared_data: Path) -> None:
+    _, spy = _read(shared_data, "ibkr-2026-08-21", "SPY")
+    # 2016-06-28,201.5,203.2,201.12,203.2,123612836.0,202.086,507942.0 (wap, count ignored)
+    row = _row(spy, "2016-06-28")
+    assert (row["open"], row["high"], row["low"], row["close"]) == (201.5, 203.2, 201.12, 203.2)
+    assert row["volume"] == 123612836.0
+    # No adjusted close in the file: the close is the broker's, dividends not taken out.
+    assert row["adjustment"] == "unadjusted" and row["adj_close"] == row["close"]
+    # 2026-08-20,765.96,768.15,762.04,762.6,45520300.0,, (empty wap and count are fine)
+    assert _row(spy, "2026-08-20")["close"] == 762.6
+    _, rut = _read(shared_data, "ibkr-2026-08-21", "^RUT")
+    assert _row(rut, "2016-06-28")["volume"] == 0.0  # an index's zero volume is kept as 0
+
+
+def test_utc_timestamps_map_to_the_new_york_session() -> None:
+    text = (
+        "Date,Open,High,Low,Close,Adj Close,Volume\n"
+        "2020-07-27 04:00:00+00:00,1,2,0.5,1.5,1.5,10\n"  # midnight New York (EDT)
+        "2020-07-29 03:30:00+00:00,1,2,0.5,1.5,1.5,10\n"  # 23:30 on the 28th in New York
+        "2020-12-01T05:00:00Z,1,2,0.5,1.5,1.5,10\n"  # midnight New York (EST)
+        "2020-12-02 00:00:00,1,2,0.5,1.5,1.5,10\n"  # no offset: New York wall clock
+    )
+    frame = parse_price_csv(text, "IWM", origin="f.csv")
+    assert list(frame["date"].dt.strftime("%Y-%m-%d")) == [
+        "2020-07-27", "2020-07-28", "2020-12-01", "2020-12-02",
+    ]  # fmt: skip
+
+
+def test_single_venue_utc_file_has_new_york_dates(shared_data: Path) -> None:
+    _, iwm = _read(shared_data, "single-venue-2025-04-04", "IWM")
+    # 2025-04-04 04:00:00+00:00,182.47,184.02,176.69,181.27,181.27,2392598.0
+    last = _row(iwm, "2025-04-04")
+    assert (last["open"], last["close"], last["volume"]) == (182.47, 181.27, 2392598.0)
+    assert last["adjustment"] == "raw"
+
+
+def test_column_order_and_case_do_not_matter(shared_data: Path) -> None:
+    path = shared_data / "prices" / "yahoo-csv-2025-09-26" / "IWM.csv"
+    original = parse_price_csv(path.read_bytes(), "IWM", origin=str(path))
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    shuffled = table[["Volume", "Adj Close", "Date", "Low", "Close", "High", "Open"]]
+    shuffled.columns = [c.upper() for c in shuffled.columns]
+    shuffled = shuffled.assign(EXTRA="x")
+    frame = parse_price_csv(shuffled.to_csv(index=False), "IWM", origin="shuffled")
+    pd.testing.assert_frame_equal(frame, original)
+
+
+def test_a_missing_or_repeated_column_names_the_file() -> None:
+    with pytest.raises(PriceFormatError, match=r"f.csv line 1: no volume column"):
+        parse_price_csv("date,open,high,low,close\n2020-01-02,1,2,0.5,1\n", "SPY", origin="f.csv")
+    with pytest.raises(PriceFormatError, match=r"column 'CLOSE' appears twice"):
+        parse_price_csv("Date,Open,High,Low,Close,CLOSE,Volume\n", "SPY", origin="f.csv")
+
+
+def test_the_date_column_need_not_come_first() -> None:
+    text = "close,volume,DATE,low,high,open\n1.5,10,2020-01-02,0.5,2,1\n"
+    row = parse_price_csv(text, "SPY", origin="f.csv").iloc[0]
+    assert row["date"] == pd.Timestamp("2020-01-02")
+    assert (row["open"], row["high"], row["low"], row["close"], row["volume"]) == (
+        1.0, 2.0, 0.5, 1.5, 10.0,
+    )  # fmt: skip
+    assert row["adjustment"] == "unadjusted"  # lower-case names: not Yahoo's spelling
+
+
+def test_frame_from_yfinance_utc_index_is_read_in_new_york() -> None:
+    bars = _bars(["2020-07-27", "2020-07-28"], [1.0, 2.0])
+    # Midnight in New York written in UTC, and a late-evening New York stamp after midnight UTC.
+    bars.index = pd.DatetimeIndex(
+        ["2020-07-27 04:00:00", "2020-07-29 02:00:00"], name="Date"
+    ).tz_localize("UTC")
+    frame = frame_from_yfinance(bars, ["SPY"])
+    assert list(frame["date"]) == [pd.Timestamp("2020-07-27"), pd.Timestamp("2020-07-28")]
