@@ -151,6 +151,7 @@ class XbrlSettings:
     max_requests_per_s: float = 5.0  # shared SEC fair-access budget: 10/s at most
     timeout_s: float = 30.0
     sweep_per_run: int = 50  # companies refreshed per run besides those that just filed
+    max_companies_per_run: int = 600  # bounds a run's requests (~2 min at 5/s); rest next run
     coverage_floor: float = 0.6  # weight with usable earnings below this: the figure is withheld
     enabled: bool = True
 
