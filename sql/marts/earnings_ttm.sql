@@ -14,6 +14,9 @@
 -- * TTM = the sum of the latest four quarters, only when they span one year (350-380 days
 --   from the first start to the last end); the previous TTM is quarters five to eight, only
 --   when it ends 350-380 days before the current one. Otherwise NULL, never a guess.
+-- * Only periods ending in the 800 days before a version day are looked at: eight quarters
+--   (this TTM and the year before) end within about 730 days of the latest, and the
+--   restriction keeps the version x fact join linear in history (benchmarks/fundamentals_marts.py).
 -- * EPS TTM is the sum of quarterly EPS (a derived Q4 EPS is FY EPS minus nine-month EPS,
 --   an approximation when the share count moved during the year).
 with facts as (
@@ -41,6 +44,59 @@ versions as (
     from facts
 ),
 
+-- One value per period and filing day: the preferred concept of that filing.
+filed_values as (
+    select
+        cik,
+        metric,
+        period_start,
+        period_end,
+        days,
+        value,
+        filed
+    from facts
+    qualify row_number() over (
+        partition by cik, metric, period_start, period_end, filed
+        order by priority asc, accession desc
+    ) = 1
+),
+
+-- Each value is valid from its filing day until the period is reported again: a restatement
+-- ends the old value's validity on its own filing day.
+fact_versions as (
+    select
+        cik,
+        metric,
+        period_start,
+        period_end,
+        days,
+        value,
+        filed as valid_from,
+        lead(filed) over (
+            partition by cik, metric, period_start, period_end order by filed
+        ) as valid_until
+    from filed_values
+),
+
+-- What was known on each version day. The join is bucketed by year so each version day only
+-- meets the facts of its own and the three previous years (the 800-day window below), which
+-- keeps the join linear in the length of a company's history.
+version_buckets as (
+    select
+        cik,
+        known_from,
+        year(known_from) as bucket
+    from versions
+),
+
+fact_buckets as (
+    select
+        f.*,
+        year(f.period_end) + b.k as bucket
+    from fact_versions as f
+    cross join range(0, 4) as b (k)
+),
+
 known as (
     select
         v.cik,
@@ -50,12 +106,14 @@ known as (
         f.period_end,
         f.days,
         f.value
-    from versions as v
-    inner join facts as f on v.cik = f.cik and v.known_from >= f.filed
-    qualify row_number() over (
-        partition by v.cik, v.known_from, f.metric, f.period_start, f.period_end
-        order by f.filed desc, f.priority asc, f.accession desc
-    ) = 1
+    from version_buckets as v
+    inner join fact_buckets as f
+        on
+            v.cik = f.cik
+            and v.bucket = f.bucket
+            and v.known_from >= f.valid_from
+            and (f.valid_until is null or v.known_from < f.valid_until)
+            and f.period_end > v.known_from - interval 800 day
 ),
 
 reported_quarters as (

@@ -74,11 +74,11 @@ with_earnings as (
         e.eps_ttm / nullif(m.price, 0) as earnings_yield,
         e.eps_ttm_prev / nullif(m.price, 0) as earnings_yield_prev
     from members as m
-    left join marts.earnings_ttm as e
+    -- the company's latest version on or before the session: what was known that day
+    asof left join marts.earnings_ttm as e
         on
             m.cik = e.cik
             and m.session >= e.known_from
-            and (e.known_until is null or m.session < e.known_until)
 ),
 
 aggregated as (
