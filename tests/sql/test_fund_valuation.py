@@ -30,6 +30,7 @@ MODELS = (
     "marts/earnings_ttm.sql",
     "marts/fund_valuation.sql",
     "marts/valuation_gap.sql",
+    "marts/latest_valuation.sql",
 )
 QUARTERS = [
     ("2023-01-01", "2023-03-31"), ("2023-04-01", "2023-06-30"),
@@ -116,6 +117,15 @@ def test_valuation_figures_by_hand(con: duckdb.DuckDBPyConnection, tmp_path: Pat
     assert (gap["small_pe"], gap["large_pe"]) == (pytest.approx(40.0), pytest.approx(20.0))
     assert gap["discount"] == pytest.approx(1.0)
     assert gap["growth_gap"] == pytest.approx(-0.45)
+    latest = _row(con, "select * from marts.latest_valuation where fund = ?", ["IWM"])
+    assert latest["session"] == dt.date(2025, 9, 2)  # the last session, stale: withheld
+    assert latest["pe"] is None and latest["coverage"] == 0
+    con.execute("delete from raw.prices where date = '2025-09-02'")
+    build_models(con, tmp_path / "sql")
+    latest = _row(con, "select * from marts.latest_valuation where fund = ?", ["IWM"])
+    assert latest["session"] == dt.date(2025, 3, 3)
+    assert latest["discount_vs_ivv"] == pytest.approx(1.0)
+    assert latest["growth_gap_vs_ivv"] == pytest.approx(-0.45)
     # before the snapshot there are no members; on the snapshot day the 2024 Q4 is not
     # filed yet (filed 2025-02-09): A's TTM is 0.2 + 3 * 0.25 = 0.95
     assert con.execute(
@@ -153,3 +163,21 @@ def test_stale_or_thin_coverage_is_withheld(con: duckdb.DuckDBPyConnection, tmp_
         ["IWM/IVV", "2025-03-03"],
     )
     assert gap["discount"] is None and gap["large_pe"] == pytest.approx(20.0)
+
+
+def test_status_shows_the_latest_valuation(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from flows.status import collect_status, render_status
+
+    _setup(con, tmp_path)
+    con.execute("delete from raw.prices where date = '2025-09-02'")
+    build_models(con, tmp_path / "sql")
+    status = collect_status(con, dt.date(2025, 3, 3))
+    iwm = next(v for v in status["valuation"] if v["fund"] == "IWM")
+    assert iwm["pe"] == pytest.approx(40.0) and iwm["discount_vs_ivv"] == pytest.approx(1.0)
+    console = Console(record=True, width=160)
+    render_status(status, console)
+    text = console.export_text()
+    assert "Valuation from constituents" in text
+    assert "IWM" in text and "40.0" in text and "+100%" in text and "80%" in text
