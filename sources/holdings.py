@@ -172,7 +172,10 @@ def parse_holdings(
     """
     text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
     text = text.lstrip("\ufeff")
-    records = list(_records(text))
+    try:
+        records = list(_records(text))
+    except csv.Error as exc:  # e.g. an unterminated quote swallowing the rest of the file
+        raise HoldingsFormatError(f"{file}: not readable as CSV ({exc})") from None
     header_at = next(
         (i for i, (_, fields) in enumerate(records) if fields and fields[0].strip() == "Ticker"),
         None,

@@ -123,14 +123,21 @@ def parse_companyfacts(data: bytes | str, file: str) -> ParsedFacts:
     or filing date.
     """
     payload = _json(data, file)
-    if not isinstance(payload, dict) or "facts" not in payload or "cik" not in payload:
-        raise XbrlFormatError(f"{file}: no 'cik' and 'facts' in the companyfacts JSON")
-    cik = int(payload["cik"])
+    if not isinstance(payload, dict) or not isinstance(payload.get("facts"), dict):
+        raise XbrlFormatError(f"{file}: no 'facts' object in the companyfacts JSON")
+    try:
+        cik = int(payload["cik"])
+    except (KeyError, TypeError, ValueError):
+        raise XbrlFormatError(f"{file}: 'cik' is missing or not a number") from None
     name = str(payload.get("entityName", ""))
     records: list[dict[str, Any]] = []
     problems: list[dict[str, Any]] = []
     for (taxonomy, concept, unit), (metric, priority) in CONCEPTS.items():
-        facts = payload["facts"].get(taxonomy, {}).get(concept, {}).get("units", {}).get(unit, [])
+        facts = _dig(payload["facts"], taxonomy, concept, "units", unit)
+        if not isinstance(facts, list):
+            path = f"facts.{taxonomy}.{concept}.units.{unit}"
+            problems.append(_problem(file, path, cik, concept, facts, "expected a list of facts"))
+            continue
         for i, fact in enumerate(facts):
             path = f"facts.{taxonomy}.{concept}.units.{unit}[{i}]"
             try:
@@ -197,6 +204,15 @@ def parse_companyfacts(data: bytes | str, file: str) -> ParsedFacts:
     return ParsedFacts(
         file, cik, name, frame, pd.DataFrame(problems, columns=PROBLEM_COLUMNS), collapsed
     )
+
+
+def _dig(node: Any, *keys: str) -> Any:
+    """``node[k1][k2]…``, or ``[]`` when a level is absent or not an object (no such concept)."""
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return []
+        node = node[key]
+    return node
 
 
 def _problem(

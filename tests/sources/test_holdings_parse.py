@@ -169,6 +169,9 @@ def test_damaged_lines_become_problems_and_the_rest_parses(shared_data: Path) ->
     assert list(parsed.problems["natural_key"]) == ["IVV|2026-06-19|12", "IVV|2026-06-19|13"]
     with pytest.raises(HoldingsFormatError, match="no header line"):
         parse_holdings(b"<html>maintenance</html>", "IWM.csv", fund="IWM")
+    runaway = b'Ticker,Name,Asset Class,Weight (%),Price\n"A' + b"x" * 200_000
+    with pytest.raises(HoldingsFormatError, match="not readable as CSV"):
+        parse_holdings(runaway, "IWM.csv", fund="IWM")
 
 
 def test_replay_client_reads_dated_snapshots_up_to_the_day(tmp_path: Path, shared_data) -> None:

@@ -77,6 +77,14 @@ def test_damaged_facts_are_problems_with_their_path(facts_body: bytes) -> None:
     assert sum("has two different values in filing 0001640147-25-000110" in r for r in reasons) == 2
     with pytest.raises(XbrlFormatError, match="not JSON"):
         parse_companyfacts(b"<html>", NAME)
+    with pytest.raises(XbrlFormatError, match="no 'facts' object"):
+        parse_companyfacts(b'{"cik": 1, "facts": []}', NAME)
+    with pytest.raises(XbrlFormatError, match="'cik' is missing or not a number"):
+        parse_companyfacts(b'{"cik": "x", "facts": {}}', NAME)
+    odd = b'{"cik": 1, "facts": {"us-gaap": {"NetIncomeLoss": {"units": {"USD": {}}}}}}'
+    assert list(parse_companyfacts(odd, NAME).problems["reason"]) == [
+        f"{NAME} facts.us-gaap.NetIncomeLoss.units.USD: expected a list of facts"
+    ]
 
 
 def test_fact_checks_quarantine_what_cannot_be_known_yet(facts_body: bytes) -> None:
