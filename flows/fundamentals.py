@@ -42,8 +42,11 @@ def load_sec_tickers(
         if replay_dir is not None:
             folder = ReplayFolder(replay_dir)
             # The SEC file sits with the EDGAR recordings in ../shared/data: accept both.
-            kind = "xbrl" if (folder.root / "xbrl").is_dir() else "edgar"
-            name, body = "company_tickers.json", folder.read_bytes(kind, "company_tickers.json")
+            name = "company_tickers.json"
+            kind = next(
+                (k for k in ("xbrl", "edgar") if (folder.root / k / name).is_file()), "xbrl"
+            )
+            body = folder.read_bytes(kind, name)
             source = f"replay:{folder.root.name}"
         else:
             client = _live_xbrl_client(settings)

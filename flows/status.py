@@ -186,6 +186,13 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
     console.print(sources)
 
 
+def _share(value: Any) -> str:
+    """A share of a whole (coverage, loss weight): unsigned percent."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value * 100:.0f}%"
+
+
 def _render_valuation(rows: list[dict[str, Any]], console: Console) -> None:
     """Fund valuation on each fund's latest session; withheld figures (coverage under the
     floor) show as "–" next to the coverage that explains them."""
@@ -200,10 +207,10 @@ def _render_valuation(rows: list[dict[str, Any]], console: Console) -> None:
             v["fund"],
             str(v["session"])[:10],
             str(v["holdings_as_of"])[:10],
-            _pct(v.get("coverage"), 0),
+            _share(v.get("coverage")),
             _num(v.get("pe"), 1),
             _num(v.get("pe_ex_losses"), 1),
-            _pct(v.get("loss_share_weight"), 0),
+            _share(v.get("loss_share_weight")),
             _pct(v.get("earnings_growth"), 1),
             _pct(v.get("median_earnings_growth"), 1),
             _pct(v.get("discount_vs_ivv"), 0),
