@@ -300,11 +300,6 @@ def _problem(
     }
 
 
-def snapshot_name(fund: str, as_of: dt.date) -> str:
-    """``IWM.2025-11-05.csv``: the replay file name of a fund's snapshot."""
-    return f"{fund}.{as_of.isoformat()}.csv"
-
-
 # --- clients ------------------------------------------------------------------------------------
 
 

@@ -370,6 +370,8 @@ def fetch_facts(client: XbrlClient, ciks: Iterable[int]) -> XbrlBatch:
         if not parsed.problems.empty:
             problems.append(parsed.problems)
             batch.messages.append(f"{name}: {len(parsed.problems)} fact(s) quarantined")
+        if parsed.ignored_duplicates:
+            batch.messages.append(f"{name}: {parsed.ignored_duplicates} repeated fact(s) merged")
     if frames:
         batch.frame = pd.concat(frames, ignore_index=True)
     if problems:
