@@ -1,6 +1,8 @@
 """Benchmark: building the fundamentals models at the size of the real universe.
 
     .venv/bin/python benchmarks/fundamentals_marts.py --companies 3000 --years 2
+    git show 5d11464:sql/marts/earnings_ttm.sql > /tmp/ttm_v0.sql   # an earlier version
+    .venv/bin/python benchmarks/fundamentals_marts.py --companies 1000 --ttm-variant /tmp/ttm_v0.sql
 
 What it builds (in a DuckDB file in a temporary folder, deleted afterwards):
 
@@ -16,7 +18,10 @@ What it builds (in a DuckDB file in a temporary folder, deleted afterwards):
 Then it times the runner building the five fundamentals models (staging.holdings_members,
 marts.holdings_changes, marts.earnings_ttm, marts.fund_valuation, marts.valuation_gap) with
 ``memory_limit=3GB``, ``threads=2``, and prints each model's time and row count
-(tables; views are not materialised).
+(tables; views are not materialised). With ``--ttm-variant FILE`` (repeatable) it also
+times other versions of ``marts.earnings_ttm`` against the current one on the same data (wall
+and process CPU time, twice each, alternating) and checks that they agree within 1e-9
+relative on every row.
 """
 
 from __future__ import annotations
@@ -122,10 +127,39 @@ def setup(con: duckdb.DuckDBPyConnection, companies: int, years: int) -> dict[st
     }
 
 
+_COMPARED = ("net_income_ttm", "net_income_ttm_prev", "eps_ttm", "eps_ttm_prev",
+             "revenue_ttm", "revenue_ttm_prev")  # fmt: skip
+
+
+def compare_ttm(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
+    """Time each version of the TTM model (CTAS) and check it agrees with the first."""
+    for round_ in range(2):
+        for i, path in enumerate(paths):
+            con.execute(f"drop table if exists ttm_variant_{i}")
+            wall, cpu = time.perf_counter(), time.process_time()
+            con.execute(f"create table ttm_variant_{i} as {path.read_text()}")
+            print(json.dumps({"round": round_, "variant": str(path),
+                              "wall_s": round(time.perf_counter() - wall, 2),
+                              "cpu_s": round(time.process_time() - cpu, 2)}))  # fmt: skip
+    differs = " or ".join(
+        f"(a.{c} is null) <> (b.{c} is null) or abs(a.{c} - b.{c}) > 1e-9 * greatest(1, abs(a.{c}))"
+        for c in _COMPARED
+    )
+    for i, path in enumerate(paths[1:], start=1):
+        bad = con.execute(
+            f"""select count(*) from ttm_variant_0 as a
+                full join ttm_variant_{i} as b using (cik, known_from)
+                where a.cik is null or b.cik is null or {differs}
+                   or a.known_until is distinct from b.known_until"""
+        ).fetchone()[0]
+        print(json.dumps({"variant": str(path), "rows_differing_from_current": bad}))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--companies", type=int, default=3000)
     parser.add_argument("--years", type=int, default=2)
+    parser.add_argument("--ttm-variant", action="append", default=[], type=Path)
     args = parser.parse_args()
     if not FACTS.is_file():
         print(f"error: {FACTS} is absent", file=sys.stderr)
@@ -149,6 +183,8 @@ def main() -> int:
             print(result)
         print(json.dumps({"companies": args.companies, "years": args.years,
                           "build_s": round(total, 1)}))  # fmt: skip
+        if args.ttm_variant:
+            compare_ttm(con, [REPO / "sql" / "marts" / "earnings_ttm.sql", *args.ttm_variant])
         con.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -35,6 +35,13 @@ with facts as (
         not is_instant
         and metric in ('net_income', 'eps', 'revenue')
         and form in ('10-K', '10-Q', '10-K/A', '10-Q/A', '10-KT', '10-QT')
+        -- quarters, nine months and years: the only durations used below (half-year
+        -- year-to-date figures in Q2 reports are not)
+        and (
+            datediff('day', period_start, period_end) + 1 between 80 and 100
+            or datediff('day', period_start, period_end) + 1 between 260 and 290
+            or datediff('day', period_start, period_end) + 1 between 350 and 380
+        )
 ),
 
 versions as (
