@@ -195,6 +195,20 @@ def load_xbrl(
     batch = xbrl.fetch_facts(client, queue)
     report.messages.extend(batch.messages)
     report.fetched = len(batch.frame)
+    if batch.frame.empty:
+        # Nothing to validate (every company due had no XBRL data, failed, or was throttled):
+        # record the fetches so they are not asked again at once, but no validation row, which
+        # would read as "the source delivered nothing good" to the source-health alert.
+        with writing(db_path) as con, transaction(con):
+            report.quarantined = quarantine_problems(
+                con, run_id=run_id, source="xbrl", problems=batch.problems
+            )
+            xbrl.load_facts(
+                con, batch, batch.frame, run_id=run_id, fetched_at=dt.datetime.now(dt.UTC)
+            )
+            con.execute(_sql("xbrl_valuation_settings.sql"), [cfg.coverage_floor])
+        report.messages.append(_fetch_summary(queue, batch))
+        return report
     today = as_of if replay_dir is not None else dt.date.today()  # a replay is as of its day
     verdict = validate_facts(batch.frame, today=today)
     with writing(db_path) as con, transaction(con):
@@ -227,13 +241,7 @@ def load_xbrl(
             report.blocked = True
             report.messages.append(verdict.message + "; the stored facts are unchanged")
         con.execute(_sql("xbrl_valuation_settings.sql"), [cfg.coverage_floor])
-    counts: dict[str, int] = {}
-    for _, status, *_ in batch.fetches:
-        counts[status] = counts.get(status, 0) + 1
-    report.messages.append(
-        f"{len(queue)} companies due: {counts or 'none fetched'}"
-        + (f", {len(batch.not_fetched)} left for the next run" if batch.not_fetched else "")
-    )
+    report.messages.append(_fetch_summary(queue, batch))
     for message in report.messages:
         log.info("xbrl: %s", message)
     return report
@@ -253,6 +261,14 @@ def load_fundamentals(
         load_holdings(db_path, settings, replay_dir, as_of, run_id=run_id),
         load_xbrl(db_path, settings, replay_dir, as_of, run_id=run_id),
     ]
+
+
+def _fetch_summary(queue: list[int], batch: Any) -> str:
+    counts: dict[str, int] = {}
+    for _, status, *_ in batch.fetches:
+        counts[status] = counts.get(status, 0) + 1
+    left = f", {len(batch.not_fetched)} left for the next run" if batch.not_fetched else ""
+    return f"{len(queue)} companies due: {counts or 'none fetched'}{left}"
 
 
 def _live_xbrl_client(settings: Settings) -> Any:

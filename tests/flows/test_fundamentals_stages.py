@@ -103,3 +103,32 @@ def test_a_replay_without_the_folders_skips_with_reasons(tmp_path: Path, db_path
     reports = load_fundamentals(str(db_path), Settings(), tmp_path / "empty", AS_OF, run_id="r")
     assert [r.skipped for r in reports] == [True, True, True]
     assert "no holdings/ sub-folder" in reports[1].messages[0]
+
+
+def test_no_facts_for_anyone_records_the_fetches_but_no_validation(
+    tmp_path: Path, shared_data: Path, db_path: Path
+) -> None:
+    """A day on which every company due has no XBRL data is not a failed batch: the fetches
+    are recorded (so they are not asked again at once), no validation row reads as "the
+    source delivered nothing good" to the source-health alert."""
+    root = tmp_path / "replay"
+    (root / "holdings").mkdir(parents=True)
+    (root / "xbrl").mkdir()
+    (root / "holdings" / "IVV.2026-06-19.csv").symlink_to(
+        shared_data / "holdings" / "IVV.2026-06-19.csv"
+    )
+    (root / "xbrl" / "company_tickers.json").symlink_to(
+        shared_data / "edgar" / "company_tickers.json"
+    )
+    settings = dataclasses.replace(
+        Settings(), xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=20)
+    )
+    _, holdings, xbrl = load_fundamentals(
+        str(db_path), settings, root, dt.date(2026, 6, 19), run_id="r"
+    )
+    assert holdings.loaded == 508 and not xbrl.skipped
+    assert xbrl.messages[-1] == "20 companies due: {'no_xbrl': 20}"
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        assert con.execute("select count(*) from raw.xbrl_fetches").fetchone() == (20,)
+        sources = con.execute("select distinct source from ops.validation_runs").fetchall()
+        assert sources == [("holdings",)]
