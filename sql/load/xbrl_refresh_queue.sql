@@ -4,7 +4,7 @@
 -- Members of each fund's latest loaded snapshot, matched to a CIK by vendor ticker:
 --   1. filed a periodic report (EDGAR index) on or after the day of their last fetch;
 --   2. never fetched, heaviest first (the first load spreads over runs under the limit);
---   3. the sweep: the longest unrefreshed, at most $2 (catches what the index missed).
+--   3. the sweep: the longest unrefreshed first, at most $2 (catches what the index missed).
 with latest as (
     select
         fund,
@@ -70,5 +70,9 @@ numbered as (
 select cik
 from numbered
 where urgency < 3 or position <= $2
-order by urgency asc, weight_pct desc, fetched_at asc, cik asc
+order by
+    urgency asc,
+    case when urgency = 3 then position end asc nulls first,
+    weight_pct desc,
+    cik asc
 limit $3

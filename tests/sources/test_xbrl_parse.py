@@ -138,7 +138,7 @@ def test_refresh_queue_who_filed_who_is_new_and_the_sweep(
     queue = refresh_queue(con, funds=["IVV"], sweep=2, limit=10)
     assert queue[0] == msft and len(queue) == 3  # the filer, then the 2 oldest fetched
     # then the sweep: the two fetched longest ago (MSFT is already in as a filer)
-    assert sorted(queue[1:]) == sorted([c for (c,) in fetched if c != msft][:2])
+    assert queue[1:] == [c for (c,) in fetched if c != msft][:2]
 
     replay = tmp_path / "replay" / "xbrl"
     replay.mkdir(parents=True)
