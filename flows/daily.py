@@ -16,7 +16,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import stages
+from flows import fundamentals, stages
 from rotation import calendar
 from rotation.db import publish_copy, writer_lock, writing
 from rotation.progress import Steps
@@ -34,6 +34,9 @@ fetch_nasdaq = task(name="fetch-nasdaq", cache_policy=NO_CACHE)(stages.fetch_nas
 fetch_fred = task(name="fetch-fred", cache_policy=NO_CACHE)(stages.fetch_fred)
 validate_and_load_source = task(name="validate-and-load", cache_policy=NO_CACHE)(
     stages.validate_and_load_source
+)
+load_fundamentals = task(name="load-fundamentals", cache_policy=NO_CACHE)(
+    fundamentals.load_fundamentals
 )
 build_models = task(name="build-models", cache_policy=NO_CACHE)(stages.build_models)
 alert = task(name="evaluate-and-deliver-alerts", cache_policy=NO_CACHE)(
@@ -115,12 +118,15 @@ def daily_run(
             fred = validate_and_load_source(
                 db_path, fetch_fred(settings, replay_dir), run_id=run_id
             )
+            constituents = load_fundamentals(db_path, settings, replay_dir, as_of, run_id=run_id)
             models = build_models(db_path, settings)
             alerts = alert(db_path, settings, as_of, run_id)
         except BaseException as exc:
             _record_failure(db_path, settings, run_id, "daily-run", exc)
             raise
-        summary = _summary(run_id, as_of, [prices, edgar, nasdaq, fred], models, alerts)
+        summary = _summary(
+            run_id, as_of, [prices, edgar, nasdaq, fred, *constituents], models, alerts
+        )
         with writing(db_path) as con:
             finish_run(con, run_id, **summary["ops"])
         publish(db_path, settings.published_path, settings.storage.published_storage_version)
@@ -208,6 +214,7 @@ def backfill(
             reports.append(
                 validate_and_load_source(db_path, fetch_fred(settings, replay_dir), run_id=run_id)
             )
+            reports.extend(load_fundamentals(db_path, settings, replay_dir, end, run_id=run_id))
             models = build_models(db_path, settings)
             alerts = alert(
                 db_path, settings, end, run_id, deliver=settings.alerts.deliver_on_backfill

@@ -2,8 +2,8 @@
 
 Builds a replay folder of symlinks (never copies: the data is third-party and stays outside
 the repository) in the layout every replay source reads — ``prices/``, ``edgar/``,
-``nasdaq/``, ``fred/`` — then runs ``rotation run --replay`` for 2025-09-26, the last
-session the price snapshot covers.
+``nasdaq/``, ``fred/``, ``holdings/``, ``xbrl/`` — then runs ``rotation run --replay`` for
+2025-09-26, the last session the price snapshot covers.
 """
 
 from __future__ import annotations
@@ -33,12 +33,19 @@ def build_replay_folder(target: Path, shared: Path = SHARED_DATA) -> Path:
             link = prices / f"{symbol}.csv"
             link.unlink(missing_ok=True)
             link.symlink_to(shared / "prices" / snapshot / f"{symbol}.csv")
-    for kind in ("edgar", "nasdaq", "fred"):
+    for kind in ("edgar", "nasdaq", "fred", "holdings"):
         link = target / kind
         if link.is_symlink():
             link.unlink()
         if (shared / kind).is_dir():
             link.symlink_to(shared / kind)
+    # XBRL company facts are recorded under fundamentals/ (companyfacts.CIK##########.json);
+    # the SEC ticker table is read from edgar/.
+    link = target / "xbrl"
+    if link.is_symlink():
+        link.unlink()
+    if (shared / "fundamentals").is_dir():
+        link.symlink_to(shared / "fundamentals")
     return target
 
 

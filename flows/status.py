@@ -61,6 +61,12 @@ def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, 
     if _table_exists(con, "marts.latest_indicators"):
         status["pairs"] = con.execute("select * from marts.latest_indicators order by pair").df()
         status["pairs"] = status["pairs"].to_dict(orient="records")
+    status["valuation"] = []
+    if _table_exists(con, "marts.latest_valuation"):
+        valuation = con.execute("select * from marts.latest_valuation order by fund").df()
+        status["valuation"] = (
+            valuation.astype(object).where(valuation.notna(), None).to_dict(orient="records")
+        )
     return status
 
 
@@ -73,6 +79,8 @@ _SOURCE_LATEST = {
         "select max(greatest(filed_date, priced_date, withdrawn_date)) from raw.nasdaq_ipos",
     ),
     "fred": ("raw.fred_downloads", "select max(last_date) from raw.fred_downloads"),
+    "holdings": ("raw.holdings_snapshots", "select max(as_of) from raw.holdings_snapshots"),
+    "xbrl": ("raw.xbrl_facts", "select max(filed) from raw.xbrl_facts"),
 }
 
 
@@ -162,6 +170,10 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
         fresh.add_row(f["symbol"], str(f["latest"]), str(behind), str(f["rows"]), style=style)
     console.print(fresh)
 
+    valuation = status.get("valuation", [])
+    if valuation:
+        _render_valuation(valuation, console)
+
     sources = Table(title="Sources")
     for column in ("source", "latest data", "last good batch"):
         sources.add_column(column)
@@ -172,6 +184,39 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
             str(row["last_good_batch"] or "never")[:19],
         )
     console.print(sources)
+
+
+def _share(value: Any) -> str:
+    """A share of a whole (coverage, loss weight): unsigned percent."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value * 100:.0f}%"
+
+
+def _render_valuation(rows: list[dict[str, Any]], console: Console) -> None:
+    """Fund valuation on each fund's latest session; withheld figures (coverage under the
+    floor) show as "–" next to the coverage that explains them."""
+    table = Table(
+        title="Valuation from constituents (latest session per fund; – = withheld or none)"
+    )
+    for column in ("fund", "session", "holdings", "coverage", "P/E", "P/E ex loss",
+                   "loss wt", "EPS growth", "median", "vs IVV", "growth gap"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "fund" else "right", no_wrap=True)
+    for v in rows:
+        table.add_row(
+            v["fund"],
+            str(v["session"])[:10],
+            str(v["holdings_as_of"])[:10],
+            _share(v.get("coverage")),
+            _num(v.get("pe"), 1),
+            _num(v.get("pe_ex_losses"), 1),
+            _share(v.get("loss_share_weight")),
+            _pct(v.get("earnings_growth"), 1),
+            _pct(v.get("median_earnings_growth"), 1),
+            _pct(v.get("discount_vs_ivv"), 0),
+            _pct(v.get("growth_gap_vs_ivv"), 1),
+        )
+    console.print(table)
 
 
 def print_frame(frame: pd.DataFrame, console: Console | None = None, limit: int = 200) -> None:

@@ -213,6 +213,62 @@ CHANNELS = ("console", "slack", "email", "alertmanager", "apprise")
 
 
 @dataclass(frozen=True)
+class HoldingsSettings:
+    """Index constituents from iShares fund holdings files (see docs/fundamentals.md)."""
+
+    funds: tuple[str, ...] = ("IWM", "IWB", "IVV")  # Russell 2000, Russell 1000, S&P 500
+    # "FUND=URL": each fund's "Detailed holdings" CSV on its iShares product page.
+    urls: tuple[str, ...] = (
+        "IWM=https://www.ishares.com/us/products/239710/ishares-russell-2000-etf/"
+        "1467271812596.ajax?fileType=csv&fileName=IWM_holdings&dataType=fund",
+        "IWB=https://www.ishares.com/us/products/239707/ishares-russell-1000-etf/"
+        "1467271812596.ajax?fileType=csv&fileName=IWB_holdings&dataType=fund",
+        "IVV=https://www.ishares.com/us/products/239726/ishares-core-sp-500-etf/"
+        "1467271812596.ajax?fileType=csv&fileName=IVV_holdings&dataType=fund",
+    )
+    # "FILE=VENDOR": iShares tickers without the share-class dot, in Yahoo's/SEC's form.
+    ticker_aliases: tuple[str, ...] = (
+        "BRKB=BRK-B", "BFA=BF-A", "BFB=BF-B", "LENB=LEN-B", "HEIA=HEI-A",
+        "MOGA=MOG-A", "GEFB=GEF-B", "UHALB=UHAL-B", "CWENA=CWEN-A",
+    )  # fmt: skip
+    min_equity_weight_pct: float = 95.0  # a snapshot whose equity weights sum outside this
+    max_equity_weight_pct: float = 100.5  # range is blocked (real files: 97.7-99.98)
+    timeout_s: float = 30.0
+    enabled: bool = True
+
+    def url_by_fund(self) -> dict[str, str]:
+        return _pairs("[holdings] urls", self.urls)
+
+    def alias_map(self) -> dict[str, str]:
+        return _pairs("[holdings] ticker_aliases", self.ticker_aliases)
+
+
+@dataclass(frozen=True)
+class XbrlSettings:
+    """Earnings from SEC XBRL companyfacts (see docs/fundamentals.md)."""
+
+    base_url: str = "https://data.sec.gov"  # companyfacts API host
+    tickers_url: str = "https://www.sec.gov/files/company_tickers.json"
+    max_requests_per_s: float = 5.0  # shared SEC fair-access budget: 10/s at most
+    timeout_s: float = 30.0
+    sweep_per_run: int = 50  # companies refreshed per run besides those that just filed
+    max_companies_per_run: int = 600  # bounds a run's requests (~2 min at 5/s); rest next run
+    coverage_floor: float = 0.6  # weight with usable earnings below this: the figure is withheld
+    enabled: bool = True
+
+
+def _pairs(where: str, items: tuple[str, ...]) -> dict[str, str]:
+    """``("A=x", "B=y")`` → ``{"A": "x", "B": "y"}``; a malformed item is a settings error."""
+    result = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise SettingsError(f"setting {where}: {item!r} must look like KEY=VALUE")
+        result[key.strip()] = value.strip()
+    return result
+
+
+@dataclass(frozen=True)
 class AlertsSettings:
     channels: tuple[str, ...] = field(default=("console",), metadata=check(choices=CHANNELS))
     console_jsonl_path: str = field(default="data/alerts.jsonl", metadata=check(path=True))
@@ -279,6 +335,8 @@ class Settings:
     edgar: EdgarSettings = EdgarSettings()
     nasdaq: NasdaqSettings = NasdaqSettings()
     fred: FredSettings = FredSettings()
+    holdings: HoldingsSettings = HoldingsSettings()
+    xbrl: XbrlSettings = XbrlSettings()
     alerts: AlertsSettings = AlertsSettings()
     rules: tuple[Mapping[str, Any], ...] = ()  # [[rules]] tables, validated by alerts/
     secrets: Secrets = field(default_factory=Secrets, repr=False)
@@ -300,6 +358,8 @@ _SECTION_TYPES: dict[str, type] = {
     "edgar": EdgarSettings,
     "nasdaq": NasdaqSettings,
     "fred": FredSettings,
+    "holdings": HoldingsSettings,
+    "xbrl": XbrlSettings,
     "alerts": AlertsSettings,
 }
 

@@ -1,0 +1,294 @@
+"""The fundamentals stages of a run as plain functions: tickers, holdings, XBRL facts.
+
+Kept apart from ``flows.stages`` (the price and deal-flow stages) and free of ``prefect``, so
+each stage is testable alone and ``flows.daily`` only wraps them as tasks. Order matters and is
+the order of :func:`load_fundamentals`: the SEC ticker table first (the holdings parser uses it
+to put class-share tickers in the vendor's form, the XBRL queue to find each member's CIK),
+then the holdings snapshots (who is a member), then the facts of the members that are due.
+Every stage opens its own short connection under the run's writer lock and commits one
+snapshot or one batch per transaction, with its quarantine rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+from flows.stages import SourceReport
+from quality.records import quarantine_problems, quarantine_rows, record_validation
+from rotation.db import transaction, writing
+from rotation.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
+
+
+def load_sec_tickers(
+    db_path: str, settings: Settings, replay_dir: str | Path | None, *, run_id: str
+) -> SourceReport:
+    """Refresh ``raw.sec_company_tickers`` (one request); skipped with a reason when the SEC
+    User-Agent is not configured or the replay folder has no ticker file."""
+    from sources import xbrl
+    from sources.http import HttpError, SourceSkipped
+    from sources.replay import ReplayError, ReplayFolder
+
+    report = SourceReport("sec_tickers")
+    if not settings.xbrl.enabled:
+        return _skipped(report, "disabled in settings ([xbrl] enabled)")
+    try:
+        if replay_dir is not None:
+            folder = ReplayFolder(replay_dir)
+            # The SEC file sits with the EDGAR recordings in ../shared/data: accept both.
+            name = "company_tickers.json"
+            kind = next(
+                (k for k in ("xbrl", "edgar") if (folder.root / k / name).is_file()), "xbrl"
+            )
+            body = folder.read_bytes(kind, name)
+            source = f"replay:{folder.root.name}"
+        else:
+            client = _live_xbrl_client(settings)
+            name, body = client.company_tickers()
+            source = client.source
+        frame = xbrl.parse_company_tickers(body, name)
+    except (SourceSkipped, ReplayError, HttpError, OSError, xbrl.XbrlFormatError) as exc:
+        return _skipped(report, f"SEC ticker table unavailable: {exc}")
+    report.fetched = len(frame)
+    with writing(db_path) as con, transaction(con):
+        report.loaded = xbrl.load_company_tickers(
+            con, frame, source=source, run_id=run_id, fetched_at=dt.datetime.now(dt.UTC)
+        )
+    log.info("sec_tickers: %d tickers", report.loaded)
+    return report
+
+
+def load_holdings(
+    db_path: str,
+    settings: Settings,
+    replay_dir: str | Path | None,
+    as_of: dt.date,
+    *,
+    run_id: str,
+) -> SourceReport:
+    """Fetch each configured fund's holdings; validate, quarantine and load each snapshot.
+
+    A replayed snapshot already loaded from the same file is not validated again (a replay
+    folder offers every snapshot up to the run's date on every run).
+    """
+    from quality.holdings import validate_snapshot
+    from sources import holdings
+    from sources.replay import ReplayError
+
+    report = SourceReport("holdings")
+    cfg = settings.holdings
+    if not cfg.enabled:
+        return _skipped(report, "disabled in settings ([holdings] enabled)")
+    client: Any
+    if replay_dir is not None:
+        try:
+            client = holdings.HoldingsReplayClient(replay_dir)
+        except ReplayError as exc:
+            return _skipped(report, str(exc))
+        today = as_of  # a replayed run is as of its session
+    else:
+        client = holdings.HoldingsLiveClient(cfg.url_by_fund(), timeout_s=cfg.timeout_s)
+        today = dt.date.today()
+    with writing(db_path) as con:
+        known = {r[0] for r in con.execute(_sql("holdings_known_tickers.sql")).fetchall()}
+        loaded_files = set(con.execute(_sql("holdings_loaded_files.sql")).fetchall())
+    batch = holdings.fetch(
+        client, cfg.funds, as_of, aliases=cfg.alias_map(), known_tickers=known or None
+    )
+    report.messages.extend(batch.messages)
+    report.skipped = not batch.snapshots
+    for snapshot in batch.snapshots:
+        if replay_dir is not None and (snapshot.fund, snapshot.as_of, snapshot.file) in (
+            loaded_files
+        ):
+            continue
+        report.fetched += len(snapshot.rows)
+        verdict = validate_snapshot(
+            snapshot.rows,
+            today=today,
+            min_equity_weight_pct=cfg.min_equity_weight_pct,
+            max_equity_weight_pct=cfg.max_equity_weight_pct,
+        )
+        with writing(db_path) as con, transaction(con):
+            quarantined = quarantine_problems(
+                con, run_id=run_id, source="holdings", problems=snapshot.problems
+            ) + quarantine_rows(
+                con,
+                run_id=run_id,
+                source="holdings",
+                rows=verdict.quarantined,
+                key_columns=["fund", "as_of", "line"],
+            )
+            record_validation(
+                con,
+                run_id=run_id,
+                source="holdings",
+                suite="holdings",
+                rows_in=len(snapshot.rows),
+                rows_passed=len(verdict.good),
+                rows_quarantined=quarantined,
+                batch_ok=verdict.batch_ok,
+                message=f"{snapshot.file}: {verdict.message}",
+                results={"checks": verdict.result.checks},
+            )
+            report.quarantined += quarantined
+            if not verdict.batch_ok:
+                report.blocked = True
+                report.messages.append(verdict.message + "; the previous snapshot stays")
+                continue
+            report.loaded += holdings.load_snapshot(
+                con,
+                snapshot,
+                verdict.good,
+                source=batch.source,
+                run_id=run_id,
+                fetched_at=dt.datetime.now(dt.UTC),
+            )
+        report.messages.append(f"{snapshot.file}: {verdict.message}")
+    for message in report.messages:
+        log.info("holdings: %s", message)
+    return report
+
+
+def load_xbrl(
+    db_path: str,
+    settings: Settings,
+    replay_dir: str | Path | None,
+    as_of: dt.date,
+    *,
+    run_id: str,
+) -> SourceReport:
+    """Fetch the facts of the members that are due (filed since, new, the sweep); load them."""
+    from quality.xbrl import validate_facts
+    from sources import xbrl
+    from sources.http import SourceSkipped
+    from sources.replay import ReplayError
+
+    report = SourceReport("xbrl")
+    cfg = settings.xbrl
+    if not cfg.enabled:
+        return _skipped(report, "disabled in settings ([xbrl] enabled)")
+    client: Any
+    try:
+        client = (
+            xbrl.XbrlReplayClient(replay_dir)
+            if replay_dir is not None
+            else _live_xbrl_client(settings)
+        )
+    except (SourceSkipped, ReplayError) as exc:
+        return _skipped(report, str(exc))
+    with writing(db_path) as con:
+        queue = xbrl.refresh_queue(
+            con,
+            funds=settings.holdings.funds,
+            sweep=cfg.sweep_per_run,
+            limit=cfg.max_companies_per_run,
+        )
+    if not queue:
+        return _skipped(report, "no member companies due (no holdings or no ticker table yet)")
+    batch = xbrl.fetch_facts(client, queue)
+    report.messages.extend(batch.messages)
+    report.fetched = len(batch.frame)
+    if batch.frame.empty:
+        # Nothing to validate (every company due had no XBRL data, failed, or was throttled):
+        # record the fetches so they are not asked again at once, but no validation row, which
+        # would read as "the source delivered nothing good" to the source-health alert.
+        with writing(db_path) as con, transaction(con):
+            report.quarantined = quarantine_problems(
+                con, run_id=run_id, source="xbrl", problems=batch.problems
+            )
+            xbrl.load_facts(
+                con, batch, batch.frame, run_id=run_id, fetched_at=dt.datetime.now(dt.UTC)
+            )
+            con.execute(_sql("xbrl_valuation_settings.sql"), [cfg.coverage_floor])
+        report.messages.append(_fetch_summary(queue, batch))
+        return report
+    today = as_of if replay_dir is not None else dt.date.today()  # a replay is as of its day
+    verdict = validate_facts(batch.frame, today=today)
+    with writing(db_path) as con, transaction(con):
+        report.quarantined = quarantine_problems(
+            con, run_id=run_id, source="xbrl", problems=batch.problems
+        ) + quarantine_rows(
+            con,
+            run_id=run_id,
+            source="xbrl",
+            rows=verdict.quarantined,
+            key_columns=["cik", "concept", "period_start", "period_end", "accession"],
+        )
+        record_validation(
+            con,
+            run_id=run_id,
+            source="xbrl",
+            suite="xbrl",
+            rows_in=len(batch.frame),
+            rows_passed=len(verdict.good),
+            rows_quarantined=report.quarantined,
+            batch_ok=verdict.batch_ok,
+            message=verdict.message,
+            results={"checks": verdict.result.checks},
+        )
+        if verdict.batch_ok:
+            report.loaded = xbrl.load_facts(
+                con, batch, verdict.good, run_id=run_id, fetched_at=dt.datetime.now(dt.UTC)
+            )
+        else:
+            report.blocked = True
+            report.messages.append(verdict.message + "; the stored facts are unchanged")
+        con.execute(_sql("xbrl_valuation_settings.sql"), [cfg.coverage_floor])
+    report.messages.append(_fetch_summary(queue, batch))
+    for message in report.messages:
+        log.info("xbrl: %s", message)
+    return report
+
+
+def load_fundamentals(
+    db_path: str,
+    settings: Settings,
+    replay_dir: str | Path | None,
+    as_of: dt.date,
+    *,
+    run_id: str,
+) -> list[SourceReport]:
+    """Tickers, then holdings, then XBRL facts (see the module docstring for why)."""
+    return [
+        load_sec_tickers(db_path, settings, replay_dir, run_id=run_id),
+        load_holdings(db_path, settings, replay_dir, as_of, run_id=run_id),
+        load_xbrl(db_path, settings, replay_dir, as_of, run_id=run_id),
+    ]
+
+
+def _fetch_summary(queue: list[int], batch: Any) -> str:
+    counts: dict[str, int] = {}
+    for _, status, *_ in batch.fetches:
+        counts[status] = counts.get(status, 0) + 1
+    left = f", {len(batch.not_fetched)} left for the next run" if batch.not_fetched else ""
+    return f"{len(queue)} companies due: {counts or 'none fetched'}{left}"
+
+
+def _live_xbrl_client(settings: Settings) -> Any:
+    from sources import xbrl
+
+    return xbrl.XbrlLiveClient(
+        user_agent=settings.edgar.user_agent,
+        base_url=settings.xbrl.base_url,
+        tickers_url=settings.xbrl.tickers_url,
+        max_requests_per_s=settings.xbrl.max_requests_per_s,
+        timeout_s=settings.xbrl.timeout_s,
+    )
+
+
+def _skipped(report: SourceReport, reason: str) -> SourceReport:
+    report.skipped = True
+    report.messages.append(reason)
+    log.warning("%s skipped: %s", report.source, reason)
+    return report
+
+
+def _sql(name: str) -> str:
+    return (SQL_LOAD_DIR / name).read_text()

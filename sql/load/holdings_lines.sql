@@ -1,0 +1,55 @@
+-- Upsert one snapshot's validated lines (registered as holdings_batch); parameters: fetched_at, run_id.
+insert into raw.holdings (
+    fund, as_of, line, ticker_raw, ticker, name, sector, asset_class, security_type,
+    market_value, weight_pct, notional_value, quantity, price, location, exchange,
+    exchange_code, currency, fx_rate, is_equity, file, source, fetched_at, run_id
+)
+select
+    fund,
+    cast(as_of as date),
+    line,
+    ticker_raw,
+    ticker,
+    name,
+    sector,
+    asset_class,
+    security_type,
+    market_value,
+    weight_pct,
+    notional_value,
+    quantity,
+    price,
+    location,
+    exchange,
+    exchange_code,
+    currency,
+    fx_rate,
+    is_equity,
+    file,
+    source,
+    $1::timestamptz,
+    $2
+from holdings_batch
+on conflict (fund, as_of, line) do update
+    set
+        ticker_raw = excluded.ticker_raw,
+        ticker = excluded.ticker,
+        name = excluded.name,
+        sector = excluded.sector,
+        asset_class = excluded.asset_class,
+        security_type = excluded.security_type,
+        market_value = excluded.market_value,
+        weight_pct = excluded.weight_pct,
+        notional_value = excluded.notional_value,
+        quantity = excluded.quantity,
+        price = excluded.price,
+        location = excluded.location,
+        exchange = excluded.exchange,
+        exchange_code = excluded.exchange_code,
+        currency = excluded.currency,
+        fx_rate = excluded.fx_rate,
+        is_equity = excluded.is_equity,
+        file = excluded.file,
+        source = excluded.source,
+        fetched_at = excluded.fetched_at,
+        run_id = excluded.run_id

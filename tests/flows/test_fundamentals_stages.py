@@ -1,0 +1,134 @@
+"""The fundamentals stages end to end on a replay folder of the real files, no Prefect.
+
+The folder links the last three IWM snapshots, both IWB snapshots (the spreadsheet-resaved one under
+its dated name), the SEC ticker table and Snowflake's company facts: Snowflake is an IWB
+member and the only one with recorded facts; they end in 2025, so on the session (July 2026)
+they are stale and IWB's valuation is withheld.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.fundamentals import load_fundamentals
+from rotation.db import writing
+from rotation.settings import Settings, XbrlSettings
+from transforms import build_models
+
+AS_OF = dt.date(2026, 7, 17)
+
+
+@pytest.fixture
+def replay(tmp_path: Path, shared_data: Path) -> Path:
+    root = tmp_path / "replay"
+    (root / "holdings").mkdir(parents=True)
+    (root / "xbrl").mkdir()
+    for path in (shared_data / "holdings").glob("IWM.2026-0[45]-*.csv"):  # the last three
+        (root / "holdings" / path.name).symlink_to(path)
+    (root / "holdings" / "IWB.2026-07-17.csv").symlink_to(
+        shared_data / "holdings" / "IWB.2026-07-17.csv"
+    )
+    (root / "holdings" / "IWB.2026-04-13.csv").symlink_to(
+        shared_data / "holdings" / "IWB.2026-04-13.excel-resaved.csv"
+    )
+    (root / "xbrl" / "company_tickers.json").symlink_to(
+        shared_data / "edgar" / "company_tickers.json"
+    )
+    name = "companyfacts.CIK0001640147.json"
+    (root / "xbrl" / name).symlink_to(shared_data / "fundamentals" / name)
+    return root
+
+
+def test_tickers_holdings_and_facts_load_and_feed_the_marts(replay: Path, db_path: Path) -> None:
+    settings = dataclasses.replace(
+        Settings(), xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=5000)
+    )
+    tickers, holdings, xbrl = load_fundamentals(
+        str(db_path), settings, replay, AS_OF, run_id="run-1"
+    )
+    assert tickers.loaded == 9610
+    # three IWM snapshots as in tests/quality/test_holdings_suite.py, both IWB whole
+    assert not holdings.blocked and holdings.loaded == 1934 + 1929 + 1922 + 1009 + 1029
+    assert any("IVV skipped" in m for m in holdings.messages)  # no IVV file in this folder
+    assert xbrl.loaded == 253 and not xbrl.blocked
+    assert "no_xbrl" in xbrl.messages[-1] and "'loaded': 1" in xbrl.messages[-1]
+
+    with writing(str(db_path)) as con:
+        snapshots = con.execute(
+            "select fund, count(*) from raw.holdings_snapshots group by fund order by fund"
+        ).fetchall()
+        assert snapshots == [("IWB", 2), ("IWM", 3)]
+        # the spreadsheet-resaved file's class shares map to the vendor's form
+        brk = con.execute(
+            """select ticker_raw, ticker from raw.holdings
+               where fund = 'IWB' and as_of = '2026-04-13' and ticker_raw like 'BRK%B'"""
+        ).fetchall()
+        assert brk == [("BRKB", "BRK-B")]
+        con.execute(
+            """insert into raw.prices (symbol, date, close, adj_close, adj_close_received,
+                   adjustment, source, fetched_at, run_id)
+               values ('IWB', ?, 1, 1, 1, 'raw', 't', now(), 't')""",
+            [AS_OF],
+        )
+        build_models(con)
+        snow = con.execute(
+            """select e.eps_end, e.eps_ttm from marts.earnings_ttm as e
+               where e.cik = 1640147 and e.known_from <= ?
+               order by e.known_from desc limit 1""",
+            [AS_OF],
+        ).fetchone()
+        assert snow == (dt.date(2025, 4, 30), pytest.approx(-4.2))
+        iwb = con.execute(
+            """select members, coverage, pe from marts.fund_valuation
+               where fund = 'IWB' and session = ?""",
+            [AS_OF],
+        ).fetchone()
+        # The recorded facts end with the quarter of 2025-04-30, more than 200 days before
+        # the session: Snowflake is stale, so nothing is covered and P/E is withheld.
+        assert iwb[0] > 1000 and iwb[1] == 0 and iwb[2] is None
+
+    again = load_fundamentals(str(db_path), settings, replay, AS_OF, run_id="run-2")
+    assert again[1].fetched == 0 and again[1].loaded == 0  # replayed snapshots not redone
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        assert con.execute("select count(*) from raw.xbrl_facts").fetchone() == (253,)
+
+
+def test_a_replay_without_the_folders_skips_with_reasons(tmp_path: Path, db_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    reports = load_fundamentals(str(db_path), Settings(), tmp_path / "empty", AS_OF, run_id="r")
+    assert [r.skipped for r in reports] == [True, True, True]
+    assert "no holdings/ sub-folder" in reports[1].messages[0]
+
+
+def test_no_facts_for_anyone_records_the_fetches_but_no_validation(
+    tmp_path: Path, shared_data: Path, db_path: Path
+) -> None:
+    """A day on which every company due has no XBRL data is not a failed batch: the fetches
+    are recorded (so they are not asked again at once), no validation row reads as "the
+    source delivered nothing good" to the source-health alert."""
+    root = tmp_path / "replay"
+    (root / "holdings").mkdir(parents=True)
+    (root / "xbrl").mkdir()
+    (root / "holdings" / "IVV.2026-06-19.csv").symlink_to(
+        shared_data / "holdings" / "IVV.2026-06-19.csv"
+    )
+    (root / "xbrl" / "company_tickers.json").symlink_to(
+        shared_data / "edgar" / "company_tickers.json"
+    )
+    settings = dataclasses.replace(
+        Settings(), xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=20)
+    )
+    _, holdings, xbrl = load_fundamentals(
+        str(db_path), settings, root, dt.date(2026, 6, 19), run_id="r"
+    )
+    assert holdings.loaded == 508 and not xbrl.skipped
+    assert xbrl.messages[-1] == "20 companies due: {'no_xbrl': 20}"
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        assert con.execute("select count(*) from raw.xbrl_fetches").fetchone() == (20,)
+        sources = con.execute("select distinct source from ops.validation_runs").fetchall()
+        assert sources == [("holdings",)]
