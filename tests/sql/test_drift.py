@@ -28,7 +28,7 @@ def test_every_model_file_is_discovered() -> None:
 
 def test_the_whole_sql_folder_builds_on_an_empty_database(con: duckdb.DuckDBPyConnection) -> None:
     report = build_models(con, SQL_DIR)
-    assert {r.model for r in report} == {f"{p.parent.name}.{p.stem}" for p in _model_files()}
+    assert {r.model for r in report.models} == {f"{p.parent.name}.{p.stem}" for p in _model_files()}
 
 
 def _mentions(text: str, name: str) -> set[str]:

@@ -1,0 +1,111 @@
+-- audits.sessions_without_inputs_price_marts: every session a price mart reports has the
+-- prices it is computed from.
+-- severity: blocking
+--
+-- Guards: a row of marts.returns or marts.risk needs its symbol's price that session in
+-- staging.prices; a row of marts.relative_strength or marts.pair_risk needs both legs' prices
+-- that session; a calendar year of marts.calendar_year_returns starts and ends on sessions the
+-- symbol has (its first year has no start: NULL); marts.latest_indicators reports a session
+-- marts.relative_strength has for that pair. A row without its inputs was carried forward or joined from another session, and
+-- would be read as a fresh value, so the build is not kept. Returns one row per offending row:
+-- the mart, its key and the input that is missing.
+with prices as (
+    select
+        symbol,
+        date
+    from staging.prices
+),
+
+returns_orphans as (
+    select
+        'marts.returns' as mart,
+        r.symbol || ' ' || r.date as key,
+        'no price of ' || r.symbol || ' that session' as missing
+    from marts.returns as r
+    anti join prices as p on r.symbol = p.symbol and r.date = p.date
+),
+
+risk_orphans as (
+    select
+        'marts.risk' as mart,
+        r.symbol || ' ' || r.date as key,
+        'no price of ' || r.symbol || ' that session' as missing
+    from marts.risk as r
+    anti join prices as p on r.symbol = p.symbol and r.date = p.date
+),
+
+calendar_year_orphans as (
+    select
+        'marts.calendar_year_returns' as mart,
+        c.symbol || ' ' || c.year as key,
+        'no price of ' || c.symbol || ' on ' || coalesce(
+            cast(case when pe.date is null then c.end_date else c.start_date end as varchar),
+            'a NULL end_date'
+        ) as missing
+    from marts.calendar_year_returns as c
+    left join prices as ps on c.symbol = ps.symbol and c.start_date = ps.date
+    left join prices as pe on c.symbol = pe.symbol and c.end_date = pe.date
+    -- the symbol's first year has no start (NULL): only its end is checked
+    where pe.date is null or (c.start_date is not null and ps.date is null)
+),
+
+pair_rows as (
+    select
+        'marts.relative_strength' as mart,
+        pair,
+        small,
+        large,
+        date
+    from marts.relative_strength
+    union all
+    select
+        'marts.pair_risk' as mart,
+        pair,
+        small,
+        large,
+        date
+    from marts.pair_risk
+),
+
+pair_orphans as (
+    select
+        r.mart,
+        r.pair || ' ' || r.date as key,
+        'no price of '
+        || case when ps.symbol is null then r.small else r.large end
+        || ' that session' as missing
+    from pair_rows as r
+    left join prices as ps on r.small = ps.symbol and r.date = ps.date
+    left join prices as pl on r.large = pl.symbol and r.date = pl.date
+    where ps.symbol is null or pl.symbol is null
+),
+
+latest_orphans as (
+    select
+        'marts.latest_indicators' as mart,
+        l.pair as key,
+        'no marts.relative_strength row of ' || l.pair || ' on ' || coalesce(
+            cast(l.date as varchar), 'a NULL date'
+        ) as missing
+    from marts.latest_indicators as l
+    anti join marts.relative_strength as s on l.pair = s.pair and l.date = s.date
+),
+
+orphans as (
+    select * from returns_orphans
+    union all
+    select * from risk_orphans
+    union all
+    select * from calendar_year_orphans
+    union all
+    select * from pair_orphans
+    union all
+    select * from latest_orphans
+)
+
+select
+    mart,
+    key,
+    missing
+from orphans
+order by mart, key
