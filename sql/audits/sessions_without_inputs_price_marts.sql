@@ -9,29 +9,45 @@
 -- marts.relative_strength has for that pair. A row without its inputs was carried forward or joined from another session, and
 -- would be read as a fresh value, so the build is not kept. Returns one row per offending row:
 -- the mart, its key and the input that is missing.
-with prices as (
-    select
-        symbol,
-        date
-    from staging.prices
-),
-
-returns_orphans as (
+-- every (symbol, session) a row needs, probed against the prices in one anti join (one hash
+-- table of the prices instead of one per mart): a pair row needs both of its legs
+with needed as (
     select
         'marts.returns' as mart,
-        r.symbol || ' ' || r.date as key,
-        'no price of ' || r.symbol || ' that session' as missing
-    from marts.returns as r
-    anti join prices as p on r.symbol = p.symbol and r.date = p.date
-),
-
-risk_orphans as (
+        symbol as subject,
+        symbol,
+        date
+    from marts.returns
+    union all
     select
         'marts.risk' as mart,
-        r.symbol || ' ' || r.date as key,
-        'no price of ' || r.symbol || ' that session' as missing
-    from marts.risk as r
-    anti join prices as p on r.symbol = p.symbol and r.date = p.date
+        symbol as subject,
+        symbol,
+        date
+    from marts.risk
+    union all
+    select
+        'marts.relative_strength' as mart,
+        pair as subject,
+        unnest([small, large]) as symbol,
+        date
+    from marts.relative_strength
+    union all
+    select
+        'marts.pair_risk' as mart,
+        pair as subject,
+        unnest([small, large]) as symbol,
+        date
+    from marts.pair_risk
+),
+
+session_orphans as (
+    select
+        n.mart,
+        n.subject || ' ' || n.date as key,
+        'no price of ' || n.symbol || ' that session' as missing
+    from needed as n
+    anti join staging.prices as p on n.symbol = p.symbol and n.date = p.date
 ),
 
 calendar_year_orphans as (
@@ -43,41 +59,10 @@ calendar_year_orphans as (
             'a NULL end_date'
         ) as missing
     from marts.calendar_year_returns as c
-    left join prices as ps on c.symbol = ps.symbol and c.start_date = ps.date
-    left join prices as pe on c.symbol = pe.symbol and c.end_date = pe.date
+    left join staging.prices as ps on c.symbol = ps.symbol and c.start_date = ps.date
+    left join staging.prices as pe on c.symbol = pe.symbol and c.end_date = pe.date
     -- the symbol's first year has no start (NULL): only its end is checked
     where pe.date is null or (c.start_date is not null and ps.date is null)
-),
-
-pair_rows as (
-    select
-        'marts.relative_strength' as mart,
-        pair,
-        small,
-        large,
-        date
-    from marts.relative_strength
-    union all
-    select
-        'marts.pair_risk' as mart,
-        pair,
-        small,
-        large,
-        date
-    from marts.pair_risk
-),
-
-pair_orphans as (
-    select
-        r.mart,
-        r.pair || ' ' || r.date as key,
-        'no price of '
-        || case when ps.symbol is null then r.small else r.large end
-        || ' that session' as missing
-    from pair_rows as r
-    left join prices as ps on r.small = ps.symbol and r.date = ps.date
-    left join prices as pl on r.large = pl.symbol and r.date = pl.date
-    where ps.symbol is null or pl.symbol is null
 ),
 
 latest_orphans as (
@@ -92,13 +77,9 @@ latest_orphans as (
 ),
 
 orphans as (
-    select * from returns_orphans
-    union all
-    select * from risk_orphans
+    select * from session_orphans
     union all
     select * from calendar_year_orphans
-    union all
-    select * from pair_orphans
     union all
     select * from latest_orphans
 )
@@ -108,4 +89,4 @@ select
     key,
     missing
 from orphans
-order by mart, key
+order by mart, key, missing
