@@ -2,30 +2,18 @@
 -- prices it is computed from.
 -- severity: blocking
 --
--- Guards: a row of marts.returns or marts.risk needs its symbol's price that session in
--- staging.prices; a row of marts.relative_strength or marts.pair_risk needs both legs' prices
--- that session; a calendar year of marts.calendar_year_returns starts and ends on sessions the
--- symbol has (its first year has no start: NULL); marts.latest_indicators reports a session
--- marts.relative_strength has for that pair. A row without its inputs was carried forward or joined from another session, and
--- would be read as a fresh value, so the build is not kept. Returns one row per offending row:
--- the mart, its key and the input that is missing.
--- every (symbol, session) a row needs, probed against the prices in one anti join (one hash
--- table of the prices instead of one per mart): a pair row needs both of its legs
+-- Guards: a row of marts.relative_strength or marts.pair_risk needs both legs' prices that
+-- session in staging.prices; a calendar year of marts.calendar_year_returns starts and ends on
+-- sessions the symbol has (its first year has no start: NULL); marts.latest_indicators reports
+-- a session marts.relative_strength has for that pair. (marts.returns and marts.risk are
+-- matched to the prices one to one by unique_keys_symbol_marts.) A row without its inputs was
+-- carried forward or joined from another session and would be read as a fresh value, so the
+-- build is not kept. Returns one row per offending row: the mart, its key and the input that
+-- is missing.
+--
+-- Every (symbol, session) a pair row needs (both of its legs) is probed against the prices in
+-- one anti join: one hash table of the prices instead of one per mart.
 with needed as (
-    select
-        'marts.returns' as mart,
-        symbol as subject,
-        symbol,
-        date
-    from marts.returns
-    union all
-    select
-        'marts.risk' as mart,
-        symbol as subject,
-        symbol,
-        date
-    from marts.risk
-    union all
     select
         'marts.relative_strength' as mart,
         pair as subject,

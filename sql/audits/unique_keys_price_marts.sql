@@ -1,33 +1,14 @@
--- audits.unique_keys_price_marts: every price mart holds one row per natural key.
+-- audits.unique_keys_price_marts: the pair marts and the calendar-year returns hold one row per
+-- natural key.
 -- severity: blocking
 --
--- Guards: marts.returns and marts.risk (symbol, date), marts.calendar_year_returns
--- (symbol, year), marts.relative_strength and marts.pair_risk (pair, date),
--- marts.latest_indicators (pair). A duplicated key (a join that fans out, a pair configured
--- twice under two names for one key) doubles what alert rules and `rotation status` read, so
--- the build is not kept. Returns one row per duplicated key: the mart, the key as text and how
+-- Guards: marts.calendar_year_returns (symbol, year), marts.relative_strength and
+-- marts.pair_risk (pair, date), marts.latest_indicators (pair); marts.returns and marts.risk
+-- have their own, cheaper audit (unique_keys_symbol_marts). A duplicated key (a join that fans
+-- out, a pair configured twice) doubles what alert rules and `rotation status` read, so the
+-- build is not kept. Returns one row per duplicated key: the mart, the key as text and how
 -- many rows share it.
-with returns_keys as (
-    select
-        'marts.returns' as mart,
-        symbol || ' ' || date as key,
-        count(*) as copies
-    from marts.returns
-    group by symbol, date
-    having count(*) > 1
-),
-
-risk_keys as (
-    select
-        'marts.risk' as mart,
-        symbol || ' ' || date as key,
-        count(*) as copies
-    from marts.risk
-    group by symbol, date
-    having count(*) > 1
-),
-
-calendar_year_keys as (
+with calendar_year_keys as (
     select
         'marts.calendar_year_returns' as mart,
         symbol || ' ' || year as key,
@@ -68,10 +49,6 @@ latest_keys as (
 ),
 
 duplicated as (
-    select * from returns_keys
-    union all
-    select * from risk_keys
-    union all
     select * from calendar_year_keys
     union all
     select * from relative_strength_keys

@@ -76,9 +76,9 @@ def test_every_audit_declares_a_severity_and_is_a_select() -> None:
 
 def test_unique_keys_price_marts(db: duckdb.DuckDBPyConnection) -> None:
     db.execute(
-        """insert into marts.returns (symbol, date, value) values
-           ('IWM', date '2025-01-02', 1.0), ('IWM', date '2025-01-02', 1.1),
-           ('IWM', date '2025-01-03', 1.2), ('SPY', date '2025-01-02', 1.0)"""
+        """insert into marts.relative_strength (pair, date, ratio) values
+           ('IWM/SPY', date '2025-01-02', 0.4), ('IWM/SPY', date '2025-01-02', 0.41),
+           ('IWM/SPY', date '2025-01-03', 0.4), ('IWM/IWB', date '2025-01-02', 0.7)"""
     )
     db.execute(
         """insert into marts.latest_indicators (pair, date) values
@@ -88,10 +88,53 @@ def test_unique_keys_price_marts(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("insert into marts.calendar_year_returns (symbol, year) values ('IWM', 2024)")
     assert all_rows(db, "unique_keys_price_marts") == [
         ("marts.latest_indicators", "IWM/SPY", 2),
-        ("marts.returns", "IWM 2025-01-02", 2),
+        ("marts.relative_strength", "IWM/SPY 2025-01-02", 2),
     ]
     result = audit(db, "unique_keys_price_marts")
     assert (result.offending, result.severity, result.blocks) == (2, "blocking", True)
+
+
+def test_unique_keys_symbol_marts_match_the_prices_one_to_one(
+    db: duckdb.DuckDBPyConnection,
+) -> None:
+    prices(db, [(s, day, 100.0) for s in ("IWM", "SPY", "IWB") for day in (d(2), d(3), d(6))])
+    # IWB is right in both marts; IWM has a duplicate in returns and lacks 01-06 in risk;
+    # SPY has a session with no price in returns; ^VIX is in risk only
+    rows = {
+        "returns": [("IWB", d(2)), ("IWB", d(3)), ("IWB", d(6)), ("IWM", d(2)), ("IWM", d(3)),
+                    ("IWM", d(3)), ("IWM", d(6)), ("SPY", d(2)), ("SPY", d(3)), ("SPY", d(6)),
+                    ("SPY", d(7))],
+        "risk": [("IWB", d(2)), ("IWB", d(3)), ("IWB", d(6)), ("IWM", d(2)), ("IWM", d(3)),
+                 ("SPY", d(2)), ("SPY", d(3)), ("SPY", d(6)), ("^VIX", d(6))],
+    }  # fmt: skip
+    for mart, keys in rows.items():
+        db.executemany(f"insert into marts.{mart} (symbol, date) values (?, ?)", keys)
+    assert all_rows(db, "unique_keys_symbol_marts") == [
+        ("marts.returns", "IWM", d(3), 2, 1),
+        ("marts.returns", "SPY", d(7), 1, 0),
+        ("marts.risk", "IWM", d(6), 0, 1),
+        ("marts.risk", "^VIX", d(6), 1, 0),
+    ]
+
+
+def test_unique_keys_symbol_marts_sees_a_swap_the_counts_hide(
+    db: duckdb.DuckDBPyConnection,
+) -> None:
+    """Same row count as the prices, one session doubled and another missing: only the
+    fingerprint (the hash sum of the dates) tells them apart, and then the exact rows."""
+    prices(db, [("IWM", day, 100.0) for day in (d(2), d(3), d(6))])
+    db.execute(
+        """insert into marts.returns (symbol, date) values
+           ('IWM', date '2025-01-02'), ('IWM', date '2025-01-02'), ('IWM', date '2025-01-06')"""
+    )
+    db.execute(
+        """insert into marts.risk (symbol, date) values
+           ('IWM', date '2025-01-02'), ('IWM', date '2025-01-03'), ('IWM', date '2025-01-06')"""
+    )
+    assert all_rows(db, "unique_keys_symbol_marts") == [
+        ("marts.returns", "IWM", d(2), 2, 1),
+        ("marts.returns", "IWM", d(3), 0, 1),
+    ]
 
 
 def test_unique_keys_flow_and_macro_marts(db: duckdb.DuckDBPyConnection) -> None:
@@ -222,11 +265,6 @@ def test_daily_moves_within_bounds_uses_the_per_symbol_limits(
 def test_sessions_without_inputs_price_marts(db: duckdb.DuckDBPyConnection) -> None:
     prices(db, [("IWM", d(2), 200.0), ("IWM", d(3), 201.0), ("SPY", d(2), 500.0)])
     db.execute(
-        """insert into marts.returns (symbol, date) values
-           ('IWM', date '2025-01-02'), ('IWM', date '2025-01-03'), ('SPY', date '2025-01-03')"""
-    )
-    db.execute("insert into marts.risk (symbol, date) values ('IWM', date '2025-01-03')")
-    db.execute(
         """insert into marts.relative_strength (pair, small, large, date) values
            ('IWM/SPY', 'IWM', 'SPY', date '2025-01-02'),
            ('IWM/SPY', 'IWM', 'SPY', date '2025-01-03')"""
@@ -248,7 +286,6 @@ def test_sessions_without_inputs_price_marts(db: duckdb.DuckDBPyConnection) -> N
             "no marts.relative_strength row of IWM/IWB on 2025-01-03",
         ),
         ("marts.relative_strength", "IWM/SPY 2025-01-03", "no price of SPY that session"),
-        ("marts.returns", "SPY 2025-01-03", "no price of SPY that session"),
     ]
 
 
