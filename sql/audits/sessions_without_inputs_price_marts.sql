@@ -2,17 +2,18 @@
 -- prices it is computed from.
 -- severity: blocking
 --
--- Guards: a row of marts.relative_strength or marts.pair_risk needs both legs' prices that
--- session in staging.prices; a calendar year of marts.calendar_year_returns starts and ends on
--- sessions the symbol has (its first year has no start: NULL); marts.latest_indicators reports
--- a session marts.relative_strength has for that pair. (marts.returns and marts.risk are
--- matched to the prices one to one by unique_keys_symbol_marts.) A row without its inputs was
--- carried forward or joined from another session and would be read as a fresh value, so the
--- build is not kept. Returns one row per offending row: the mart, its key and the input that
--- is missing.
+-- Guards: a row of marts.relative_strength needs both legs' prices that session in
+-- staging.prices; a calendar year of marts.calendar_year_returns starts and ends on sessions
+-- the symbol has (its first year has no start: NULL); marts.latest_indicators reports a
+-- session marts.relative_strength has for that pair. (marts.returns and marts.risk are matched
+-- to the prices one to one by unique_keys_symbol_marts, marts.pair_risk to
+-- marts.relative_strength by unique_keys_pair_risk.) A row without its inputs was carried
+-- forward or joined from another session and would be read as a fresh value, so the build is
+-- not kept. Returns one row per offending row: the mart, its key and the input that is
+-- missing.
 --
 -- Every (symbol, session) a pair row needs (both of its legs) is probed against the prices in
--- one anti join: one hash table of the prices instead of one per mart.
+-- one anti join: one hash table of the prices, not one per leg.
 with needed as (
     select
         'marts.relative_strength' as mart,
@@ -20,13 +21,6 @@ with needed as (
         unnest([small, large]) as symbol,
         date
     from marts.relative_strength
-    union all
-    select
-        'marts.pair_risk' as mart,
-        pair as subject,
-        unnest([small, large]) as symbol,
-        date
-    from marts.pair_risk
 ),
 
 session_orphans as (

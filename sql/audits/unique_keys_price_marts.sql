@@ -1,10 +1,11 @@
--- audits.unique_keys_price_marts: the pair marts and the calendar-year returns hold one row per
--- natural key.
+-- audits.unique_keys_price_marts: relative strength, the latest indicators and the calendar-year
+-- returns hold one row per natural key.
 -- severity: blocking
 --
--- Guards: marts.calendar_year_returns (symbol, year), marts.relative_strength and
--- marts.pair_risk (pair, date), marts.latest_indicators (pair); marts.returns and marts.risk
--- have their own, cheaper audit (unique_keys_symbol_marts). A duplicated key (a join that fans
+-- Guards: marts.calendar_year_returns (symbol, year), marts.relative_strength (pair, date),
+-- marts.latest_indicators (pair); marts.returns, marts.risk and marts.pair_risk are matched one
+-- to one with their inputs by cheaper audits (unique_keys_symbol_marts, unique_keys_pair_risk).
+-- A duplicated key (a join that fans
 -- out, a pair configured twice) doubles what alert rules and `rotation status` read, so the
 -- build is not kept. Returns one row per duplicated key: the mart, the key as text and how
 -- many rows share it.
@@ -28,16 +29,6 @@ relative_strength_keys as (
     having count(*) > 1
 ),
 
-pair_risk_keys as (
-    select
-        'marts.pair_risk' as mart,
-        pair || ' ' || date as key,
-        count(*) as copies
-    from marts.pair_risk
-    group by pair, date
-    having count(*) > 1
-),
-
 latest_keys as (
     select
         'marts.latest_indicators' as mart,
@@ -52,8 +43,6 @@ duplicated as (
     select * from calendar_year_keys
     union all
     select * from relative_strength_keys
-    union all
-    select * from pair_risk_keys
     union all
     select * from latest_keys
 )

@@ -137,6 +137,21 @@ def test_unique_keys_symbol_marts_sees_a_swap_the_counts_hide(
     ]
 
 
+def test_unique_keys_pair_risk_matches_relative_strength(db: duckdb.DuckDBPyConnection) -> None:
+    strength = [("IWM/SPY", d(2)), ("IWM/SPY", d(3)), ("IWM/IWB", d(2)), ("IWM/IWB", d(3))]
+    # IWM/SPY: 01-03 twice and 01-02 missing (same count: the fingerprint tells); IWM/IWB
+    # matches; ^RUT/^GSPC is in pair_risk only
+    risk = [("IWM/SPY", d(3)), ("IWM/SPY", d(3)), ("IWM/IWB", d(2)), ("IWM/IWB", d(3)),
+            ("^RUT/^GSPC", d(3))]  # fmt: skip
+    db.executemany("insert into marts.relative_strength (pair, date) values (?, ?)", strength)
+    db.executemany("insert into marts.pair_risk (pair, date) values (?, ?)", risk)
+    assert all_rows(db, "unique_keys_pair_risk") == [
+        ("IWM/SPY", d(2), 0, 1),
+        ("IWM/SPY", d(3), 2, 1),
+        ("^RUT/^GSPC", d(3), 1, 0),
+    ]
+
+
 def test_unique_keys_flow_and_macro_marts(db: duckdb.DuckDBPyConnection) -> None:
     db.execute("insert into marts.ipo_calendar (deal_id) values ('a'), ('a'), ('a'), ('b')")
     db.execute(
