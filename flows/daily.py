@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -118,8 +119,8 @@ def daily_run(
         summary = _summary(run_id, as_of, [prices, edgar, nasdaq, fred], build, alerts)
         with writing(db_path) as con:
             finish_run(con, run_id, **summary["ops"])
-        if build.kept:  # a failed blocking audit keeps the previous published copy too
-            publish(db_path, settings.published_path)
+        if build.kept or not _published_exists(settings):
+            publish(db_path, settings.published_path)  # a failed audit keeps the previous copy
     markdown = report(settings, summary, as_of)
     create_markdown_artifact(key="rotation-run-summary", markdown=markdown)
     logger.info(summary["message"])
@@ -214,10 +215,16 @@ def backfill(
         summary = _summary(run_id, end, reports, build, alerts)
         with writing(db_path) as con:
             finish_run(con, run_id, **summary["ops"])
-        if build.kept:  # a failed blocking audit keeps the previous published copy too
-            publish(db_path, settings.published_path)
+        if build.kept or not _published_exists(settings):
+            publish(db_path, settings.published_path)  # a failed audit keeps the previous copy
     logger.info(summary["message"])
     return summary
+
+
+def _published_exists(settings: Settings) -> bool:
+    """Whether there is a published copy to keep: a first run blocked by an audit still
+    publishes (raw data and the incident, no marts), so readers and the report have a file."""
+    return Path(settings.published_path).exists()
 
 
 def _record_failure(
