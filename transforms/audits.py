@@ -69,10 +69,12 @@ class Audit:
     depends_on: frozenset[str]
 
     def wrapped(self) -> str:
-        """The audit counted and sampled in one pass: every offending row carries the total."""
+        """The audit run once, counted and sampled: its rows are materialised, then counted
+        and the first ones read in the audit's own order (a window count could reorder)."""
         return (
-            f"select count(*) over () as offending_rows, audited.*\nfrom (\n{self.sql}\n) as "
-            f"audited\nlimit {SAMPLE_ROWS}"
+            f"with audited as materialized (\n{self.sql}\n)\n"
+            f"select (select count(*) from audited) as offending_rows, audited.*\n"
+            f"from audited\nlimit {SAMPLE_ROWS}"
         )
 
 
