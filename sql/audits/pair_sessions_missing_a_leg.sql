@@ -7,6 +7,8 @@
 -- silently skipped, and the other leg's next return spans two sessions against one. The vendor
 -- gap itself is already a recorded missing session; this names the pairs it distorts. The
 -- figures stay usable (one session in thousands), so the build is kept and the gap reported.
+-- Cheap when the legs agree: only pairs whose legs' fingerprints differ are compared row by
+-- row.
 -- Returns one row per lopsided session: the pair, the date, the leg that has a price and the
 -- leg that has none.
 with spans as (
@@ -49,16 +51,54 @@ legs as (
     from pair_spans
 ),
 
+-- per pair and leg, a fingerprint of its priced sessions in the span: the count and the exact
+-- sum of hash(date). Legs with equal fingerprints have the same sessions (a difference would
+-- have to hide in a 64-bit hash collision); only the other pairs are compared row by row.
+leg_prints as (
+    select
+        l.pair,
+        l.symbol,
+        count(*) as sessions,
+        sum(hash(pr.date)) as print
+    from legs as l
+    inner join staging.prices as pr
+        on l.symbol = pr.symbol and pr.date between l.first_date and l.last_date
+    group by l.pair, l.symbol
+),
+
+differing as (
+    select p.pair
+    from pair_spans as p
+    inner join leg_prints as s on p.pair = s.pair and p.small = s.symbol
+    inner join leg_prints as l on p.pair = l.pair and p.large = l.symbol
+    where s.sessions <> l.sessions or s.print <> l.print
+),
+
+differing_legs as (
+    select l.*
+    from legs as l
+    semi join differing as d on l.pair = d.pair
+),
+
+-- the prices of the differing pairs' legs only: empty when every pair's legs agree
+leg_prices as (
+    select
+        pr.symbol,
+        pr.date
+    from staging.prices as pr
+    semi join differing_legs as l on pr.symbol = l.symbol
+),
+
 lopsided as (
     select
         l.pair,
         pr.date,
         l.symbol as has_price,
         l.other_leg as lacks_price
-    from legs as l
-    inner join staging.prices as pr
+    from differing_legs as l
+    inner join leg_prices as pr
         on l.symbol = pr.symbol and pr.date between l.first_date and l.last_date
-    anti join staging.prices as o on l.other_leg = o.symbol and pr.date = o.date
+    anti join leg_prices as o on l.other_leg = o.symbol and pr.date = o.date
 )
 
 select

@@ -1,38 +1,16 @@
--- audits.sessions_without_inputs_price_marts: every session a price mart reports has the
--- prices it is computed from.
+-- audits.sessions_without_inputs_price_marts: the calendar-year returns and the latest
+-- indicators report only sessions that have their inputs.
 -- severity: blocking
 --
--- Guards: a row of marts.relative_strength needs both legs' prices that session in
--- staging.prices; a calendar year of marts.calendar_year_returns starts and ends on sessions
--- the symbol has (its first year has no start: NULL); marts.latest_indicators reports a
--- session marts.relative_strength has for that pair. (marts.returns and marts.risk are matched
--- to the prices one to one by unique_keys_symbol_marts, marts.pair_risk to
--- marts.relative_strength by unique_keys_pair_risk.) A row without its inputs was carried
--- forward or joined from another session and would be read as a fresh value, so the build is
--- not kept. Returns one row per offending row: the mart, its key and the input that is
--- missing.
---
--- Every (symbol, session) a pair row needs (both of its legs) is probed against the prices in
--- one anti join: one hash table of the prices, not one per leg.
-with needed as (
-    select
-        'marts.relative_strength' as mart,
-        pair as subject,
-        unnest([small, large]) as symbol,
-        date
-    from marts.relative_strength
-),
-
-session_orphans as (
-    select
-        n.mart,
-        n.subject || ' ' || n.date as key,
-        'no price of ' || n.symbol || ' that session' as missing
-    from needed as n
-    anti join staging.prices as p on n.symbol = p.symbol and n.date = p.date
-),
-
-calendar_year_orphans as (
+-- Guards: a calendar year of marts.calendar_year_returns starts and ends on sessions the symbol
+-- has in staging.prices (its first year has no start: NULL); marts.latest_indicators reports a
+-- session marts.relative_strength has for that pair. The large marts are matched to their
+-- inputs session by session by the unique_keys_* audits (returns and risk to the prices,
+-- relative_strength to both legs' prices, pair_risk to relative_strength). A row without its
+-- inputs was carried forward or joined from another session and would be read as a fresh
+-- value, so the build is not kept. Returns one row per offending row: the mart, its key and
+-- the input that is missing.
+with calendar_year_orphans as (
     select
         'marts.calendar_year_returns' as mart,
         c.symbol || ' ' || c.year as key,
@@ -59,8 +37,6 @@ latest_orphans as (
 ),
 
 orphans as (
-    select * from session_orphans
-    union all
     select * from calendar_year_orphans
     union all
     select * from latest_orphans

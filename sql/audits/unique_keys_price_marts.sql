@@ -1,14 +1,13 @@
--- audits.unique_keys_price_marts: relative strength, the latest indicators and the calendar-year
--- returns hold one row per natural key.
+-- audits.unique_keys_price_marts: the latest indicators and the calendar-year returns hold one
+-- row per natural key.
 -- severity: blocking
 --
--- Guards: marts.calendar_year_returns (symbol, year), marts.relative_strength (pair, date),
--- marts.latest_indicators (pair); marts.returns, marts.risk and marts.pair_risk are matched one
--- to one with their inputs by cheaper audits (unique_keys_symbol_marts, unique_keys_pair_risk).
--- A duplicated key (a join that fans
--- out, a pair configured twice) doubles what alert rules and `rotation status` read, so the
--- build is not kept. Returns one row per duplicated key: the mart, the key as text and how
--- many rows share it.
+-- Guards: marts.calendar_year_returns (symbol, year), marts.latest_indicators (pair). The
+-- large price marts are matched one to one with their inputs by cheaper audits:
+-- unique_keys_symbol_marts (returns, risk), unique_keys_relative_strength,
+-- unique_keys_pair_risk. A duplicated key doubles what alert rules and `rotation status` read,
+-- so the build is not kept. Returns one row per duplicated key: the mart, the key as text and
+-- how many rows share it.
 with calendar_year_keys as (
     select
         'marts.calendar_year_returns' as mart,
@@ -16,16 +15,6 @@ with calendar_year_keys as (
         count(*) as copies
     from marts.calendar_year_returns
     group by symbol, year
-    having count(*) > 1
-),
-
-relative_strength_keys as (
-    select
-        'marts.relative_strength' as mart,
-        pair || ' ' || date as key,
-        count(*) as copies
-    from marts.relative_strength
-    group by pair, date
     having count(*) > 1
 ),
 
@@ -41,8 +30,6 @@ latest_keys as (
 
 duplicated as (
     select * from calendar_year_keys
-    union all
-    select * from relative_strength_keys
     union all
     select * from latest_keys
 )

@@ -76,22 +76,60 @@ def test_every_audit_declares_a_severity_and_is_a_select() -> None:
 
 def test_unique_keys_price_marts(db: duckdb.DuckDBPyConnection) -> None:
     db.execute(
-        """insert into marts.relative_strength (pair, date, ratio) values
-           ('IWM/SPY', date '2025-01-02', 0.4), ('IWM/SPY', date '2025-01-02', 0.41),
-           ('IWM/SPY', date '2025-01-03', 0.4), ('IWM/IWB', date '2025-01-02', 0.7)"""
-    )
-    db.execute(
         """insert into marts.latest_indicators (pair, date) values
            ('IWM/SPY', date '2025-01-02'), ('IWM/SPY', date '2025-01-03'),
            ('^RUT/^GSPC', date '2025-01-03')"""
     )
-    db.execute("insert into marts.calendar_year_returns (symbol, year) values ('IWM', 2024)")
+    db.execute(
+        """insert into marts.calendar_year_returns (symbol, year) values
+           ('IWM', 2024), ('IWM', 2024), ('IWM', 2025)"""
+    )
     assert all_rows(db, "unique_keys_price_marts") == [
+        ("marts.calendar_year_returns", "IWM 2024", 2),
         ("marts.latest_indicators", "IWM/SPY", 2),
-        ("marts.relative_strength", "IWM/SPY 2025-01-02", 2),
     ]
     result = audit(db, "unique_keys_price_marts")
     assert (result.offending, result.severity, result.blocks) == (2, "blocking", True)
+
+
+def test_unique_keys_relative_strength(db: duckdb.DuckDBPyConnection) -> None:
+    # IWB lacks 01-06: IWM/IWB's common sessions are 01-02 and 01-03 (a real gap, not a fault
+    # of the mart); ^RUI has no prices at all
+    prices(
+        db,
+        [(s, day, 100.0) for s in ("IWM", "SPY") for day in (d(2), d(3), d(6))]
+        + [("IWB", d(2), 100.0), ("IWB", d(3), 100.0), ("^RUT", d(2), 2000.0)],
+    )
+    db.execute(
+        """insert into ops.pairs (pair, small, large, kind) values
+           ('IWM/SPY', 'IWM', 'SPY', 'total_return'), ('IWM/IWB', 'IWM', 'IWB', 'total_return'),
+           ('^RUT/^RUI', '^RUT', '^RUI', 'price_index')"""
+    )
+    rows = [("IWM/SPY", "IWM", "SPY", day) for day in (d(2), d(3), d(3), d(6), d(7))]
+    rows += [("IWM/IWB", "IWM", "IWB", day) for day in (d(2), d(3))]
+    rows += [("^RUT/^RUI", "^RUT", "^RUI", d(2))]
+    db.executemany(
+        "insert into marts.relative_strength (pair, small, large, date) values (?, ?, ?, ?)", rows
+    )
+    assert all_rows(db, "unique_keys_relative_strength") == [
+        ("IWM/SPY", d(3), 2, True, True),
+        ("IWM/SPY", d(7), 1, False, False),
+        ("^RUT/^RUI", d(2), 1, True, False),
+    ]
+    # as many rows as sessions, one doubled and one left out: only the fingerprint tells
+    db.execute("delete from marts.relative_strength where pair <> 'IWM/IWB'")
+    db.executemany(
+        "insert into marts.relative_strength (pair, small, large, date) values (?, ?, ?, ?)",
+        [("IWM/SPY", "IWM", "SPY", day) for day in (d(2), d(2), d(6))],
+    )
+    assert all_rows(db, "unique_keys_relative_strength") == [("IWM/SPY", d(2), 2, True, True)]
+    # the mart exactly as it should be: nothing
+    db.execute("delete from marts.relative_strength where pair <> 'IWM/IWB'")
+    db.executemany(
+        "insert into marts.relative_strength (pair, small, large, date) values (?, ?, ?, ?)",
+        [("IWM/SPY", "IWM", "SPY", day) for day in (d(2), d(3), d(6))],
+    )
+    assert all_rows(db, "unique_keys_relative_strength") == []
 
 
 def test_unique_keys_symbol_marts_match_the_prices_one_to_one(
@@ -281,26 +319,26 @@ def test_sessions_without_inputs_price_marts(db: duckdb.DuckDBPyConnection) -> N
     prices(db, [("IWM", d(2), 200.0), ("IWM", d(3), 201.0), ("SPY", d(2), 500.0)])
     db.execute(
         """insert into marts.relative_strength (pair, small, large, date) values
-           ('IWM/SPY', 'IWM', 'SPY', date '2025-01-02'),
-           ('IWM/SPY', 'IWM', 'SPY', date '2025-01-03')"""
+           ('IWM/SPY', 'IWM', 'SPY', date '2025-01-02')"""
     )
     db.execute(
         """insert into marts.calendar_year_returns (symbol, year, start_date, end_date) values
            ('IWM', 2025, null, date '2025-01-03'),
-           ('SPY', 2025, date '2025-01-02', date '2025-01-06')"""
+           ('SPY', 2025, date '2025-01-02', date '2025-01-06'),
+           ('IWM', 2026, date '2025-12-31', date '2026-01-02')"""
     )
     db.execute(
         """insert into marts.latest_indicators (pair, date) values
-           ('IWM/SPY', date '2025-01-03'), ('IWM/IWB', date '2025-01-03')"""
+           ('IWM/SPY', date '2025-01-02'), ('IWM/IWB', date '2025-01-03')"""
     )
     assert all_rows(db, "sessions_without_inputs_price_marts") == [
+        ("marts.calendar_year_returns", "IWM 2026", "no price of IWM on 2026-01-02"),
         ("marts.calendar_year_returns", "SPY 2025", "no price of SPY on 2025-01-06"),
         (
             "marts.latest_indicators",
             "IWM/IWB",
             "no marts.relative_strength row of IWM/IWB on 2025-01-03",
         ),
-        ("marts.relative_strength", "IWM/SPY 2025-01-03", "no price of SPY that session"),
     ]
 
 
@@ -321,6 +359,23 @@ def test_pair_sessions_missing_a_leg_is_a_warning(db: duckdb.DuckDBPyConnection)
     assert all_rows(db, "pair_sessions_missing_a_leg") == [("IWM/SPY", d(6), "IWM", "SPY")]
     result = audit(db, "pair_sessions_missing_a_leg")
     assert (result.severity, result.failed, result.blocks) == ("warning", True, False)
+
+
+def test_pair_sessions_missing_a_leg_sees_gaps_the_counts_hide(
+    db: duckdb.DuckDBPyConnection,
+) -> None:
+    """Each leg lacks one session the other has: equal counts, different sessions; only the
+    fingerprint (the hash sum of the dates) tells, then the exact rows."""
+    prices(
+        db,
+        [("IWM", day, 200.0) for day in (d(2), d(3), d(7), d(8))]
+        + [("IWB", day, 300.0) for day in (d(2), d(6), d(7), d(8))],
+    )
+    db.execute("insert into ops.pairs values ('IWM/IWB', 'IWM', 'IWB', 'total_return')")
+    assert all_rows(db, "pair_sessions_missing_a_leg") == [
+        ("IWM/IWB", d(3), "IWM", "IWB"),
+        ("IWM/IWB", d(6), "IWB", "IWM"),
+    ]
 
 
 def test_no_values_from_the_future(db: duckdb.DuckDBPyConnection) -> None:
