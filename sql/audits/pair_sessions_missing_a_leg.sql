@@ -20,11 +20,13 @@ with spans as (
     group by symbol
 ),
 
+-- pair_id: an integer key for the aggregation below (cheaper to group by than the names)
 pair_spans as (
     select
         p.pair,
         p.small,
         p.large,
+        row_number() over (order by p.pair) as pair_id,
         greatest(s.first_date, l.first_date) as first_date,
         least(s.last_date, l.last_date) as last_date
     from ops.pairs as p
@@ -36,6 +38,8 @@ pair_spans as (
 legs as (
     select
         pair,
+        pair_id,
+        0 as leg,
         small as symbol,
         large as other_leg,
         first_date,
@@ -44,6 +48,8 @@ legs as (
     union all
     select
         pair,
+        pair_id,
+        1 as leg,
         large as symbol,
         small as other_leg,
         first_date,
@@ -56,21 +62,21 @@ legs as (
 -- have to hide in a 64-bit hash collision); only the other pairs are compared row by row.
 leg_prints as (
     select
-        l.pair,
-        l.symbol,
+        l.pair_id,
+        l.leg,
         count(*) as sessions,
         sum(hash(pr.date)) as print
     from legs as l
     inner join staging.prices as pr
         on l.symbol = pr.symbol and pr.date between l.first_date and l.last_date
-    group by l.pair, l.symbol
+    group by l.pair_id, l.leg
 ),
 
 differing as (
     select p.pair
     from pair_spans as p
-    inner join leg_prints as s on p.pair = s.pair and p.small = s.symbol
-    inner join leg_prints as l on p.pair = l.pair and p.large = l.symbol
+    inner join leg_prints as s on p.pair_id = s.pair_id and s.leg = 0
+    inner join leg_prints as l on p.pair_id = l.pair_id and l.leg = 1
     where s.sessions <> l.sessions or s.print <> l.print
 ),
 

@@ -23,11 +23,13 @@ with spans as (
     group by symbol
 ),
 
+-- pair_id: an integer key for the aggregation below (cheaper to group by than the names)
 pair_spans as (
     select
         p.pair,
         p.small,
         p.large,
+        row_number() over (order by p.pair) as pair_id,
         greatest(s.first_date, l.first_date) as first_date,
         least(s.last_date, l.last_date) as last_date
     from ops.pairs as p
@@ -37,14 +39,16 @@ pair_spans as (
 
 legs as (
     select
-        pair,
+        pair_id,
+        0 as leg,
         small as symbol,
         first_date,
         last_date
     from pair_spans
     union all
     select
-        pair,
+        pair_id,
+        1 as leg,
         large as symbol,
         first_date,
         last_date
@@ -53,14 +57,14 @@ legs as (
 
 leg_prints as (
     select
-        l.pair,
-        l.symbol,
+        l.pair_id,
+        l.leg,
         count(*) as sessions,
         sum(hash(pr.date)) as print
     from legs as l
     inner join staging.prices as pr
         on l.symbol = pr.symbol and pr.date between l.first_date and l.last_date
-    group by l.pair, l.symbol
+    group by l.pair_id, l.leg
 ),
 
 mart_prints as (
@@ -78,8 +82,8 @@ differing as (
     select m.pair
     from mart_prints as m
     left join pair_spans as p on m.pair = p.pair
-    left join leg_prints as s on p.pair = s.pair and p.small = s.symbol
-    left join leg_prints as l on p.pair = l.pair and p.large = l.symbol
+    left join leg_prints as s on p.pair_id = s.pair_id and s.leg = 0
+    left join leg_prints as l on p.pair_id = l.pair_id and l.leg = 1
     where
         s.sessions is distinct from m.sessions
         or s.print is distinct from m.print
