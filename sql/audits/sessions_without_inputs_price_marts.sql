@@ -10,7 +10,27 @@
 -- inputs was carried forward or joined from another session and would be read as a fresh
 -- value, so the build is not kept. Returns one row per offending row: the mart, its key and
 -- the input that is missing.
-with calendar_year_orphans as (
+-- the prices on the dates the two small marts mention (year ends, the latest sessions): a few
+-- dozen dates, so the joins below never build a table of every price
+with year_end_prices as (
+    select
+        p.symbol,
+        p.date
+    from staging.prices as p
+    where
+        p.date in (select c.end_date from marts.calendar_year_returns as c)
+        or p.date in (select c.start_date from marts.calendar_year_returns as c)
+),
+
+latest_strength as (
+    select
+        s.pair,
+        s.date
+    from marts.relative_strength as s
+    where s.date in (select l.date from marts.latest_indicators as l)
+),
+
+calendar_year_orphans as (
     select
         'marts.calendar_year_returns' as mart,
         c.symbol || ' ' || c.year as key,
@@ -19,8 +39,8 @@ with calendar_year_orphans as (
             'a NULL end_date'
         ) as missing
     from marts.calendar_year_returns as c
-    left join staging.prices as ps on c.symbol = ps.symbol and c.start_date = ps.date
-    left join staging.prices as pe on c.symbol = pe.symbol and c.end_date = pe.date
+    left join year_end_prices as ps on c.symbol = ps.symbol and c.start_date = ps.date
+    left join year_end_prices as pe on c.symbol = pe.symbol and c.end_date = pe.date
     -- the symbol's first year has no start (NULL): only its end is checked
     where pe.date is null or (c.start_date is not null and ps.date is null)
 ),
@@ -33,7 +53,7 @@ latest_orphans as (
             cast(l.date as varchar), 'a NULL date'
         ) as missing
     from marts.latest_indicators as l
-    anti join marts.relative_strength as s on l.pair = s.pair and l.date = s.date
+    anti join latest_strength as s on l.pair = s.pair and l.date = s.date
 ),
 
 orphans as (
