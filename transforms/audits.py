@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import decimal
 import logging
 import math
 import re
@@ -122,12 +123,15 @@ class AuditResult:
 
 
 def _plain(value: object) -> object:
-    """JSON-friendly: dates as ISO text, floats rounded for reading."""
+    """JSON-friendly: dates as ISO text, floats rounded for reading, NaN and infinity as text
+    (an audit of impossible values can sample them, and JSON has no NaN)."""
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
-    if isinstance(value, float) and math.isfinite(value):
-        return float(f"{value:.6g}")
-    if isinstance(value, float | int | str | bool) or value is None:
+    if isinstance(value, decimal.Decimal):  # a SQL literal such as 0.25 is a DECIMAL
+        value = float(value)
+    if isinstance(value, float):
+        return float(f"{value:.6g}") if math.isfinite(value) else str(value)
+    if isinstance(value, int | str | bool) or value is None:
         return value
     return str(value)
 

@@ -4,6 +4,7 @@ keeps the new ones, each failure is one incident, and a later clean build resolv
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import duckdb
@@ -218,3 +219,18 @@ def test_the_flow_stage_audits_with_the_configured_limits(db_path: Path) -> None
             2025, 1, 6
         )
         assert incidents.open_incidents(con) == []
+
+
+def test_a_sample_is_plain_json(numbers: duckdb.DuckDBPyConnection, project: Path) -> None:
+    """What the run stores in ops.runs.details: dates as text, NaN as text (JSON has none)."""
+    write(
+        project,
+        "audits/no_nan.sql",
+        "-- severity: warning\n"
+        "select date '2025-01-03' as day, 'nan'::double as x, 0.1234567 as y\n",
+    )
+    numbers.execute("insert into main.numbers values (1)")
+    report = build_models(numbers, project, parameters={"ceiling": 100})
+    [failed] = report.failed_audits
+    assert failed.as_dict()["sample"] == [{"day": "2025-01-03", "x": "nan", "y": 0.123457}]
+    assert json.loads(json.dumps(failed.as_dict(), allow_nan=False))["offending"] == 1
