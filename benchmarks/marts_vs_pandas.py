@@ -14,8 +14,8 @@ Each engine runs in its own subprocess so its peak memory (getrusage ru_maxrss o
 Python, the engine and the data) is separable:
   duckdb  opens the file with memory_limit and threads set explicitly (defaults 3GB and 2, the
           budget of this 2-core machine with headroom under 4 GB for Python itself), then times
-          sync_pairs + build_models: every staging view and mart table, written to the file and
-          committed.
+          sync_pairs + build_models: every staging view and mart table, and the audits of
+          sql/audits that read only these models, written to the file and committed.
   pandas  reads raw.prices into a DataFrame (timed separately, not counted), then times
           tests/transforms/pandas_oracle.all_marts: the straightforward pandas implementation
           (groupby / rolling / merge_asof) that the test suite checks against the SQL to 1e-9,
@@ -135,7 +135,7 @@ def _pairs(n_symbols: int) -> list[tuple[str, str, str, str]]:
 def run_duckdb(db: Path, n_symbols: int, memory_limit: str, threads: int) -> dict[str, object]:
     import duckdb
 
-    from transforms import build_models, sync_pairs
+    from transforms import build_models, discover_audits, sync_pairs
 
     class _Pair:
         def __init__(self, name: str, small: str, large: str, kind: str) -> None:
@@ -145,17 +145,26 @@ def run_duckdb(db: Path, n_symbols: int, memory_limit: str, threads: int) -> dic
     for model in PRICE_MODELS:
         (sql_dir / model).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(REPO / "sql" / model, sql_dir / model)
+    # The audits that read only these models run inside the build, as in a real run.
+    price_models = {f"{m.split('/')[0]}.{Path(m).stem}" for m in PRICE_MODELS}
+    (sql_dir / "audits").mkdir()
+    for audit in discover_audits(REPO / "sql"):
+        if audit.depends_on <= price_models:
+            shutil.copyfile(audit.path, sql_dir / "audits" / audit.path.name)
     con = duckdb.connect(str(db), config={"memory_limit": memory_limit, "threads": threads})
     started = time.perf_counter()
     sync_pairs(con, [_Pair(*p) for p in _pairs(n_symbols)])
-    results = build_models(con, sql_dir)
+    report = build_models(con, sql_dir)
     seconds = time.perf_counter() - started
     con.close()
+    if not report.kept:
+        raise SystemExit(report.line())
     return {
         "seconds": seconds,
         "peak_rss_mb": _peak_rss_mb(),
-        "rows": {r.model: r.rows for r in results if r.model in MARTS},
-        "models": [r.as_dict() for r in results],
+        "rows": {r.model: r.rows for r in report.models if r.model in MARTS},
+        "models": [r.as_dict() for r in report.models],
+        "audits": [a.as_dict() for a in report.audits],
     }
 
 
@@ -236,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
         for model in duck["models"]:
             rows = "" if model["rows"] is None else f"{model['rows']:>12,} rows"
             print(f"    {model['model']:<30} {model['kind']:<6} {model['seconds']:7.2f} s {rows}")
+        for audit in duck["audits"]:
+            found = f"{audit['offending']:>12,} offending"
+            print(f"    audit {audit['audit']:<32} {audit['seconds']:7.2f} s {found}")
         if args.skip_pandas:
             return 0
         pand = _child("pandas", args, db)

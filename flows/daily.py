@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -119,17 +120,18 @@ def daily_run(
                 db_path, fetch_fred(settings, replay_dir), run_id=run_id
             )
             constituents = load_fundamentals(db_path, settings, replay_dir, as_of, run_id=run_id)
-            models = build_models(db_path, settings)
+            build = build_models(db_path, settings, run_id, as_of)
             alerts = alert(db_path, settings, as_of, run_id)
         except BaseException as exc:
             _record_failure(db_path, settings, run_id, "daily-run", exc)
             raise
         summary = _summary(
-            run_id, as_of, [prices, edgar, nasdaq, fred, *constituents], models, alerts
+            run_id, as_of, [prices, edgar, nasdaq, fred, *constituents], build, alerts
         )
         with writing(db_path) as con:
             finish_run(con, run_id, **summary["ops"])
-        publish(db_path, settings.published_path, settings.storage.published_storage_version)
+        if build.kept or not _published_exists(settings):  # a failed audit keeps the old copy
+            publish(db_path, settings.published_path, settings.storage.published_storage_version)
     markdown = report(settings, summary, as_of)
     create_markdown_artifact(key="rotation-run-summary", markdown=markdown)
     logger.info(summary["message"])
@@ -215,19 +217,26 @@ def backfill(
                 validate_and_load_source(db_path, fetch_fred(settings, replay_dir), run_id=run_id)
             )
             reports.extend(load_fundamentals(db_path, settings, replay_dir, end, run_id=run_id))
-            models = build_models(db_path, settings)
+            build = build_models(db_path, settings, run_id, end)
             alerts = alert(
                 db_path, settings, end, run_id, deliver=settings.alerts.deliver_on_backfill
             )
         except BaseException as exc:
             _record_failure(db_path, settings, run_id, "backfill", exc)
             raise
-        summary = _summary(run_id, end, reports, models, alerts)
+        summary = _summary(run_id, end, reports, build, alerts)
         with writing(db_path) as con:
             finish_run(con, run_id, **summary["ops"])
-        publish(db_path, settings.published_path, settings.storage.published_storage_version)
+        if build.kept or not _published_exists(settings):  # a failed audit keeps the old copy
+            publish(db_path, settings.published_path, settings.storage.published_storage_version)
     logger.info(summary["message"])
     return summary
+
+
+def _published_exists(settings: Settings) -> bool:
+    """Whether there is a published copy to keep: a first run blocked by an audit still
+    publishes (raw data and the incident, no marts), so readers and the report have a file."""
+    return Path(settings.published_path).exists()
 
 
 def _record_failure(
@@ -243,7 +252,7 @@ def _summary(
     run_id: str,
     as_of: dt.date,
     reports: list[stages.SourceReport],
-    models: list[Any],
+    build: Any,
     alerts: dict[str, Any],
 ) -> dict[str, Any]:
     fetched = sum(r.fetched for r in reports)
@@ -251,15 +260,19 @@ def _summary(
     quarantined = sum(r.quarantined for r in reports)
     blocked = [r.source for r in reports if r.blocked]
     status = "completed_with_blocked_batches" if blocked else "completed"
+    if not build.kept:
+        status = "completed_with_failed_audits"
+    models = build.models if build.kept else []
     message = (
         f"run {run_id} for {as_of}: fetched {fetched}, loaded {loaded} new or changed, "
-        f"quarantined {quarantined}, built {len(models)} models"
+        f"quarantined {quarantined}, {build.line()}"
         + (f"; blocked: {', '.join(blocked)}" if blocked else "")
     )
     message += f"; alerts: {alerts['new_events']} new, {alerts['delivery']}"
     details = {
         "sources": [r.as_dict() for r in reports],
         "models": [str(m) for m in models],
+        "audits": [a.as_dict() for a in build.audits],
         "alerts": alerts,
     }
     return {

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quality import completeness
 from quality.prices import (
@@ -28,6 +28,9 @@ from rotation.db import transaction, writing
 from rotation.settings import PricesSettings, Settings
 from sources.price_store import SEAM_CONFLICT, load_prices, stored_context, stored_extent
 from sources.yahoo import PriceBatch, PriceSource
+
+if TYPE_CHECKING:  # transforms is imported where it is used (it is not needed to fetch)
+    from transforms import BuildReport
 
 log = logging.getLogger(__name__)
 
@@ -203,17 +206,29 @@ def validate_and_load_prices(
     return report
 
 
-def build_models(db_path: str, settings: Settings) -> list[Any]:
-    """Sync the configured pairs, then build every staging and marts model in one transaction."""
-    from transforms import build_models as build
-    from transforms import sync_pairs
+def build_models(
+    db_path: str,
+    settings: Settings,
+    run_id: str | None = None,
+    session: dt.date | None = None,
+) -> BuildReport:
+    """Sync the configured pairs, then build and audit every model in one transaction.
 
+    Returns the runner's BuildReport. When a blocking audit fails the build is rolled back
+    (``report.kept`` is False) and the caller keeps the previous published copy; each failed
+    audit is an incident of ``run_id`` either way.
+    """
+    from transforms import AuditRun, audit_parameters, sync_pairs
+    from transforms import build_models as build
+
+    run = AuditRun(run_id, session) if run_id else None
     with writing(db_path) as con:
         sync_pairs(con, settings.prices.pairs)
-        results = build(con)
-    for result in results:
+        report = build(con, parameters=audit_parameters(settings.prices), run=run)
+    for result in report.models:
         log.info("built %s", result)
-    return results
+    log.info("%s", report.line())
+    return report
 
 
 def backfill_chunks(

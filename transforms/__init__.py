@@ -1,11 +1,14 @@
-"""Transforms: build the SQL models under ``sql/`` (staging views, marts tables) in order."""
+"""Transforms: build the SQL models under ``sql/`` (staging views, marts tables) in order, then
+audit them (``sql/audits``) before the build is kept."""
 
+from transforms.audits import AuditResult, AuditRun, audit_parameters, discover_audits
+from transforms.errors import AuditError, ModelError
 from transforms.pairs import sync_pairs
 from transforms.runner import (
     LAYERS,
+    BuildReport,
     Model,
     ModelBuildError,
-    ModelError,
     ModelResult,
     build_models,
     discover_models,
@@ -13,11 +16,17 @@ from transforms.runner import (
 
 __all__ = [
     "LAYERS",
+    "AuditError",
+    "AuditResult",
+    "AuditRun",
+    "BuildReport",
     "Model",
     "ModelBuildError",
     "ModelError",
     "ModelResult",
+    "audit_parameters",
     "build_models",
+    "discover_audits",
     "discover_models",
     "sync_pairs",
 ]

@@ -11,7 +11,10 @@ header comment declares ``-- parameters: a, b`` becomes a DuckDB table macro
 Dependencies are the ``<layer>.<name>`` tokens a model's SQL mentions outside comments and
 string literals, so the build order follows the SQL with no hand-kept list to drift. The whole
 build is one transaction: a model that fails rolls every model back, and readers of the
-previous build never see a half-built set of marts.
+previous build never see a half-built set of marts. The audits of ``sql/audits``
+(``transforms.audits``) run at the end of that transaction, on the new models before anyone
+can read them: a failed blocking audit rolls the build back like a failed model, so the
+previous marts stay.
 
 Identifiers are formatted into the ``create`` statement because DDL cannot take them as
 parameters; they come from file names checked against ``[a-z_][a-z0-9_]*`` first.
@@ -24,12 +27,23 @@ import graphlib
 import logging
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from rotation.db import SQL_DIR
+from rotation.settings import PricesSettings
+from transforms.audits import (
+    AuditResult,
+    AuditRun,
+    audit_parameters,
+    discover_audits,
+    record_incidents,
+    run_audits,
+)
+from transforms.errors import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +59,6 @@ _REFERENCE = re.compile(
     r"(?<![\w.\"])(?P<schema>" + "|".join(LAYERS) + r")\.(?P<name>[a-z_][a-z0-9_]*)\b",
     re.IGNORECASE,
 )
-
-
-class ModelError(RuntimeError):
-    """A model file is malformed, or the models' references cannot be ordered."""
 
 
 class ModelBuildError(ModelError):
@@ -207,34 +217,106 @@ def _drop_other_kind(con: duckdb.DuckDBPyConnection, model: Model) -> None:
         con.execute(f"drop {what} {model.qualified_name}")
 
 
-def build_models(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[ModelResult]:
-    """Build every model under ``sql_dir`` in dependency order, in one transaction.
+@dataclass(frozen=True)
+class BuildReport:
+    """What one build did: the models built, and what each audit found on them.
 
-    Returns one ModelResult per model, in build order. A failing model raises ModelBuildError
-    naming its file, after rolling back every model built before it in this call.
+    ``kept`` is False when a blocking audit failed: every model was rolled back and the
+    previous build is what the database holds (the flow then keeps the previous published
+    copy as well).
+    """
+
+    models: list[ModelResult]
+    audits: list[AuditResult]
+
+    @property
+    def blocked_by(self) -> list[AuditResult]:
+        return [a for a in self.audits if a.blocks]
+
+    @property
+    def kept(self) -> bool:
+        return not self.blocked_by
+
+    @property
+    def failed_audits(self) -> list[AuditResult]:
+        return [a for a in self.audits if a.failed]
+
+    def line(self) -> str:
+        """One line for the run summary."""
+        failed = self.failed_audits
+        if not self.kept:
+            names = ", ".join(a.audit for a in self.blocked_by)
+            return (
+                f"build rolled back by failed audit(s) {names}: the previous marts and "
+                f"published copy are kept"
+            )
+        text = f"built {len(self.models)} models, {len(self.audits)} audits"
+        if failed:
+            text += f" ({len(failed)} warning(s): {', '.join(a.audit for a in failed)})"
+        return text
+
+
+def build_models(
+    con: duckdb.DuckDBPyConnection,
+    sql_dir: Path = SQL_DIR,
+    *,
+    parameters: Mapping[str, object] | None = None,
+    run: AuditRun | None = None,
+) -> BuildReport:
+    """Build every model under ``sql_dir`` in dependency order, audit them, in one transaction.
+
+    A failing model raises ModelBuildError naming its file, after rolling back every model
+    built before it in this call. A failing blocking audit rolls the build back too but does
+    not raise: the run goes on with the previous marts, and the report says so
+    (``BuildReport.kept``). ``parameters`` are the audits' values (default: those of the
+    default price settings). With ``run``, failed audits are recorded as incidents (and the
+    incidents of audits that pass again are resolved): inside the build's transaction when it
+    commits, in a transaction of their own after a rollback.
     """
     models = discover_models(sql_dir)
+    audits = discover_audits(sql_dir, (m.qualified_name for m in models))
+    values = dict(audit_parameters(PricesSettings()) if parameters is None else parameters)
     results: list[ModelResult] = []
     con.execute("begin transaction")
     try:
         for model in models:
-            started = time.perf_counter()
-            try:
-                _drop_other_kind(con, model)
-                con.execute(model.create_statement())
-                rows = None
-                if model.kind == "table":
-                    counted = con.execute(f"select count(*) from {model.qualified_name}").fetchone()
-                    rows = int(counted[0]) if counted else 0
-            except duckdb.Error as exc:
-                raise ModelBuildError(model.path, f"{type(exc).__name__}: {exc}") from exc
-            result = ModelResult(
-                model.qualified_name, model.kind, rows, round(time.perf_counter() - started, 3)
-            )
-            log.info("built %s %s: %s rows in %.3f s", *dataclasses.astuple(result))
-            results.append(result)
-        con.execute("commit")
+            results.append(_build_one(con, model))
+        report = BuildReport(results, run_audits(con, audits, values))
+        if report.kept:
+            if run is not None:
+                record_incidents(con, report.audits, run)
+            con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return results
+    if report.kept:
+        return report
+    con.execute("rollback")
+    log.warning("%s", report.line())
+    if run is not None:
+        con.execute("begin transaction")
+        try:
+            record_incidents(con, report.audits, run)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    return report
+
+
+def _build_one(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
+    started = time.perf_counter()
+    try:
+        _drop_other_kind(con, model)
+        con.execute(model.create_statement())
+        rows = None
+        if model.kind == "table":
+            counted = con.execute(f"select count(*) from {model.qualified_name}").fetchone()
+            rows = int(counted[0]) if counted else 0
+    except duckdb.Error as exc:
+        raise ModelBuildError(model.path, f"{type(exc).__name__}: {exc}") from exc
+    result = ModelResult(
+        model.qualified_name, model.kind, rows, round(time.perf_counter() - started, 3)
+    )
+    log.info("built %s %s: %s rows in %.3f s", *dataclasses.astuple(result))
+    return result

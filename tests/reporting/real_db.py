@@ -107,7 +107,7 @@ def build_real_database(db_path: Path, replay: Path, as_of: dt.date = AS_OF) -> 
         "status": "completed",
         "run_id": RUN_ID,
         "as_of": as_of.isoformat(),
-        "message": f"test build: {len(models)} models; " + "; ".join(others),
+        "message": f"test build: {len(models.models)} models; " + "; ".join(others),
         "sources": [report.as_dict()],
         "ops": {"quarantined_rows": report.quarantined},
     }

@@ -2,7 +2,9 @@
 
 Every file under the model layer folders is a model the runner builds, and every model is
 named in some test under tests/ (as ``schema.name``, or as the quoted file stem ``"name"`` in
-a test that lists the files it builds): a new SQL file without a test fails here.
+a test that lists the files it builds): a new SQL file without a test fails here. The same
+holds for sql/audits: every audit file runs in the build and is named in a test, and every
+mart table has its key checked by a ``unique_keys_*`` audit.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import LAYERS, build_models, discover_models
+from transforms import LAYERS, build_models, discover_audits, discover_models
 
 REPO = Path(__file__).resolve().parents[2]
 SQL_DIR = REPO / "sql"
@@ -28,7 +30,7 @@ def test_every_model_file_is_discovered() -> None:
 
 def test_the_whole_sql_folder_builds_on_an_empty_database(con: duckdb.DuckDBPyConnection) -> None:
     report = build_models(con, SQL_DIR)
-    assert {r.model for r in report} == {f"{p.parent.name}.{p.stem}" for p in _model_files()}
+    assert {r.model for r in report.models} == {f"{p.parent.name}.{p.stem}" for p in _model_files()}
 
 
 def _mentions(text: str, name: str) -> set[str]:
@@ -47,3 +49,37 @@ def test_every_model_is_named_in_a_test() -> None:
         if not {m.qualified_name, f'"{m.name}"', f"'{m.name}'"} & _mentions(tests_text, m.name)
     )
     assert untested == [], f"models with no test naming them: {untested}"
+
+
+def _audit_files() -> set[Path]:
+    return set((SQL_DIR / "audits").rglob("*.sql"))
+
+
+def test_every_audit_file_is_discovered_and_runs_in_the_build(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    assert _audit_files(), "sql/audits is empty"
+    assert {a.path for a in discover_audits(SQL_DIR)} == _audit_files()
+    report = build_models(con, SQL_DIR)
+    assert {a.audit for a in report.audits} == {p.stem for p in _audit_files()}
+    assert report.kept and not report.failed_audits  # an empty database offends nothing
+
+
+def test_every_audit_is_named_in_a_test() -> None:
+    tests_text = "\n".join(
+        p.read_text() for p in (REPO / "tests").rglob("*.py") if p.name != Path(__file__).name
+    )
+    untested = sorted(
+        a.name
+        for a in discover_audits(SQL_DIR)
+        if f'"{a.name}"' not in tests_text and f"'{a.name}'" not in tests_text
+    )
+    assert untested == [], f"audits with no test naming them: {untested}"
+
+
+def test_every_mart_table_has_a_unique_key_audit() -> None:
+    guarded = set().union(
+        *(a.depends_on for a in discover_audits(SQL_DIR) if a.name.startswith("unique_keys_"))
+    )
+    tables = {m.qualified_name for m in discover_models(SQL_DIR) if m.kind == "table"}
+    assert sorted(tables - guarded) == [], "mart tables whose key no unique_keys_* audit checks"

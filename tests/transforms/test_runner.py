@@ -33,7 +33,7 @@ def test_dependency_order_kinds_and_report(con: duckdb.DuckDBPyConnection, tmp_p
     assert [m.qualified_name for m in models] == ["staging.c_base", "marts.b_middle", "marts.a_top"]
     assert models[1].depends_on == frozenset({"staging.c_base"})
 
-    report = build_models(con, tmp_path)
+    report = build_models(con, tmp_path).models
     assert [(r.model, r.kind, r.rows) for r in report] == [
         ("staging.c_base", "view", None),
         ("marts.b_middle", "table", 3),
@@ -125,7 +125,7 @@ def test_parameterised_model_becomes_a_table_macro(
         "marts/at_least.sql",
         "-- parameters: low, high\nselect n from staging.numbers where n >= low and n < high\n",
     )
-    report = build_models(con, tmp_path)
+    report = build_models(con, tmp_path).models
     assert ("marts.at_least", "macro", None) in [(r.model, r.kind, r.rows) for r in report]
     assert con.execute("select count(*) from marts.at_least(3, 7)").fetchone()[0] == 4
     build_models(con, tmp_path)  # replacing a macro works too
