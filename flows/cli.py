@@ -261,6 +261,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for source in summary.get("sources", []):
         for message in source.get("messages", []):
             print(f"  {source['source']}: {message}")
+    for line in summary.get("damage", []):  # contained: the rest of the run loaded
+        print(f"  damage: {line}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -239,16 +239,22 @@ def _summary(
     quarantined = sum(r.quarantined for r in reports)
     blocked = [r.source for r in reports if r.blocked]
     status = "completed_with_blocked_batches" if blocked else "completed"
+    # Damage contained in a symbol or source (ops.incidents) does not change the status: the
+    # rest of the run loaded. It is named in the message, the details and the summary.
+    damage = list(dict.fromkeys(line for r in reports for line in r.damage))
+    new_incidents = sum(r.new_incidents for r in reports)
     message = (
         f"run {run_id} for {as_of}: fetched {fetched}, loaded {loaded} new or changed, "
         f"quarantined {quarantined}, built {len(models)} models"
         + (f"; blocked: {', '.join(blocked)}" if blocked else "")
+        + (f"; damage contained: {len(damage)} ({new_incidents} new)" if damage else "")
     )
     message += f"; alerts: {alerts['new_events']} new, {alerts['delivery']}"
     details = {
         "sources": [r.as_dict() for r in reports],
         "models": [str(m) for m in models],
         "alerts": alerts,
+        "damage": damage,
     }
     return {
         "status": status,
@@ -256,6 +262,7 @@ def _summary(
         "as_of": as_of.isoformat(),
         "message": message,
         "sources": details["sources"],
+        "damage": damage,
         "alerts": alerts,
         "ops": {
             "status": status,
