@@ -77,6 +77,9 @@ def _money(text: Any) -> float | None:
 
 
 def _shares(text: Any) -> int | None:
+    """``"13,125,000"`` → 13125000, exactly (through a float a huge count would change)."""
+    if isinstance(text, str) and text.replace(",", "").strip().isdigit():
+        return int(text.replace(",", "").strip())
     value = _money(text)
     if value is None:
         return None

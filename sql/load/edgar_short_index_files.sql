@@ -74,5 +74,5 @@ from judged as j
 left join raw.edgar_index_files as stored on j.index_file = stored.index_file
 where
     j.looks_short
-    and not (stored.status = 'short' and stored.rows = j.rows)
+    and not coalesce(stored.status = 'short' and stored.rows = j.rows, false)
 order by j.index_file
