@@ -212,3 +212,91 @@ def test_repaired_files_resolve_their_incidents_and_reruns_count_no_change(
     # the same incidents, seen again, are not new
     assert unchanged.reports["prices"].new_incidents == 0
     assert len(unchanged.reports["prices"].damage) == 3
+
+
+def _incidents(db: Path) -> list[tuple[str, str, str, str]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            "select source, subject, kind, detail from ops.incidents where resolved_at is null"
+        ).fetchall()
+        return [(str(a), str(b), str(c), str(d)) for a, b, c, d in rows]
+    finally:
+        con.close()
+
+
+def test_a_load_error_names_the_value_not_an_aborted_transaction(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    replay = tmp_path / "replay"
+    _link(shared_data / "nasdaq", replay / "nasdaq")
+    db = tmp_path / "rotation.duckdb"
+    with writing(db) as con:
+        start_run(con, "run-1", "daily-run", AS_OF)
+    fetched = stages.fetch_nasdaq(load_settings(None), replay, AS_OF, ["2024-06"])
+    filed = fetched.frame.index[fetched.frame["status"] == "filed"][0]
+    fetched.frame.loc[filed, "expected_date"] = "2024-13-45"  # passes the checks, not the cast
+    report = stages.validate_and_load_source(str(db), fetched, run_id="run-1")
+
+    assert report.blocked and report.loaded == 0
+    [line] = [m for m in report.messages if "not loaded" in m]
+    assert "2024-13-45" in line and "aborted" not in line and "\n" not in line
+    [(source, subject, kind, detail)] = _incidents(db)
+    assert (source, subject, kind) == ("nasdaq", "nasdaq", "load_failed")
+    assert "2024-13-45" in detail
+    con = duckdb.connect(str(db), read_only=True)
+    try:  # rolled back as a whole: no deal, no quarantine row, no validation record
+        counts = con.execute(
+            "select (select count(*) from raw.nasdaq_ipos), (select count(*) from ops.quarantine)"
+        ).fetchone()
+    finally:
+        con.close()
+    assert counts == (0, 0)
+
+
+def test_a_source_with_nothing_to_read_is_one_incident_and_the_run_goes_on(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    replay = tmp_path / "replay"
+    _link(shared_data / "nasdaq", replay / "nasdaq")
+    db = tmp_path / "rotation.duckdb"
+    with writing(db) as con:
+        start_run(con, "run-1", "daily-run", AS_OF)
+    fetched = stages.fetch_nasdaq(load_settings(None), replay, AS_OF, ["2030-01", "2030-02"])
+    report = stages.validate_and_load_source(str(db), fetched, run_id="run-1")
+    assert report.skipped and report.new_incidents == 1
+    [(source, subject, kind, detail)] = _incidents(db)
+    assert (source, subject, kind) == ("nasdaq", "nasdaq", "unavailable")
+    assert detail.startswith("Nasdaq IPO calendar unavailable: replay file ")
+    assert detail.endswith("nasdaq_ipo_calendar_2030-01.json is missing")
+
+
+def test_status_shows_damage_per_symbol_and_source(con: duckdb.DuckDBPyConnection) -> None:
+    from rich.console import Console
+
+    from flows.status import collect_status, render_status
+    from rotation import incidents
+    from rotation.incidents import Incident
+
+    start_run(con, "run-1", "daily-run", AS_OF)
+    con.execute(
+        "insert into raw.prices (symbol, date, close, adj_close, adj_close_received, adjustment,"
+        " source, fetched_at, run_id) values ('IWM', ?, 1, 1, 1, 'raw', 'r', now(), 'run-1')",
+        [dt.date(2025, 9, 19)],
+    )
+    seen = [
+        Incident("prices", "IWM", "file_unreadable", "prices/IWM.csv: unknown price CSV header"),
+        Incident("prices", "^RUT", "no_data", "no file prices/^RUT.csv"),
+        Incident("fred", "ICSA.csv", "rows_quarantined", "ICSA.csv line 5: value 'abc'"),
+    ]
+    incidents.record_all(con, seen, run_id="run-1", session=AS_OF)
+    status = collect_status(con, AS_OF)
+    by_symbol = {f["symbol"]: f["damage"] for f in status["freshness"]}
+    assert by_symbol == {"IWM": ["file_unreadable"], "^RUT": ["no_data"]}
+    assert len(status["incidents"]) == 3
+    console = Console(record=True, width=200)
+    render_status(status, console)
+    text = console.export_text()
+    assert "Damage contained, still open (3)" in text
+    assert "prices/IWM.csv: unknown price CSV header" in text
+    assert "ICSA.csv line 5: value 'abc'" in text
