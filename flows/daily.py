@@ -101,6 +101,7 @@ def daily_run(
                 end=end,
             )
             days = stages.edgar_days(as_of, settings.prices.lookback_sessions)
+            days += stages.edgar_days_to_reread(db_path, as_of)  # damaged days, until whole
             edgar = validate_and_load_source(
                 db_path, fetch_edgar(settings, replay_dir, days), run_id=run_id
             )

@@ -649,6 +649,22 @@ def _flag_short_indexes(con: Any, index_files: Any, checked: damage.Checked) -> 
     return flagged
 
 
+EDGAR_REREAD_DAYS = 60  # a damaged daily index is read again for two months, then left open
+
+
+def edgar_days_to_reread(db_path: str, as_of: dt.date) -> list[dt.date]:
+    """Daily indexes stored as short or unrecognised in the last ``EDGAR_REREAD_DAYS``: the
+    daily run reads them again with its window until they come whole."""
+    from sources.edgar import SQL_LOAD_DIR
+
+    with writing(db_path) as con:
+        rows = con.execute(
+            (SQL_LOAD_DIR / "edgar_days_to_reread.sql").read_text(),
+            {"since": as_of - dt.timedelta(days=EDGAR_REREAD_DAYS), "until": as_of},
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
 def edgar_days(as_of: dt.date, lookback_sessions: int) -> list[dt.date]:
     """Weekdays of the trailing window: EDGAR publishes an index per business day (a 404 on
     an EDGAR holiday is recorded as "no index", not an error)."""

@@ -300,3 +300,73 @@ def test_status_shows_damage_per_symbol_and_source(con: duckdb.DuckDBPyConnectio
     assert "Damage contained, still open (3)" in text
     assert "prices/IWM.csv: unknown price CSV header" in text
     assert "ICSA.csv line 5: value 'abc'" in text
+
+
+def test_live_yahoo_a_failing_symbol_is_one_incident_and_the_rest_loads(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    """The real ``yf.download`` on recorded chart JSON: NOSUCH gets Yahoo's 404."""
+    import functools
+
+    import requests
+    import yfinance as yf
+    from yfinance.data import YfData
+
+    from sources.yahoo import YahooPriceSource
+    from tests.sources.test_yahoo_live_client import AFTER_CLOSE, RecordedYahoo
+
+    recorded = json.loads(
+        (shared_data / "yahoo-chart-json" / "chart-AAPL-2020-08-31-to-2020-11-07.json").read_text()
+    )
+    adapter = RecordedYahoo({"AAPL": json.dumps(recorded["response"]["bodyJson"]).encode()})
+    session = requests.Session()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    source = YahooPriceSource(
+        timeout_s=60, download=functools.partial(yf.download, session=session),
+        probe_address=None, cache_dir=tmp_path / "yf-cache", threads=2,
+        clock=lambda: AFTER_CLOSE,
+    )  # fmt: skip
+    start, end = dt.date(2020, 9, 1), dt.date(2020, 11, 6)
+    try:
+        batch = source.fetch(["AAPL", "NOSUCH"], start, end)
+    finally:  # yfinance's session, crumb and cache are process-wide
+        data = YfData()
+        data._crumb, data._cookie = None, None
+        YfData.cache_get.cache_clear()
+    db = tmp_path / "rotation.duckdb"
+    with writing(db) as con:
+        start_run(con, "run-1", "daily-run", end)
+    report = stages.validate_and_load_prices(
+        str(db), batch, rules=stages.price_rules(load_settings(None).prices), run_id="run-1",
+        start=start, end=end,
+    )  # fmt: skip
+    assert report.loaded > 40 and not report.blocked
+    [(source_name, subject, kind, detail)] = _incidents(db)
+    assert (source_name, subject, kind) == ("prices", "NOSUCH", "no_data")
+    assert detail.startswith("nothing came back from Yahoo")
+
+
+def test_damaged_edgar_days_are_read_again_until_whole(tmp_path: Path) -> None:
+    from sources.edgar import FILING_COLUMNS, INDEX_FILE_COLUMNS, load_edgar
+
+    db = tmp_path / "rotation.duckdb"
+    files = pd.DataFrame(
+        [
+            (f"master.{d:%Y%m%d}.idx", d, d, status, 10, "file:///x")
+            for d, status in [
+                (dt.date(2020, 1, 2), "loaded"),
+                (dt.date(2020, 1, 3), "short"),
+                (dt.date(2020, 1, 6), "unrecognised"),
+                (dt.date(2019, 10, 1), "short"),  # beyond the two months: left open
+            ]
+        ],
+        columns=INDEX_FILE_COLUMNS,
+    )
+    with writing(db) as con:
+        load_edgar(con, pd.DataFrame(columns=FILING_COLUMNS), "r", dt.datetime.now(dt.UTC),
+                   index_files=files)  # fmt: skip
+    assert stages.edgar_days_to_reread(str(db), dt.date(2020, 1, 10)) == [
+        dt.date(2020, 1, 3),
+        dt.date(2020, 1, 6),
+    ]

@@ -15,6 +15,7 @@ import pytest
 
 from quality.edgar import edgar_row_problems
 from sources.edgar import (
+    FILING_COLUMNS,
     EdgarLiveClient,
     EdgarNotConfigured,
     EdgarReplayClient,
@@ -363,3 +364,35 @@ def test_live_client_needs_a_user_agent_with_contact() -> None:
         EdgarLiveClient(user_agent="Acme Research")
     with pytest.raises(ValueError, match="SEC allows < 10/s"):
         EdgarLiveClient(user_agent="Acme ops@acme.example", max_requests_per_s=10)
+
+
+def _index_file(day: dt.date, rows: int, status: str = "loaded") -> dict[str, object]:
+    return {"index_file": f"master.{day:%Y%m%d}.idx", "period_start": day, "period_end": day,
+            "status": status, "rows": rows, "url": "file:///x"}  # fmt: skip
+
+
+def test_short_index_against_its_weekdays_median(con: duckdb.DuckDBPyConnection) -> None:
+    from sources.edgar import INDEX_FILE_COLUMNS, short_index_files
+
+    fridays = [dt.date(2019, 11, 29) + dt.timedelta(weeks=n) for n in range(5)]  # to 12-27
+    stored = pd.DataFrame(
+        [_index_file(d, r) for d, r in zip(fridays, [2000, 7900, 8000, 7989, 8100], strict=True)]
+        + [_index_file(dt.date(2019, 12, 30), 300)],  # a Monday: another weekday, not counted
+        columns=INDEX_FILE_COLUMNS,
+    )
+    load_edgar(con, pd.DataFrame(columns=FILING_COLUMNS), "r0", FETCHED_AT, index_files=stored)
+    cut = dt.date(2020, 1, 3)
+    batch = pd.DataFrame([_index_file(cut, 802)], columns=INDEX_FILE_COLUMNS)
+    short = short_index_files(con, batch)
+    # median of the last 5 Fridays (2000 after Thanksgiving included) is 7,989
+    assert short.to_dict("records") == [
+        {"index_file": "master.20200103.idx", "rows": 802, "median_rows": 7989.0, "files": 5}
+    ]
+    assert short_index_files(con, pd.DataFrame([_index_file(cut, 2100)])).empty  # 26%: fine
+    # stored as short; the next read gives the same 802 rows: what EDGAR published, accepted
+    load_edgar(con, pd.DataFrame(columns=FILING_COLUMNS), "r1", FETCHED_AT,
+               index_files=batch.assign(status="short"))  # fmt: skip
+    assert short_index_files(con, batch).empty
+    assert len(short_index_files(con, batch.assign(rows=803))) == 1  # a different cut: short
+    with_two_known = pd.DataFrame([_index_file(dt.date(2019, 12, 6), 10)])
+    assert short_index_files(con, with_two_known).empty  # fewer than 3 earlier Fridays known
