@@ -562,10 +562,9 @@ def load_edgar(
 # --- completeness --------------------------------------------------------------------------------
 
 # A daily index with fewer rows than this share of the median of its weekday's recent files is
-# taken for a cut download. Measured on nothing better than EDGAR's own rhythm: quiet days
-# (Christmas Eve, the Friday after Thanksgiving) fall to a third to a half of their weekday's
-# median; a download cut by a dropped connection usually stops far lower. A genuine quiet day
-# is accepted when a re-read gives the same count (see sql/load/edgar_short_index_files.sql).
+# taken for a cut download. A judgement, not a measurement (the shared data holds one complete
+# daily index): low enough to leave ordinary quiet days alone; a quiet day it does flag is
+# accepted when a re-read gives the same count (see sql/load/edgar_short_index_files.sql).
 SHORT_INDEX_FRACTION = 0.25
 SHORT_INDEX_WEEKDAY_FILES = 8  # the median of the last 8 files of the same weekday
 SHORT_INDEX_MIN_KNOWN = 3  # with fewer same-weekday files known, no judgement
