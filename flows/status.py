@@ -37,7 +37,7 @@ def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, 
         status["incidents"] = incidents.open_incidents(con)
     damage_by_symbol: dict[str, list[str]] = {}
     for incident in status["incidents"]:
-        if incident["source"] == "prices":
+        if incident["source"] == "prices" and incident["subject"] != "prices":  # a symbol
             damage_by_symbol.setdefault(incident["subject"], []).append(incident["kind"])
     if _table_exists(con, "ops.runs"):
         last = con.execute(
