@@ -396,3 +396,21 @@ def test_short_index_against_its_weekdays_median(con: duckdb.DuckDBPyConnection)
     assert len(short_index_files(con, batch.assign(rows=803))) == 1  # a different cut: short
     with_two_known = pd.DataFrame([_index_file(dt.date(2019, 12, 6), 10)])
     assert short_index_files(con, with_two_known).empty  # fewer than 3 earlier Fridays known
+
+
+def test_a_filing_dated_after_its_index_is_a_row_problem(edgar_dir: Path) -> None:
+    daily = (edgar_dir / "master.20200103.idx").read_text().splitlines()
+    daily[11] = daily[11].replace("|20200103|", "|20200106|")  # line 12: after the index's day
+    parsed = parse_index("\n".join(daily), "master.20200103.idx")
+    reasons = edgar_row_problems(parsed.rows, today=dt.date(2026, 1, 5))
+    assert reasons[reasons != ""].tolist() == [
+        "master.20200103.idx line 12: date filed 2020-01-06 is after its index file's period "
+        "(to 2020-01-03)"
+    ]  # the 2019 dates in the same file are real (late correspondence) and pass
+    quarter = (
+        (edgar_dir / "master.1993QTR4.excerpt.idx").read_text().replace("1993-12-", "1994-01-", 1)
+    )
+    parsed = parse_index(quarter, "master.1993QTR4.idx")
+    reasons = edgar_row_problems(parsed.rows, today=dt.date(2026, 1, 5))
+    [reason] = reasons[reasons != ""].tolist()
+    assert reason.endswith("is after its index file's period (to 1993-12-31)")
