@@ -262,6 +262,7 @@ def _contain(
     checked.saw(source, damage.LOAD_FAILED, f"batch not loaded: {cause}")
     keep = {damage.LOAD_FAILED}  # resolving anything else needs a batch that got through
     checked.subjects = {k: v for k, v in checked.subjects.items() if k in keep}
+    checked.whole_kinds &= keep
     with transaction(con):
         report.note_damage(*damage.record_checked(con, checked, run_id=run_id, session=session))
 
@@ -468,7 +469,7 @@ def fetch_nasdaq(
     checked = fetched.checked
     assert checked is not None
     checked.looked_at(damage.UNAVAILABLE, ["nasdaq"])
-    checked.looked_at(damage.NO_DATA, [nasdaq.calendar_name(m) for m in wanted])
+    checked.looked_at_all(damage.NO_DATA)  # a month that left the window is not read again
     for month, reason in batch.months_failed.items():
         checked.saw(nasdaq.calendar_name(month), damage.NO_DATA, reason)
     return fetched

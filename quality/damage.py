@@ -59,18 +59,19 @@ class Checked:
     source: str
     seen: list[Incident] = field(default_factory=list)
     subjects: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    whole_kinds: set[str] = field(default_factory=set)  # kinds checked for every subject
 
     def looked_at(self, kind: str, subjects: Iterable[str]) -> None:
         self.subjects[kind].update(str(s) for s in subjects)
 
+    def looked_at_all(self, kind: str) -> None:
+        """Every incident of ``kind`` not seen this run is over, whatever its subject: for
+        subjects that leave the window (a calendar month), which no later run reads again."""
+        self.whole_kinds.add(kind)
+
     def saw(self, subject: str, kind: str, detail: str) -> None:
         self.seen.append(Incident(self.source, str(subject), kind, " ".join(detail.split())))
         self.subjects[kind].add(str(subject))
-
-    def merge(self, other: Checked) -> None:
-        self.seen += other.seen
-        for kind, subjects in other.subjects.items():
-            self.subjects[kind] |= subjects
 
 
 def record_checked(
@@ -83,8 +84,13 @@ def record_checked(
     """
     new = incidents.record_all(con, checked.seen, run_id=run_id, session=session)
     for kind, subjects in checked.subjects.items():
-        incidents.resolve_checked(
-            con, source=checked.source, kinds=[kind], subjects=subjects, run_id=run_id
+        if kind not in checked.whole_kinds:
+            incidents.resolve_checked(
+                con, source=checked.source, kinds=[kind], subjects=subjects, run_id=run_id
+            )
+    if checked.whole_kinds:
+        incidents.resolve_unseen(
+            con, source=checked.source, kinds=checked.whole_kinds, run_id=run_id
         )
     return new, [i.line() for i in checked.seen]
 

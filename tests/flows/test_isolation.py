@@ -370,3 +370,23 @@ def test_damaged_edgar_days_are_read_again_until_whole(tmp_path: Path) -> None:
         dt.date(2020, 1, 3),
         dt.date(2020, 1, 6),
     ]
+
+
+def test_a_missing_nasdaq_month_is_resolved_once_it_leaves_the_window(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    replay = tmp_path / "replay"
+    _link(shared_data / "nasdaq", replay / "nasdaq")
+    db = tmp_path / "rotation.duckdb"
+    settings = load_settings(None)
+    for run_id, months in (("run-1", ["2024-06", "2024-08"]), ("run-2", ["2024-06", "2024-07"])):
+        with writing(db) as con:
+            start_run(con, run_id, "daily-run", AS_OF)
+        fetched = stages.fetch_nasdaq(settings, replay, AS_OF, months)
+        report = stages.validate_and_load_source(str(db), fetched, run_id=run_id)
+        if run_id == "run-1":
+            assert report.new_incidents == 1 and not report.skipped
+            [(_, subject, kind, detail)] = _incidents(db)
+            assert (subject, kind) == ("nasdaq_ipo_calendar_2024-08.json", "no_data")
+            assert detail.endswith("nasdaq_ipo_calendar_2024-08.json is missing")
+    assert _incidents(db) == []
