@@ -29,8 +29,11 @@ from sources.replay import ReplayPriceSource
 
 AS_OF = dt.date(2025, 9, 26)
 START, END = dt.date(2025, 9, 2), dt.date(2025, 9, 25)
-FRIDAYS = [dt.date(2019, 12, 13), dt.date(2019, 12, 20), dt.date(2019, 12, 27)]
-CUT_DAY = dt.date(2020, 1, 3)
+# The one complete daily index in ../shared/data (master.20200103.idx) stands for three later
+# Fridays (an index lists filings up to its day, so it may stand for a later one), then for the
+# Friday after them, cut to 10% of its lines.
+FRIDAYS = [dt.date(2020, 1, 10), dt.date(2020, 1, 17), dt.date(2020, 1, 24)]
+CUT_DAY = dt.date(2020, 1, 31)
 MONTHS = ["2024-06", "2024-07"]
 HTML_PAGE = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body></body></html>"
 
@@ -67,12 +70,13 @@ def _replay(root: Path, data: Path, *, damaged: bool) -> Path:
     master = data / "edgar" / "master.20200103.idx"
     for day in FRIDAYS:
         _link(master, root / "edgar" / f"master.{day:%Y%m%d}.idx")
+    cut_name = f"master.{CUT_DAY:%Y%m%d}.idx"
     if damaged:
         lines = master.read_bytes().split(b"\n")
         kept = lines[: 11 + (len(lines) - 11) // 10]  # the header and 10% of the filings
-        (root / "edgar" / master.name).write_bytes(b"\n".join(kept) + b"\n")
+        (root / "edgar" / cut_name).write_bytes(b"\n".join(kept) + b"\n")
     else:
-        _link(master, root / "edgar" / master.name)
+        _link(master, root / "edgar" / cut_name)
     for month in MONTHS:
         name = f"nasdaq_ipo_calendar_{month}.json"
         if damaged and month == "2024-06":
@@ -175,8 +179,8 @@ def test_other_sources_load_whole_around_their_damaged_file(runs: tuple[Run, Run
     edgar, nasdaq, fred = (damaged.reports[s] for s in ("edgar", "nasdaq", "fred"))
     assert not any(r.blocked or r.skipped for r in (edgar, nasdaq, fred))
 
-    short = _open(damaged, "edgar")["master.20200103.idx short_index"]
-    assert short.startswith("master.20200103.idx has 802 rows, under 25% of the median 7,989")
+    short = _open(damaged, "edgar")["master.20200131.idx short_index"]
+    assert short.startswith("master.20200131.idx has 802 rows, under 25% of the median 7,989")
     assert edgar.loaded == 7989 - 60  # every filing of the whole files (fund repeats merged)
 
     assert nasdaq.quarantined == 1 and nasdaq.loaded == 77 - 6 - 1  # 2024-06 and -07 deals
