@@ -185,6 +185,14 @@ DEFAULT_RULES: tuple[Mapping[str, Any], ...] = (
         "kept. See ops.validation_runs and ops.quarantine.",
     ),
     _rule(
+        "data_incident", "data_quality", "open_incidents", "*",
+        direction="above", threshold=0.5, min_sessions=1, severity="warning",
+        kind="data_quality",
+        title="Damaged data contained in one symbol or source",
+        meaning="A file, value or source was damaged; the rest of the run loaded. The subject "
+        "names the file and the reason; rotation status lists what is still open.",
+    ),
+    _rule(
         "source_down", "data_quality", "sessions_since_ok", "*",
         direction="above", threshold=2.0, min_sessions=1, severity="critical",
         kind="pipeline_health", repeat_sessions=5, notify_resolved=True,

@@ -102,6 +102,7 @@ FAMILIES: dict[str, dict[str, str]] = {
         "stale_sessions": "count",
         "blocked_batches": "count",
         "sessions_since_ok": "count",
+        "open_incidents": "count",
     },
 }
 

@@ -347,9 +347,13 @@ RULE_COMMANDS = {"run", "backfill", "serve", "alerts"}
 
 def _print_summary(summary: dict[str, Any]) -> None:
     print(summary.get("message", summary))
+    damage = summary.get("damage", [])
     for source in summary.get("sources", []):
         for message in source.get("messages", []):
-            print(f"  {source['source']}: {message}")
+            if not any(message in line for line in damage):  # said once, below
+                print(f"  {source['source']}: {message}")
+    for line in damage:  # contained: the rest of the run loaded
+        print(f"  damage: {line}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -110,6 +110,7 @@ def daily_run(
                 end=end,
             )
             days = stages.edgar_days(as_of, settings.prices.lookback_sessions)
+            days += stages.edgar_days_to_reread(db_path, as_of)  # damaged days, until whole
             edgar = validate_and_load_source(
                 db_path, fetch_edgar(settings, replay_dir, days), run_id=run_id
             )
@@ -263,10 +264,15 @@ def _summary(
     if not build.kept:
         status = "completed_with_failed_audits"
     models = build.models if build.kept else []
+    # Damage contained in a symbol or source (ops.incidents) does not change the status: the
+    # rest of the run loaded. It is named in the message, the details and the summary.
+    damage = list(dict.fromkeys(line for r in reports for line in r.damage))
+    new_incidents = sum(r.new_incidents for r in reports)
     message = (
         f"run {run_id} for {as_of}: fetched {fetched}, loaded {loaded} new or changed, "
         f"quarantined {quarantined}, {build.line()}"
         + (f"; blocked: {', '.join(blocked)}" if blocked else "")
+        + (f"; damage contained: {len(damage)} ({new_incidents} new)" if damage else "")
     )
     message += f"; alerts: {alerts['new_events']} new, {alerts['delivery']}"
     details = {
@@ -274,6 +280,7 @@ def _summary(
         "models": [str(m) for m in models],
         "audits": [a.as_dict() for a in build.audits],
         "alerts": alerts,
+        "damage": damage,
     }
     return {
         "status": status,
@@ -281,6 +288,7 @@ def _summary(
         "as_of": as_of.isoformat(),
         "message": message,
         "sources": details["sources"],
+        "damage": damage,
         "alerts": alerts,
         "ops": {
             "status": status,

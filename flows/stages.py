@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from quality import completeness
+from quality import completeness, damage
 from quality.prices import (
     LEVEL_SHIFT,
     ROWS_QUARANTINED,
@@ -23,7 +23,7 @@ from quality.prices import (
     validate_prices,
 )
 from quality.records import quarantine_rows, record_validation
-from rotation import calendar, incidents
+from rotation import calendar
 from rotation.db import transaction, writing
 from rotation.settings import PricesSettings, Settings
 from sources.price_store import SEAM_CONFLICT, load_prices, stored_context, stored_extent
@@ -49,9 +49,15 @@ class SourceReport:
     blocked: bool = False
     skipped: bool = False
     messages: list[str] = field(default_factory=list)
+    damage: list[str] = field(default_factory=list)  # incidents seen this run, one line each
+    new_incidents: int = 0  # of those, first seen in this run
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def note_damage(self, new: Sequence[Any], lines: Sequence[str]) -> None:
+        self.new_incidents += len(new)
+        self.damage += [line for line in lines if line not in self.damage]
 
 
 def price_source(settings: Settings, replay_dir: str | Path | None) -> PriceSource:
@@ -134,60 +140,119 @@ def validate_and_load_prices(
     start: dt.date,
     end: dt.date,
 ) -> SourceReport:
-    """Validate the batch, then write quarantine, validation record, rows and gaps together."""
+    """Validate the batch, then write quarantine, validation record, rows and gaps together.
+
+    Damage stays with its symbol: a file that could not be read (``batch.damaged``) and, in a
+    daily run, a configured symbol that delivered nothing are incidents; the other symbols
+    load. A batch whose validation or load raises on bad data is reported and recorded as an
+    incident with DuckDB's or the check's own one-line cause, and the run goes on to the other
+    sources with the stored prices unchanged.
+    """
     report = SourceReport("prices", fetched=len(batch.frame))
     report.messages += list(batch.notes)
     if batch.missing_symbols:
         report.messages.append(f"no data for: {', '.join(batch.missing_symbols)}")
     fetched_at = dt.datetime.now(dt.UTC)
     with writing(db_path) as con:
-        validation = validate_prices(batch.frame, rules, stored_context(con, batch.frame))
-        # A batch that reaches every symbol's latest stored session re-checked the recent
-        # damage; an older backfill chunk did not and must not resolve it.
-        latest = [d for _, d in stored_extent(con, list(batch.requested)).values() if d]
-        rechecked = not batch.missing_symbols and all(d <= end for d in latest)
-        reasons = reason_counts(validation.quarantined)
-        with transaction(con):
-            report.quarantined = quarantine_rows(
-                con,
-                run_id=run_id,
-                source="prices",
-                rows=validation.quarantined,
-                key_columns=("symbol", "date"),
-            )
-            record_validation(
-                con,
-                run_id=run_id,
-                source="prices",
-                suite="prices",
-                rows_in=len(batch.frame),
-                rows_passed=len(validation.good),
-                rows_quarantined=report.quarantined,
-                batch_ok=validation.batch_ok,
-                message=validation.message,
-                results={
-                    "checks": validation.result.checks,
-                    "quarantine_reasons": reasons,
-                },
-            )
-            if not validation.batch_ok:
-                report.blocked = True
-                report.messages.append(validation.message + "; the stored prices are unchanged")
-                log.error("%s", validation.message)
-                return report
-            loaded = load_prices(
-                con, validation.good, source=batch.source, run_id=run_id, fetched_at=fetched_at
-            )
-            present = [s for s in batch.requested if s not in batch.missing_symbols]
-            gaps = completeness.missing_sessions(con, present, start, end)
-            completeness.record_missing(con, run_id, gaps)
-            # Held level shifts, quarantined rows, unjudged seams: one incident each.
-            seen = validation.incidents() + loaded.incidents
-            incidents.record_all(con, seen, run_id=run_id, session=end)
-            if rechecked:
-                incidents.resolve_unseen(
-                    con, source="prices", kinds=PRICE_INCIDENT_KINDS, run_id=run_id
+        flow, session = damage.run_context(con, run_id)
+        checked = _price_damage(batch, expect_every_symbol=flow == "daily-run")
+        try:
+            with transaction(con):
+                _load_price_batch(
+                    con, batch, rules, run_id, start, end, fetched_at, report, checked
                 )
+                report.note_damage(
+                    *damage.record_checked(con, checked, run_id=run_id, session=session)
+                )
+        except damage.CONTAINED_ERRORS as exc:
+            _contain(con, report, checked, exc, run_id=run_id, session=session)
+    for message in report.messages:
+        log.info("prices: %s", message)
+    for line in report.damage:
+        log.warning("damage: %s", line)
+    return report
+
+
+def _price_damage(batch: PriceBatch, *, expect_every_symbol: bool) -> damage.Checked:
+    """Incidents of a price batch: unreadable files, and (daily) symbols with no rows."""
+    checked = damage.Checked("prices")
+    checked.looked_at(damage.FILE_UNREADABLE, batch.requested)
+    checked.looked_at(damage.LOAD_FAILED, ["prices"])
+    unreadable = dict(batch.damaged)
+    for symbol, reason in unreadable.items():
+        checked.saw(symbol, damage.FILE_UNREADABLE, reason)
+    if expect_every_symbol:  # a backfill chunk older than a fund is empty for it, rightly
+        checked.looked_at(damage.NO_DATA, batch.requested)
+        for symbol in batch.missing_symbols:
+            if symbol in unreadable:
+                continue
+            note = next((n for n in batch.notes if n.startswith(f"{symbol}: ")), "")
+            checked.saw(
+                symbol,
+                damage.NO_DATA,
+                note.removeprefix(f"{symbol}: ") or f"no rows delivered by {batch.source}",
+            )
+    return checked
+
+
+def _load_price_batch(
+    con: Any,
+    batch: PriceBatch,
+    rules: PriceRules,
+    run_id: str,
+    start: dt.date,
+    end: dt.date,
+    fetched_at: dt.datetime,
+    report: SourceReport,
+    checked: damage.Checked,
+) -> None:
+    """Validation and load of one price batch, inside the caller's transaction.
+
+    Held level shifts, quarantined rows and seams that could not be judged join ``checked``
+    as incidents. A batch that reaches every symbol's latest stored session re-checked the
+    recent damage and may resolve it; an older backfill chunk did not and must not.
+    """
+    validation = validate_prices(batch.frame, rules, stored_context(con, batch.frame))
+    latest = [d for _, d in stored_extent(con, list(batch.requested)).values() if d]
+    rechecked = not batch.missing_symbols and all(d <= end for d in latest)
+    reasons = reason_counts(validation.quarantined)
+    report.quarantined = quarantine_rows(
+        con,
+        run_id=run_id,
+        source="prices",
+        rows=validation.quarantined,
+        key_columns=("symbol", "date"),
+    )
+    record_validation(
+        con,
+        run_id=run_id,
+        source="prices",
+        suite="prices",
+        rows_in=len(batch.frame),
+        rows_passed=len(validation.good),
+        rows_quarantined=report.quarantined,
+        batch_ok=validation.batch_ok,
+        message=validation.message,
+        results={"checks": validation.result.checks, "quarantine_reasons": reasons},
+    )
+    for found in validation.incidents():  # also when the batch is blocked: a held shift is news
+        checked.saw(found.subject, found.kind, found.detail)
+    if not validation.batch_ok:
+        report.blocked = True
+        report.messages.append(validation.message + "; the stored prices are unchanged")
+        log.error("%s", validation.message)
+        return
+    loaded = load_prices(
+        con, validation.good, source=batch.source, run_id=run_id, fetched_at=fetched_at
+    )
+    present = [s for s in batch.requested if s not in batch.missing_symbols]
+    gaps = completeness.missing_sessions(con, present, start, end)
+    completeness.record_missing(con, run_id, gaps)
+    for found in loaded.incidents:
+        checked.saw(found.subject, found.kind, found.detail)
+    if rechecked:
+        for kind in PRICE_INCIDENT_KINDS:
+            checked.looked_at_all(kind)
     report.loaded, report.unchanged = loaded.loaded, loaded.unchanged
     for rebase in loaded.rebases:
         report.messages.append(
@@ -201,9 +266,33 @@ def validate_and_load_prices(
             f"{report.quarantined} rows quarantined: "
             + ", ".join(f"{reason} ({n})" for reason, n in sorted(reasons.items()))
         )
-    for message in report.messages:
-        log.info("prices: %s", message)
-    return report
+
+
+def _contain(
+    con: Any,
+    report: SourceReport,
+    checked: damage.Checked,
+    exc: BaseException,
+    *,
+    run_id: str,
+    session: dt.date | None,
+) -> None:
+    """A batch that raised on bad data: nothing of it loaded (rolled back), the run goes on.
+
+    The incident names the real cause (DuckDB's message names the value and the column) and
+    is written with the other damage the fetch saw, in a transaction of its own.
+    """
+    cause = damage.one_line(exc)
+    source = report.source
+    report.blocked, report.loaded, report.unchanged, report.quarantined = True, 0, 0, 0
+    report.messages.append(f"{source} not loaded: {cause}; the stored rows are unchanged")
+    log.error("%s not loaded: %s", source, cause)
+    checked.saw(source, damage.LOAD_FAILED, f"batch not loaded: {cause}")
+    keep = {damage.LOAD_FAILED}  # resolving anything else needs a batch that got through
+    checked.subjects = {k: v for k, v in checked.subjects.items() if k in keep}
+    checked.whole_kinds &= keep
+    with transaction(con):
+        report.note_damage(*damage.record_checked(con, checked, run_id=run_id, session=session))
 
 
 def build_models(
@@ -319,6 +408,19 @@ class FetchedSource:
     extra: Any = None  # EDGAR: the index files read
     messages: list[str] = field(default_factory=list)
     skipped: bool = False
+    checked: damage.Checked | None = None  # what the fetch looked at and the damage it saw
+
+    def __post_init__(self) -> None:
+        if self.checked is None:
+            self.checked = damage.Checked(self.source)
+
+
+def _unavailable(source: str, message: str) -> FetchedSource:
+    """A source that could not be reached: skipped for this run, and an incident."""
+    fetched = FetchedSource(source, skipped=True, messages=[message])
+    assert fetched.checked is not None
+    fetched.checked.saw(source, damage.UNAVAILABLE, message)
+    return fetched
 
 
 def fetch_edgar(
@@ -351,12 +453,23 @@ def fetch_edgar(
     try:
         batch = edgar.fetch(client, days=days, quarters=quarters)
     except (HttpError, OSError) as exc:  # a source that is down: the run goes on without it
-        return FetchedSource("edgar", skipped=True, messages=[f"EDGAR unavailable: {exc}"])
+        return _unavailable("edgar", f"EDGAR unavailable: {exc}")
     read = batch.index_files["status"].value_counts().to_dict() if len(batch.index_files) else {}
     messages = [f"index files: {read or 'none'}", *batch.messages]
     if batch.duplicates:
         messages.append(f"{batch.duplicates} repeated (accession, CIK) lines merged")
-    return FetchedSource("edgar", batch.frame, batch.problems, batch.index_files, messages)
+    fetched = FetchedSource("edgar", batch.frame, batch.problems, batch.index_files, messages)
+    checked = fetched.checked
+    assert checked is not None
+    checked.looked_at(damage.UNAVAILABLE, ["edgar"])
+    checked.looked_at(damage.INCOMPLETE_FETCH, ["edgar"])
+    checked.looked_at(damage.FILE_UNREADABLE, batch.index_files["index_file"])
+    for problem in batch.problems.loc[batch.problems["line_no"] == 0].itertuples():
+        checked.saw(str(problem.index_file), damage.FILE_UNREADABLE, str(problem.reason))
+    if not batch.complete:
+        stopped = next((m for m in batch.messages if "stopped early" in m), "fetch stopped early")
+        checked.saw("edgar", damage.INCOMPLETE_FETCH, stopped)
+    return fetched
 
 
 def fetch_nasdaq(
@@ -386,10 +499,20 @@ def fetch_nasdaq(
         wanted = months or nasdaq.months_ending(as_of, settings.nasdaq.months_back)
         batch = nasdaq.fetch(client, wanted)
     except (HttpError, OSError) as exc:
-        return FetchedSource("nasdaq", skipped=True, messages=[f"Nasdaq unavailable: {exc}"])
-    return FetchedSource(
-        "nasdaq", batch.frame, batch.problems, None, batch.messages, skipped=not batch.available
-    )
+        return _unavailable("nasdaq", f"Nasdaq unavailable: {exc}")
+    if not batch.available:  # one incident for the source, not one per month
+        first = next(iter(batch.months_failed.values()), "no month could be read")
+        fetched = _unavailable("nasdaq", f"Nasdaq IPO calendar unavailable: {first}")
+        fetched.messages = batch.messages
+        return fetched
+    fetched = FetchedSource("nasdaq", batch.frame, batch.problems, None, batch.messages)
+    checked = fetched.checked
+    assert checked is not None
+    checked.looked_at(damage.UNAVAILABLE, ["nasdaq"])
+    checked.looked_at_all(damage.NO_DATA)  # a month that left the window is not read again
+    for month, reason in batch.months_failed.items():
+        checked.saw(nasdaq.calendar_name(month), damage.NO_DATA, reason)
+    return fetched
 
 
 def fetch_fred(settings: Settings, replay_dir: str | Path | None) -> FetchedSource:
@@ -412,70 +535,175 @@ def fetch_fred(settings: Settings, replay_dir: str | Path | None) -> FetchedSour
     try:
         batch = fred.fetch(client, settings.fred.series)
     except (HttpError, OSError) as exc:
-        return FetchedSource("fred", skipped=True, messages=[f"FRED unavailable: {exc}"])
-    return FetchedSource(
-        "fred", batch.frame, batch.problems, None, batch.messages, skipped=not batch.series_ok
-    )
+        return _unavailable("fred", f"FRED unavailable: {exc}")
+    if not batch.series_ok:  # one incident for the source, not one per series
+        first = next(iter(batch.series_failed.values()), "no series could be read")
+        fetched = _unavailable("fred", f"FRED unavailable: {first}")
+        fetched.messages = batch.messages
+        return fetched
+    fetched = FetchedSource("fred", batch.frame, batch.problems, None, batch.messages)
+    checked = fetched.checked
+    assert checked is not None
+    checked.looked_at(damage.UNAVAILABLE, ["fred"])
+    checked.looked_at(damage.NO_DATA, settings.fred.series)
+    for series_id, reason in batch.series_failed.items():
+        checked.saw(series_id, damage.NO_DATA, reason)
+    delivered = set(batch.frame["series_id"]) if len(batch.frame) else set()
+    for series_id in batch.series_ok:
+        if series_id not in delivered:
+            checked.saw(series_id, damage.NO_DATA, f"{series_id}.csv has a header and no rows")
+    return fetched
+
+
+_FILE_COLUMN = {"edgar": "index_file", "nasdaq": "file", "fred": "file"}
 
 
 def validate_and_load_source(db_path: str, fetched: FetchedSource, *, run_id: str) -> SourceReport:
-    """Validate a deal-flow or macro batch with its GX suite; quarantine and load together."""
-    from quality import sources as suites
-    from quality.records import quarantine_problems
-    from sources import edgar, fred, nasdaq
+    """Validate a deal-flow or macro batch with its GX suite; quarantine and load together.
 
+    The source's damage is recorded with the batch: files that could not be read, files with
+    quarantined rows, months or series that delivered nothing, and EDGAR daily indexes cut
+    short (recorded as status ``short``, so the day counts as not read and the next run reads
+    it again). A batch that raises on bad data is rolled back and reported with the real
+    cause; the run goes on with the other sources.
+    """
     report = SourceReport(fetched.source, messages=list(fetched.messages))
+    checked = fetched.checked or damage.Checked(fetched.source)
     if fetched.skipped or fetched.frame is None:
         report.skipped = True
         for message in report.messages:
             log.warning("%s skipped: %s", fetched.source, message)
+        if checked.seen:  # a source that could not be reached; it checked nothing else
+            with writing(db_path) as con, transaction(con):
+                _, session = damage.run_context(con, run_id)
+                report.note_damage(*damage.record_checked(
+                    con, damage.Checked(checked.source, seen=checked.seen),
+                    run_id=run_id, session=session,
+                ))  # fmt: skip
         return report
+    report.fetched = len(fetched.frame)
+    with writing(db_path) as con:
+        _, session = damage.run_context(con, run_id)
+        try:
+            with transaction(con):
+                _load_source_batch(con, fetched, checked, run_id, report)
+                report.note_damage(
+                    *damage.record_checked(con, checked, run_id=run_id, session=session)
+                )
+        except damage.CONTAINED_ERRORS as exc:
+            _contain(con, report, checked, exc, run_id=run_id, session=session)
+    if report.quarantined:
+        report.messages.append(f"{report.quarantined} rows quarantined")
+    for message in report.messages:
+        log.info("%s: %s", fetched.source, message)
+    for line in report.damage:
+        log.warning("damage: %s", line)
+    return report
+
+
+def _load_source_batch(
+    con: Any, fetched: FetchedSource, checked: damage.Checked, run_id: str, report: SourceReport
+) -> None:
+    """Validation, damage checks and load of one deal-flow or macro batch, in one transaction."""
+    from quality import sources as suites
+    from quality.records import quarantine_problems
+    from sources import edgar, fred, nasdaq
+
     suite, key = {
         "edgar": (suites.EDGAR, ("accession", "cik")),
         "nasdaq": (suites.NASDAQ, ("deal_id",)),
         "fred": (suites.FRED, ("series_id", "date")),
     }[fetched.source]
-    report.fetched = len(fetched.frame)
     validation = suites.validate_source(suite, fetched.frame)
     fetched_at = dt.datetime.now(dt.UTC)
-    with writing(db_path) as con, transaction(con):
-        report.quarantined = quarantine_problems(
-            con, run_id=run_id, source=fetched.source, problems=fetched.problems
-        ) + quarantine_rows(
-            con,
-            run_id=run_id,
-            source=fetched.source,
-            rows=validation.quarantined,
-            key_columns=key,
+    file_column = _FILE_COLUMN[fetched.source]
+    files = set(fetched.frame[file_column].astype(str)) if file_column in fetched.frame else set()
+    if fetched.problems is not None and file_column in fetched.problems:
+        files |= set(fetched.problems[file_column].astype(str))
+    problems = fetched.problems
+    if problems is not None and "line_no" in problems:  # line 0: a whole file, reported above
+        problems = problems.loc[problems["line_no"] != 0]
+    damage.quarantined_files(
+        checked,
+        [(problems, file_column, "reason"), (validation.quarantined, file_column, "reason")],
+        files,
+    )
+    checked.looked_at(damage.LOAD_FAILED, [fetched.source])
+    report.quarantined = quarantine_problems(
+        con, run_id=run_id, source=fetched.source, problems=fetched.problems
+    ) + quarantine_rows(
+        con,
+        run_id=run_id,
+        source=fetched.source,
+        rows=validation.quarantined,
+        key_columns=key,
+    )
+    record_validation(
+        con,
+        run_id=run_id,
+        source=fetched.source,
+        suite=suite.name,
+        rows_in=len(fetched.frame),
+        rows_passed=len(validation.good),
+        rows_quarantined=report.quarantined,
+        batch_ok=validation.batch_ok,
+        message=validation.message,
+        results={"checks": validation.result.checks},
+    )
+    if not validation.batch_ok:
+        report.blocked = True
+        report.messages.append(validation.message + "; the stored rows are unchanged")
+    elif fetched.source == "edgar":
+        index_files = _flag_short_indexes(con, fetched.extra, checked)
+        report.loaded = edgar.load_edgar(
+            con, validation.good, run_id, fetched_at, index_files=index_files
         )
-        record_validation(
-            con,
-            run_id=run_id,
-            source=fetched.source,
-            suite=suite.name,
-            rows_in=len(fetched.frame),
-            rows_passed=len(validation.good),
-            rows_quarantined=report.quarantined,
-            batch_ok=validation.batch_ok,
-            message=validation.message,
-            results={"checks": validation.result.checks},
+    elif fetched.source == "nasdaq":
+        report.loaded = nasdaq.load_nasdaq(con, validation.good, run_id, fetched_at)
+    else:
+        report.loaded = fred.load_fred(con, validation.good, run_id, fetched_at)
+    report.unchanged = max(0, len(validation.good) - report.loaded)
+
+
+def _flag_short_indexes(con: Any, index_files: Any, checked: damage.Checked) -> Any:
+    """EDGAR daily indexes with implausibly few rows become status ``short`` and incidents."""
+    from sources import edgar
+
+    if index_files is None or index_files.empty:
+        return index_files
+    daily = index_files.loc[index_files["period_start"] == index_files["period_end"]]
+    checked.looked_at(damage.SHORT_INDEX, daily.loc[daily["status"] == "loaded", "index_file"])
+    short = edgar.short_index_files(con, index_files)
+    if short.empty:
+        return index_files
+    flagged = index_files.copy()
+    flagged.loc[flagged["index_file"].isin(short["index_file"]), "status"] = "short"
+    for row in short.itertuples():
+        checked.saw(
+            str(row.index_file),
+            damage.SHORT_INDEX,
+            f"{row.index_file} has {int(row.rows):,} rows, under "
+            f"{edgar.SHORT_INDEX_FRACTION:.0%} of the median {float(row.median_rows):,.0f} of "
+            f"the last {int(row.files)} files of its weekday: taken for a cut download, its day "
+            "counts as not read and the next run reads it again",
         )
-        if not validation.batch_ok:
-            report.blocked = True
-            report.messages.append(validation.message + "; the stored rows are unchanged")
-        elif fetched.source == "edgar":
-            report.loaded = edgar.load_edgar(
-                con, validation.good, run_id, fetched_at, index_files=fetched.extra
-            )
-        elif fetched.source == "nasdaq":
-            report.loaded = nasdaq.load_nasdaq(con, validation.good, run_id, fetched_at)
-        else:
-            report.loaded = fred.load_fred(con, validation.good, run_id, fetched_at)
-    if report.quarantined:
-        report.messages.append(f"{report.quarantined} rows quarantined")
-    for message in report.messages:
-        log.info("%s: %s", fetched.source, message)
-    return report
+    return flagged
+
+
+EDGAR_REREAD_DAYS = 60  # a damaged daily index is read again for two months, then left open
+
+
+def edgar_days_to_reread(db_path: str, as_of: dt.date) -> list[dt.date]:
+    """Daily indexes stored as short or unrecognised in the last ``EDGAR_REREAD_DAYS``: the
+    daily run reads them again with its window until they come whole."""
+    from sources.edgar import SQL_LOAD_DIR
+
+    with writing(db_path) as con:
+        rows = con.execute(
+            (SQL_LOAD_DIR / "edgar_days_to_reread.sql").read_text(),
+            {"since": as_of - dt.timedelta(days=EDGAR_REREAD_DAYS), "until": as_of},
+        ).fetchall()
+    return [row[0] for row in rows]
 
 
 def edgar_days(as_of: dt.date, lookback_sessions: int) -> list[dt.date]:

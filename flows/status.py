@@ -1,6 +1,9 @@
-"""``rotation status``: the latest indicators per pair, data freshness and the last run.
+"""``rotation status``: the latest indicators per pair, data freshness, damage and the last run.
 
-Reads only: it takes a read-only connection (the published copy) and renders with rich.
+Reads only: it takes a read-only connection (the published copy) and renders with rich. The
+damage a run contained (``ops.incidents``: a file that could not be read, a symbol or series
+with no data, an index cut short) is shown per symbol in the freshness table, per source in
+the sources table, and in full in its own table until a run resolves it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from rotation import calendar
+from rotation import calendar, incidents
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
@@ -29,7 +32,13 @@ def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
 
 def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, Any]:
     """Everything the status screen shows, as plain values (also the ``--format json``)."""
-    status: dict[str, Any] = {"last_run": None, "freshness": [], "pairs": []}
+    status: dict[str, Any] = {"last_run": None, "freshness": [], "pairs": [], "incidents": []}
+    if _table_exists(con, "ops.incidents"):
+        status["incidents"] = incidents.open_incidents(con)
+    damage_by_symbol: dict[str, list[str]] = {}
+    for incident in status["incidents"]:
+        if incident["source"] == "prices" and incident["subject"] != "prices":  # a symbol
+            damage_by_symbol.setdefault(incident["subject"], []).append(incident["kind"])
     if _table_exists(con, "ops.runs"):
         last = con.execute(
             """select run_id, flow, as_of, status, started_at, finished_at, message
@@ -55,9 +64,16 @@ def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, 
             latest = pd.Timestamp(row.latest).date()
             behind = len(calendar.sessions(latest + dt.timedelta(days=1), expected))
             status["freshness"].append(
-                {"symbol": row.symbol, "latest": latest, "rows": int(row.rows), "behind": behind}
-            )
+                {"symbol": row.symbol, "latest": latest, "rows": int(row.rows), "behind": behind,
+                 "damage": damage_by_symbol.pop(row.symbol, [])}
+            )  # fmt: skip
+    for symbol, kinds in sorted(damage_by_symbol.items()):  # damaged, nothing stored yet
+        status["freshness"].append(
+            {"symbol": symbol, "latest": None, "rows": 0, "behind": None, "damage": kinds}
+        )
     status["sources"] = _source_freshness(con)
+    for row in status["sources"]:
+        row["open_incidents"] = sum(i["source"] == row["source"] for i in status["incidents"])
     if _table_exists(con, "marts.latest_indicators"):
         status["pairs"] = con.execute("select * from marts.latest_indicators order by pair").df()
         status["pairs"] = status["pairs"].to_dict(orient="records")
@@ -162,12 +178,18 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
     console.print(pairs)
 
     fresh = Table(title=f"Data freshness (expected session {status.get('expected_session')})")
-    for column in ("symbol", "latest", "sessions behind", "rows"):
-        fresh.add_column(column, justify="left" if column == "symbol" else "right")
+    for column in ("symbol", "latest", "sessions behind", "rows", "damage"):
+        fresh.add_column(column, justify="left" if column in ("symbol", "damage") else "right")
     for f in status.get("freshness", []):
         behind = f["behind"]
-        style = "red" if behind > 1 else ("yellow" if behind == 1 else "")
-        fresh.add_row(f["symbol"], str(f["latest"]), str(behind), str(f["rows"]), style=style)
+        damaged = ", ".join(f.get("damage", []))
+        style = (
+            "red" if damaged or behind is None or behind > 1 else ("yellow" if behind == 1 else "")
+        )
+        fresh.add_row(
+            f["symbol"], str(f["latest"] or "–"), "–" if behind is None else str(behind),
+            str(f["rows"]), damaged, style=style,
+        )  # fmt: skip
     console.print(fresh)
 
     valuation = status.get("valuation", [])
@@ -175,15 +197,31 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
         _render_valuation(valuation, console)
 
     sources = Table(title="Sources")
-    for column in ("source", "latest data", "last good batch"):
+    for column in ("source", "latest data", "last good batch", "open incidents"):
         sources.add_column(column)
     for row in status.get("sources", []):
         sources.add_row(
             row["source"],
             str(row["latest_data"] or "none yet"),
             str(row["last_good_batch"] or "never")[:19],
+            str(row.get("open_incidents", 0)),
+            style="red" if row.get("open_incidents") else "",
         )
     console.print(sources)
+
+    found = status.get("incidents", [])
+    damage = Table(title=f"Damage contained, still open ({len(found)}); the rest loaded")
+    for column in ("source", "subject", "kind", "since", "detail"):
+        damage.add_column(column, overflow="fold")
+    for i in found:
+        damage.add_row(
+            i["source"], i["subject"], i["kind"], str(i["session"] or i["first_seen"])[:10],
+            i["detail"],
+        )  # fmt: skip
+    if found:
+        console.print(damage)
+    else:
+        console.print("No open data incidents.")
 
 
 def _share(value: Any) -> str:

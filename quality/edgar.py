@@ -10,6 +10,11 @@ are checked once per distinct value, accession numbers as a grid of code points,
 the "file, line" prefix is built only for the rows that fail. ``benchmarks/edgar_parse.py``
 times them.
 
+A row dated *after* the day (or quarter) of the index file that lists it cannot be right: an
+index lists what was filed up to its day. Earlier dates are normal (a daily index lists
+correspondence released late: ``master.20200103.idx`` has filings from 2019), so only the
+upper bound is checked.
+
 An *unknown but well-formed* form type (EDGAR adds forms every few years) is not a problem: the
 row is kept and falls into the ``other`` category of ``sql/staging/edgar_form_categories.sql``.
 """
@@ -31,6 +36,39 @@ ACCESSION_PATTERN = r"[0-9]{10}-[0-9]{2}-[0-9]{6}"  # ASCII digits: EDGAR's are
 EDGAR_START = pd.Timestamp("1993-01-01")
 
 _FORM_TYPE = re.compile(FORM_TYPE_PATTERN)
+_DAILY_INDEX = re.compile(r"\.(\d{8})(?:\.\w+)?\.idx$")  # master.20200103.idx (.excerpt)
+_QUARTER_INDEX = re.compile(r"\.(\d{4})QTR([1-4])(?:\.\w+)?\.idx$")  # master.1993QTR4.idx
+
+
+def _index_period_end(name: str) -> pd.Timestamp:
+    """The last day an index file covers, from its name (NaT when the name does not say)."""
+    if m := _DAILY_INDEX.search(name):
+        return pd.to_datetime(m[1], format="%Y%m%d", errors="coerce")
+    if m := _QUARTER_INDEX.search(name):
+        return pd.Period(year=int(m[1]), quarter=int(m[2]), freq="Q").end_time.normalize()
+    return pd.NaT
+
+
+def _filed_after_index(frame: pd.DataFrame, date: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(mask, message) for rows dated after their index file's period (one parse per file)."""
+    if "index_file" not in frame:
+        return pd.Series(False, index=frame.index), pd.Series("", index=frame.index)
+    files = frame["index_file"].fillna("").astype(str)
+    ends = files.map({f: _index_period_end(f) for f in files.unique()})
+    ends = pd.to_datetime(ends)
+    after = date > ends
+    text = pd.Series("", index=frame.index, dtype=object)
+    if after.any():
+        text[after] = (
+            "date filed "
+            + date[after].dt.strftime("%Y-%m-%d")
+            + " is after its index file's period (to "
+            + ends[after].dt.strftime("%Y-%m-%d")
+            + ")"
+        )
+    return after, text
+
+
 _ACCESSION_DIGITS = [i for i in range(20) if i not in (10, 13)]  # NNNNNNNNNN-YY-NNNNNN
 
 
@@ -100,6 +138,7 @@ def edgar_row_problems(frame: pd.DataFrame, *, today: dt.date | None = None) -> 
         (form_bad, "form type " + form_text + " is not an EDGAR form type"),
         (date.isna() | (date < EDGAR_START), "date filed is missing or before 1993"),
         (date > latest, "date filed is in the future"),
+        _filed_after_index(frame, date),
     ]
     # A check that cannot be evaluated (a missing value) fails the row.
     reasons = join_reasons(checks, index, unknown_fails=True)

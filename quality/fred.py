@@ -16,6 +16,7 @@ import pandas as pd
 from quality.suite import join_reasons
 
 REQUIRED_COLUMNS = ("series_id", "date", "value")
+EARLIEST_DATE = pd.Timestamp("1800-01-01")  # FRED's oldest series start in the 19th century
 PLAUSIBLE: dict[str, tuple[float, float]] = {
     "BAMLH0A0HYM2": (0.0, 40.0),  # HY OAS, percent (peak 21.8 in Dec 2008)
     "BAMLC0A0CM": (0.0, 15.0),  # IG OAS, percent
@@ -46,6 +47,7 @@ def fred_row_problems(frame: pd.DataFrame, *, today: dt.date | None = None) -> p
         (~series.str.fullmatch(r"[A-Z0-9_]+"), "series id is not a FRED id"),
         (date.isna(), "date is missing"),
         (date > latest, "date is in the future"),
+        (date < EARLIEST_DATE, "date is before 1800"),
         (non_numeric, "value is not a number"),
         (value.notna() & ~np.isfinite(value.fillna(0)), "value is not finite"),
         (

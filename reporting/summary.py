@@ -73,6 +73,18 @@ def _sources(summary: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _damage(summary: Mapping[str, Any]) -> list[str]:
+    """The run's incidents (ops.incidents), one line each: what was kept out, and why."""
+    damage = summary.get("damage") or []
+    if not damage:
+        return ["None: every configured symbol and source delivered readable data."]
+    lines = [f"- {_cell(line)}" for line in damage[:MAX_MESSAGES]]
+    if len(damage) > MAX_MESSAGES:
+        lines.append(f"- … and {len(damage) - MAX_MESSAGES} more (see `rotation status`)")
+    return ["The rest of the run loaded; each line is an incident until a run finds it whole.", "",
+            *lines]  # fmt: skip
+
+
 def _quarantine(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     result = queries.run_query(con, "run_quarantine", [run_id])
     if isinstance(result, Unavailable):
@@ -163,6 +175,7 @@ def run_summary_markdown(
         return "\n".join(lines)
     run_id = str(summary.get("run_id", ""))
     lines += ["## Fetched and loaded", "", *_sources(summary), ""]
+    lines += ["## Damage contained", "", *_damage(summary), ""]
     lines += ["## Quarantined", "", *_quarantine(con, run_id), ""]
     lines += ["## Headline indicators", "", *_indicators(con, as_of), ""]
     lines += ["## Alerts", "", *_alerts(con, run_id), ""]

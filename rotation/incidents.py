@@ -117,3 +117,28 @@ def open_incidents(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         }
         for row in cursor.fetchall()
     ]
+
+
+def resolve_checked(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    source: str,
+    kinds: Iterable[str],
+    subjects: Iterable[str],
+    run_id: str,
+    seen_at: dt.datetime | None = None,
+) -> list[tuple[str, str, str]]:
+    """``resolve_unseen`` for the ``subjects`` this run checked only (files, symbols, series).
+
+    For stages that look at part of a source per run: the incident of a file that was not
+    read this time stays open until a run reads it again and finds it whole.
+    """
+    wanted = sorted(set(subjects))
+    if not wanted:
+        return []
+    rows = con.execute(
+        _sql("incident_resolve_checked"),
+        {"source": source, "kinds": sorted(set(kinds)), "subjects": wanted, "run_id": run_id,
+         "seen_at": seen_at or dt.datetime.now(dt.UTC)},
+    ).fetchall()  # fmt: skip
+    return [(str(a), str(b), str(c)) for a, b, c in rows]

@@ -34,6 +34,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from sources.frames import registered
 from sources.http import HttpClient, SourceSkipped, Throttled, require_contact_user_agent
 from sources.replay import ReplayFolder
 
@@ -538,27 +539,52 @@ def load_edgar(
     *,
     index_files: pd.DataFrame | None = None,
 ) -> int:
-    """Upsert filing rows (and the index-file coverage log); return rows.
+    """Upsert filing rows (and the index-file coverage log); return the filings new or changed.
 
     Call inside ``rotation.db.transaction`` with the batch's quarantine rows, so a killed
     process leaves all of the batch or none of it.
 
     Idempotent: loading the same batch twice leaves the same rows (``first_fetched_at`` keeps
-    the first sighting). Call it on validated rows only; the caller quarantines the rest.
+    the first sighting) and the second load counts 0. Call it on validated rows only; the
+    caller quarantines the rest.
     """
     filings_sql = (SQL_LOAD_DIR / "edgar_filings.sql").read_text()
     files_sql = (SQL_LOAD_DIR / "edgar_index_files.sql").read_text()
     batch = frame[FILING_COLUMNS]
-    files = index_files[INDEX_FILE_COLUMNS] if index_files is not None else None
-    con.register("edgar_batch", batch)
-    if files is not None:
-        con.register("edgar_index_batch", files)
-    try:
-        con.execute(filings_sql, [fetched_at, run_id])
-        if files is not None and not files.empty:
+    with registered(con, "edgar_batch", batch):
+        written = con.execute(filings_sql, [fetched_at, run_id]).fetchone()
+    if index_files is not None and not index_files.empty:
+        with registered(con, "edgar_index_batch", index_files[INDEX_FILE_COLUMNS]):
             con.execute(files_sql, [fetched_at, run_id])
-    finally:
-        con.unregister("edgar_batch")
-        if files is not None:
-            con.unregister("edgar_index_batch")
-    return len(frame)
+    return int(written[0]) if written else 0
+
+
+# --- completeness --------------------------------------------------------------------------------
+
+# A daily index with fewer rows than this share of the median of its weekday's recent files is
+# taken for a cut download. A judgement, not a measurement (the shared data holds one complete
+# daily index): low enough to leave ordinary quiet days alone; a quiet day it does flag is
+# accepted when a re-read gives the same count (see sql/load/edgar_short_index_files.sql).
+SHORT_INDEX_FRACTION = 0.25
+SHORT_INDEX_WEEKDAY_FILES = 8  # the median of the last 8 files of the same weekday
+SHORT_INDEX_MIN_KNOWN = 3  # with fewer same-weekday files known, no judgement
+
+
+def short_index_files(con: duckdb.DuckDBPyConnection, index_files: pd.DataFrame) -> pd.DataFrame:
+    """The daily index files of a batch whose row count is implausibly low for their day.
+
+    Returns (index_file, rows, median_rows, files) per suspicious file; the caller records
+    them as status ``short`` (so coverage, the deal-flow marts and the next run treat the day
+    as not read) and as an incident.
+    """
+    if index_files.empty:
+        return pd.DataFrame(columns=["index_file", "rows", "median_rows", "files"])
+    with registered(con, "edgar_index_batch", index_files[INDEX_FILE_COLUMNS]):
+        return con.execute(
+            (SQL_LOAD_DIR / "edgar_short_index_files.sql").read_text(),
+            {
+                "short_fraction": SHORT_INDEX_FRACTION,
+                "weekday_files": SHORT_INDEX_WEEKDAY_FILES,
+                "min_known": SHORT_INDEX_MIN_KNOWN,
+            },
+        ).df()

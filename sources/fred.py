@@ -25,6 +25,7 @@ from typing import Protocol
 import duckdb
 import pandas as pd
 
+from sources.frames import registered
 from sources.http import HttpClient, HttpError
 from sources.replay import ReplayFolder
 
@@ -224,11 +225,7 @@ def load_fred(
     """
     changes_sql = (SQL_LOAD_DIR / "fred_observations.sql").read_text()
     downloads_sql = (SQL_LOAD_DIR / "fred_downloads.sql").read_text()
-    batch = frame[OBSERVATION_COLUMNS]
-    con.register("fred_batch", batch)
-    try:
+    with registered(con, "fred_batch", frame[OBSERVATION_COLUMNS]):
         written = con.execute(changes_sql, [fetched_at, run_id]).fetchone()
         con.execute(downloads_sql, [fetched_at, run_id])
-    finally:
-        con.unregister("fred_batch")
     return int(written[0]) if written else 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 
+from sources.frames import registered
 from sources.http import HttpClient, HttpError
 from sources.replay import ReplayFolder
 
@@ -61,16 +63,23 @@ class ParsedCalendar:
 
 
 def _money(text: Any) -> float | None:
-    """``"$210,000,000"`` → 210000000.0; empty or None → None; anything else → ValueError."""
+    """``"$210,000,000"`` → 210000000.0; empty or None → None; anything else (also ``inf``,
+    ``nan`` or ``1e400``, which ``float`` accepts) → ValueError."""
     if text is None or (isinstance(text, str) and text.strip() == ""):
         return None
-    if isinstance(text, int | float):
-        return float(text)
-    cleaned = str(text).replace("$", "").replace(",", "").strip()
-    return float(cleaned)
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        value = float(str(text).replace("$", "").replace(",", "").strip())
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {text!r}")
+    return value
 
 
 def _shares(text: Any) -> int | None:
+    """``"13,125,000"`` → 13125000, exactly (through a float a huge count would change)."""
+    if isinstance(text, str) and text.replace(",", "").strip().isdigit():
+        return int(text.replace(",", "").strip())
     value = _money(text)
     if value is None:
         return None
@@ -135,7 +144,7 @@ def parse_calendar(payload: bytes | str, file: str, month: str) -> ParsedCalenda
             where = f"{path}[{i}]"
             try:
                 records.append(_deal(row, status, month, file, where))
-            except (KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError, OverflowError) as exc:
                 raw = row if isinstance(row, dict) else {"value": row}
                 deal_id = raw.get("dealID") if isinstance(raw, dict) else None
                 problems.append(
@@ -172,7 +181,7 @@ def _deal(row: Any, status: str, month: str, file: str, where: str) -> dict[str,
         for key, column in _DATE_FIELDS.items():
             field_name = key
             dates[column] = _date(row.get(key))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(f"{field_name}={row.get(field_name)!r} is not valid") from None
     event = {"priced": "priced_date", "upcoming": "expected_date", "filed": "filed_date"}
     event_col = event.get(status, "withdrawn_date")
@@ -336,15 +345,16 @@ def fetch(client: NasdaqClient, months: Iterable[str]) -> NasdaqBatch:
 def load_nasdaq(
     con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, run_id: str, fetched_at: dt.datetime
 ) -> int:
-    """Upsert deals by ``deal_id``; return the number of rows upserted.
+    """Upsert deals by ``deal_id``; return the number of deals new or really changed.
 
-    Call inside ``rotation.db.transaction`` with the batch's quarantine rows.
+    Call inside ``rotation.db.transaction`` with the batch's quarantine rows. A re-read of a
+    month that says what is stored writes nothing and counts nothing (the run summary's
+    "new or changed" is true). Share counts go in as nullable 64-bit integers: validation has
+    quarantined any that do not fit, and a frame that held one is ``object`` typed.
     """
     sql = (SQL_LOAD_DIR / "nasdaq_ipos.sql").read_text()
-    batch = frame[DEAL_COLUMNS]
-    con.register("nasdaq_batch", batch)
-    try:
-        con.execute(sql, [fetched_at, run_id])
-    finally:
-        con.unregister("nasdaq_batch")
-    return len(batch)
+    batch = frame[DEAL_COLUMNS].copy()
+    batch["shares"] = pd.to_numeric(batch["shares"]).astype("Int64")
+    with registered(con, "nasdaq_batch", batch):
+        written = con.execute(sql, [fetched_at, run_id]).fetchone()
+    return int(written[0]) if written else 0

@@ -19,7 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from sources.yahoo import PriceBatch, PriceSourceError, concat_price_frames, parse_price_csv
+from sources.yahoo import (
+    PriceBatch,
+    PriceFormatError,
+    PriceSourceError,
+    concat_price_frames,
+    parse_price_csv,
+)
 
 
 class ReplayError(RuntimeError):
@@ -75,9 +81,11 @@ class ReplayFolder:
 class ReplayPriceSource:
     """Daily bars read from ``folder/prices/<SYMBOL>.csv`` in any layout ``parse_price_csv`` knows.
 
-    A symbol without a file, or whose file has no rows in the range, is reported in
-    ``missing_symbols`` (the live source cannot always deliver every symbol either); a folder
-    without a ``prices/`` sub-folder is an error.
+    A symbol without a file, whose file cannot be read (an HTML error page saved as ``IWM.csv``,
+    a cut line, an unknown layout), or whose file has no rows in the range, is reported in
+    ``missing_symbols`` with one note ``"<SYMBOL>: <path and reason>"`` (the live source cannot
+    always deliver every symbol either): one damaged file removes its own symbol, never the
+    others. A folder without a ``prices/`` sub-folder is an error.
     """
 
     KIND = "prices"
@@ -97,6 +105,7 @@ class ReplayPriceSource:
         frames: list[pd.DataFrame] = []
         missing: list[str] = []
         notes: list[str] = []
+        damaged: list[tuple[str, str]] = []
         for symbol in wanted:
             name = f"{symbol}.csv"
             if not self.folder.has(self.KIND, name):
@@ -104,9 +113,15 @@ class ReplayPriceSource:
                 notes.append(f"{symbol}: no file {self.folder.path(self.KIND, name)}")
                 continue
             path = self.folder.path(self.KIND, name)
-            whole = parse_price_csv(
-                self.folder.read_bytes(self.KIND, name), symbol, origin=str(path)
-            )
+            try:
+                whole = parse_price_csv(
+                    self.folder.read_bytes(self.KIND, name), symbol, origin=str(path)
+                )
+            except (PriceFormatError, ReplayError) as exc:  # this symbol only
+                missing.append(symbol)
+                notes.append(f"{symbol}: {exc}")
+                damaged.append((symbol, str(exc)))
+                continue
             frame = whole.loc[whole["date"].between(pd.Timestamp(start), pd.Timestamp(end))]
             if frame.empty:
                 missing.append(symbol)
@@ -119,5 +134,10 @@ class ReplayPriceSource:
                 continue
             frames.append(frame)
         return PriceBatch(
-            concat_price_frames(frames), wanted, tuple(missing), self.name, tuple(notes)
+            concat_price_frames(frames),
+            wanted,
+            tuple(missing),
+            self.name,
+            tuple(notes),
+            tuple(damaged),
         )

@@ -75,6 +75,9 @@ class PriceBatch:
     missing_symbols: tuple[str, ...]  # asked for, nothing came back
     source: str  # "yahoo" or "replay:<folder name>"
     notes: tuple[str, ...] = ()  # human-readable remarks, e.g. a dropped forming bar
+    # (symbol, reason) for symbols whose data came but could not be read (a cut or unknown
+    # file): also in missing_symbols; only that symbol is lost, and the run records why
+    damaged: tuple[tuple[str, str], ...] = ()
 
 
 class PriceSource(Protocol):

@@ -8,7 +8,23 @@
 --                      the runs for that session was blocked (batch_ok false), else 0; no row
 --                      on sessions without a validation.
 --   sessions_since_ok  per source: NYSE sessions since the source last delivered a good batch
---                      (batch_ok with rows passed): a source that is down keeps growing.
+--                      (batch_ok with rows passed): a source that is down keeps growing. Only
+--                      on sessions a run checked (some source validated a batch for it): when
+--                      the machine was off for a week, nothing was checked on those sessions,
+--                      and the catch-up run that heals the gap must not raise a critical
+--                      "source down" for the past. A source that is really down is still
+--                      counted from its last good batch, on the session of the run that sees it.
+--   open_incidents     per incident of ops.incidents (damage a stage contained: a file that
+--                      could not be read, a symbol that delivered nothing, an index cut short,
+--                      a batch whose load failed): 1 on each session from the one it was first
+--                      seen on while it is open, 0 from the session of the run that resolved it.
+--                      The subject is "<source> <subject>: <detail as first seen>", so the alert
+--                      names the file or value and the reason and stays one subject for the
+--                      incident's whole life: with threshold 0.5, no hysteresis, no cooldown and
+--                      min_sessions 1 the crossing machinery fires once when it opens, stays
+--                      silent while it lasts and re-arms when it is resolved (a recurrence
+--                      later is a new incident and fires again). $subject is '*', a source
+--                      (prices, edgar, ...) or a whole subject.
 -- A run's session is ops.runs.as_of (the validation time's date when the run row is missing).
 -- alert_sessions(date, n) is the NYSE calendar with its ordinal n, registered by
 -- alerts/queries.py from rotation.calendar (SQL has no exchange calendar of its own).
@@ -102,6 +118,13 @@ source_sessions as (
     cross join sessions as s
 ),
 
+checked_sessions as (
+    select distinct coalesce(r.as_of, cast(v.validated_at as date)) as date
+    from ops.validation_runs as v
+    left join ops.runs as r on v.run_id = r.run_id
+    where $indicator = 'sessions_since_ok'
+),
+
 latest_good as (
     select
         ss.subject,
@@ -111,6 +134,7 @@ latest_good as (
     from source_sessions as ss
     asof inner join good_batches as g
         on ss.subject = g.subject and ss.date >= g.date
+    where ss.date in (select c.date from checked_sessions as c)
 ),
 
 since_ok as (
@@ -121,6 +145,38 @@ since_ok as (
     from latest_good as lg
     asof inner join alert_sessions as cal
         on lg.last_good >= cal.date
+),
+
+incidents as (
+    select
+        i.source || ' ' || i.subject || ': ' || coalesce(i.first_detail, i.detail) as subject,
+        coalesce(i.session, opened.as_of, cast(i.first_seen as date)) as opened_on,
+        case
+            when i.resolved_at is not null
+                then coalesce(resolved.as_of, cast(i.resolved_at as date))
+        end as resolved_on
+    from ops.incidents as i
+    left join ops.runs as opened on i.first_run_id = opened.run_id
+    left join ops.runs as resolved on i.resolved_run_id = resolved.run_id
+    where
+        $indicator = 'open_incidents'
+        and ($subject = '*' or i.source = $subject or i.subject = $subject)
+),
+
+incident_days as (
+    select
+        inc.subject,
+        s.date,
+        max(
+            case
+                when inc.resolved_on is null or s.date < inc.resolved_on then 1.0 else 0.0
+            end
+        ) as value
+    from incidents as inc
+    inner join sessions as s
+        on inc.opened_on <= s.date
+    where inc.resolved_on is null or inc.resolved_on >= $start
+    group by inc.subject, s.date
 ),
 
 series as (
@@ -144,6 +200,13 @@ series as (
         value
     from since_ok
     where $indicator = 'sessions_since_ok'
+    union all
+    select
+        subject,
+        date,
+        value
+    from incident_days
+    where $indicator = 'open_incidents'
 )
 
 select

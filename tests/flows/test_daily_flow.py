@@ -246,17 +246,17 @@ def test_a_run_e_mails_its_alerts_with_the_headline_chart(
 def test_a_failed_run_is_recorded_and_alerted_by_the_failure_hook(
     tmp_path: Path, settings_env: Path
 ) -> None:
-    """A replayed price file the parser cannot read fails the run: ops.runs says so, and the
-    failure hook puts a pipeline-health alert in the outbox and delivers it."""
-    from sources.yahoo import PriceFormatError
+    """A price source that cannot deliver at all fails the run: ops.runs says so, and the
+    failure hook puts a pipeline-health alert in the outbox and delivers it. (One unreadable
+    file no longer fails a run: tests/flows/test_isolation.py.)"""
+    from sources.yahoo import PriceSourceError
 
     replay = tmp_path / "replay"
-    (replay / "prices").mkdir(parents=True)
-    (replay / "prices" / "SPY.csv").write_text("When,What\n2025-09-26,1\n")
-    with pytest.raises(PriceFormatError, match=r"SPY\.csv"):
+    (replay / "edgar").mkdir(parents=True)  # a replay folder without prices/
+    with pytest.raises(PriceSourceError, match=r"has no prices/ sub-folder"):
         daily_run(as_of=dt.date(2025, 9, 26), replay_dir=str(replay))
     runs = read(settings_env, "select status, message from ops.runs")
-    assert list(runs["status"]) == ["failed"] and "SPY.csv" in runs["message"][0]
+    assert list(runs["status"]) == ["failed"] and "prices/" in runs["message"][0]
     events = read(settings_env, "select kind, severity, rule from alerts.events")
     assert list(events["kind"]) == ["pipeline_health"] and events["severity"][0] == "critical"
     delivered = read(

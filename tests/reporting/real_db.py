@@ -87,9 +87,13 @@ def _load_other_sources(db_path: str, replay: Path) -> list[str]:
 def build_real_database(db_path: Path, replay: Path, as_of: dt.date = AS_OF) -> dict:
     """Load prices (through validation) and the other sources, then build every model."""
     from flows import stages
+    from rotation.db import writing
+    from rotation.runs import start_run
     from rotation.settings import Settings
 
     settings = Settings()
+    with writing(db_path) as con:  # a daily run: every configured symbol is expected
+        start_run(con, RUN_ID, "daily-run", as_of)
     source = stages.price_source(settings, replay)
     start = settings.prices.history_start
     batch = stages.fetch_prices(source, settings.prices.symbols, start, as_of)
@@ -109,6 +113,7 @@ def build_real_database(db_path: Path, replay: Path, as_of: dt.date = AS_OF) -> 
         "as_of": as_of.isoformat(),
         "message": f"test build: {len(models.models)} models; " + "; ".join(others),
         "sources": [report.as_dict()],
+        "damage": report.damage,
         "ops": {"quarantined_rows": report.quarantined},
     }
 

@@ -162,6 +162,9 @@ def test_run_summary_markdown_from_a_real_run(
     assert text.index("**IWM/SPY**") < text.index("**IWM/IWB**")  # headline pair first
     assert "Price data stale beyond its expected session" in text
     assert f"({report.resolve().as_uri()})" in text
+    assert "## Damage contained" in text  # the replay has no ^RUI and IWC files
+    for symbol in ("^RUI", "IWC"):
+        assert f"- prices {symbol}: no file " in text
 
 
 def test_run_summary_of_a_skipped_run_is_one_line(real_con: duckdb.DuckDBPyConnection) -> None:

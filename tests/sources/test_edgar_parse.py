@@ -15,6 +15,7 @@ import pytest
 
 from quality.edgar import edgar_row_problems
 from sources.edgar import (
+    FILING_COLUMNS,
     EdgarLiveClient,
     EdgarNotConfigured,
     EdgarReplayClient,
@@ -316,12 +317,13 @@ def test_replay_fetch_and_idempotent_load(
     assert (batch.frame["source"] == "replay:replay").all()
     loaded = load_edgar(con, batch.frame, "run-1", FETCHED_AT, index_files=batch.index_files)
     again = load_edgar(con, batch.frame, "run-2", FETCHED_AT + dt.timedelta(days=1))
-    assert loaded == again == 8019 - 60
+    assert loaded == 8019 - 60
+    assert again == 0  # nothing the SEC lists changed: nothing rewritten, nothing counted
     rows = con.execute(
-        "select count(*), count(distinct run_id), min(first_fetched_at) < max(fetched_at) "
+        "select count(*), any_value(run_id), min(first_fetched_at) < max(fetched_at) "
         "from raw.edgar_filings"
     ).fetchone()
-    assert rows == (7959, 1, True)
+    assert rows == (7959, "run-1", False)
     files = con.execute("select count(*) from raw.edgar_index_files").fetchone()
     assert files == (4,)
 
@@ -362,3 +364,53 @@ def test_live_client_needs_a_user_agent_with_contact() -> None:
         EdgarLiveClient(user_agent="Acme Research")
     with pytest.raises(ValueError, match="SEC allows < 10/s"):
         EdgarLiveClient(user_agent="Acme ops@acme.example", max_requests_per_s=10)
+
+
+def _index_file(day: dt.date, rows: int, status: str = "loaded") -> dict[str, object]:
+    return {"index_file": f"master.{day:%Y%m%d}.idx", "period_start": day, "period_end": day,
+            "status": status, "rows": rows, "url": "file:///x"}  # fmt: skip
+
+
+def test_short_index_against_its_weekdays_median(con: duckdb.DuckDBPyConnection) -> None:
+    from sources.edgar import INDEX_FILE_COLUMNS, short_index_files
+
+    fridays = [dt.date(2019, 11, 29) + dt.timedelta(weeks=n) for n in range(5)]  # to 12-27
+    stored = pd.DataFrame(
+        [_index_file(d, r) for d, r in zip(fridays, [2000, 7900, 8000, 7989, 8100], strict=True)]
+        + [_index_file(dt.date(2019, 12, 30), 300)],  # a Monday: another weekday, not counted
+        columns=INDEX_FILE_COLUMNS,
+    )
+    load_edgar(con, pd.DataFrame(columns=FILING_COLUMNS), "r0", FETCHED_AT, index_files=stored)
+    cut = dt.date(2020, 1, 3)
+    batch = pd.DataFrame([_index_file(cut, 802)], columns=INDEX_FILE_COLUMNS)
+    short = short_index_files(con, batch)
+    # median of the last 5 Fridays (2000 after Thanksgiving included) is 7,989
+    assert short.to_dict("records") == [
+        {"index_file": "master.20200103.idx", "rows": 802, "median_rows": 7989.0, "files": 5}
+    ]
+    assert short_index_files(con, pd.DataFrame([_index_file(cut, 2100)])).empty  # 26%: fine
+    # stored as short; the next read gives the same 802 rows: what EDGAR published, accepted
+    load_edgar(con, pd.DataFrame(columns=FILING_COLUMNS), "r1", FETCHED_AT,
+               index_files=batch.assign(status="short"))  # fmt: skip
+    assert short_index_files(con, batch).empty
+    assert len(short_index_files(con, batch.assign(rows=803))) == 1  # a different cut: short
+    with_two_known = pd.DataFrame([_index_file(dt.date(2019, 12, 6), 10)])
+    assert short_index_files(con, with_two_known).empty  # fewer than 3 earlier Fridays known
+
+
+def test_a_filing_dated_after_its_index_is_a_row_problem(edgar_dir: Path) -> None:
+    daily = (edgar_dir / "master.20200103.idx").read_text().splitlines()
+    daily[11] = daily[11].replace("|20200103|", "|20200106|")  # line 12: after the index's day
+    parsed = parse_index("\n".join(daily), "master.20200103.idx")
+    reasons = edgar_row_problems(parsed.rows, today=dt.date(2026, 1, 5))
+    assert reasons[reasons != ""].tolist() == [
+        "master.20200103.idx line 12: date filed 2020-01-06 is after its index file's period "
+        "(to 2020-01-03)"
+    ]  # the 2019 dates in the same file are real (late correspondence) and pass
+    quarter = (
+        (edgar_dir / "master.1993QTR4.excerpt.idx").read_text().replace("1993-12-", "1994-01-", 1)
+    )
+    parsed = parse_index(quarter, "master.1993QTR4.idx")
+    reasons = edgar_row_problems(parsed.rows, today=dt.date(2026, 1, 5))
+    [reason] = reasons[reasons != ""].tolist()
+    assert reason.endswith("is after its index file's period (to 1993-12-31)")

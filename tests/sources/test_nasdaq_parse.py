@@ -153,6 +153,7 @@ def test_all_recorded_months_load(replay_root: Path, con: duckdb.DuckDBPyConnect
     batch = fetch(NasdaqReplayClient(replay_root), ["2023-11", "2024-06", "2024-07"])
     assert batch.problems.empty and not batch.months_failed
     assert load_nasdaq(con, batch.frame, "run-1", FETCHED_AT) == 77  # 6 + 66 + 5 deals
+    assert load_nasdaq(con, batch.frame, "run-2", FETCHED_AT) == 0  # nothing changed
     assert con.execute(
         "select sum(offer_amount) from raw.nasdaq_ipos where status = 'priced'"
     ).fetchone() == (3_628_200_005.0,)

@@ -6,6 +6,7 @@ Nothing is copied: ``tmp/replay/prices`` points at ``../shared/data/prices/<snap
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -87,11 +88,23 @@ def test_folder_without_prices_is_a_clear_error(tmp_path: Path) -> None:
         ReplayPriceSource(tmp_path / "nowhere")
 
 
-def test_malformed_file_error_names_the_file(tmp_path: Path) -> None:
+def test_malformed_file_removes_only_its_symbol_and_names_the_file(
+    tmp_path: Path, shared_data: Path
+) -> None:
     (tmp_path / "prices").mkdir()
     (tmp_path / "prices" / "SPY.csv").write_text("When,What\n2020-01-02,1\n")
-    with pytest.raises(ValueError, match=r"prices/SPY.csv: unknown price CSV header"):
-        ReplayPriceSource(tmp_path).fetch(["SPY"], dt.date(2020, 1, 1), dt.date(2020, 1, 31))
+    (tmp_path / "prices" / "IWM.csv").symlink_to(
+        shared_data / "prices" / "yahoo-csv-2025-09-26" / "IWM.csv"
+    )
+    batch = ReplayPriceSource(tmp_path).fetch(
+        ["SPY", "IWM"], dt.date(2020, 1, 1), dt.date(2020, 1, 31)
+    )
+    assert batch.missing_symbols == ("SPY",)
+    assert set(batch.frame["symbol"]) == {"IWM"} and len(batch.frame) == 21
+    [(symbol, reason)] = batch.damaged
+    assert symbol == "SPY"
+    assert re.search(r"prices/SPY.csv: unknown price CSV header", reason)
+    assert any(n.startswith("SPY: ") and "SPY.csv" in n for n in batch.notes)
 
 
 def test_replay_folder_reads_and_lists_by_kind(tmp_path: Path, shared_data: Path) -> None:
