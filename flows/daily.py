@@ -90,6 +90,7 @@ def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
 def _watchdog(settings: Settings, run_id: str, flow_name: str, limit_s: float) -> limits.Watchdog:
     """The hard stop ``grace_s`` after the run's limit (see ``flows.limits``)."""
     db_path = settings.storage.path
+    prefect_run_id = flow_run.id  # read here: the watchdog's thread has no run context
     message = (
         f"{flow_name} exceeded its time limit of {limit_s:g} s and did not stop within "
         f"{settings.limits.grace_s:g} s more; the process was ended"
@@ -99,9 +100,9 @@ def _watchdog(settings: Settings, run_id: str, flow_name: str, limit_s: float) -
         log.error("%s", message)
         heartbeat.ping(settings.heartbeat.url, "fail", message, timeout_s=5)
         for step in (
-            lambda: _mark_failed(db_path, run_id, message),
+            lambda: _record_failure(db_path, run_id, message),
             lambda: stages.record_failure_alert(db_path, settings, run_id, flow_name, message),
-            lambda: _fail_prefect_run(message),
+            lambda: _fail_prefect_run(prefect_run_id, message),
         ):
             try:
                 step()
@@ -111,21 +112,16 @@ def _watchdog(settings: Settings, run_id: str, flow_name: str, limit_s: float) -
     return limits.Watchdog(limit_s + settings.limits.grace_s, record)
 
 
-def _mark_failed(db_path: str, run_id: str, message: str) -> None:
-    with writing(db_path) as con:
-        finish_run(con, run_id, status="failed", message=message)
-
-
-def _fail_prefect_run(message: str) -> None:
+def _fail_prefect_run(prefect_run_id: str | None, message: str) -> None:
     """Mark this flow run Failed on the Prefect server, so a queued run is not held behind
     a dead one (the concurrency slot is released with the terminal state)."""
     from prefect.client.orchestration import get_client
     from prefect.states import Failed
 
-    if flow_run.id is None:
+    if prefect_run_id is None:
         return
     with get_client(sync_client=True) as client:
-        client.set_flow_run_state(flow_run.id, Failed(message=message), force=True)
+        client.set_flow_run_state(prefect_run_id, Failed(message=message), force=True)
 
 
 @flow(name="daily-run", log_prints=True, on_failure=[alert_on_failure])
@@ -153,9 +149,9 @@ def daily_run(
     started = time.time()
     with (
         _watchdog(settings, run_id, "daily-run", lim.daily_run_timeout_s),
-        limits.run_limit(lim.daily_run_timeout_s, "daily-run"),
+        limits.run_limit(lim.daily_run_timeout_s, "daily-run", "daily_run_timeout_s") as clock,
     ):
-        summary = _daily_body(settings, run_id, as_of, replay_dir, logger)
+        summary = _daily_body(settings, run_id, as_of, replay_dir, logger, clock)
         # The report reads the published copy: it never holds the writer lock.
         markdown = _Bounded(settings, db_path, run_id, as_of).stage(report)(
             settings, summary, as_of
@@ -168,7 +164,12 @@ def daily_run(
 
 
 def _daily_body(
-    settings: Settings, run_id: str, as_of: dt.date, replay_dir: str | None, logger: Any
+    settings: Settings,
+    run_id: str,
+    as_of: dt.date,
+    replay_dir: str | None,
+    logger: Any,
+    clock: limits.RunClock,
 ) -> dict[str, Any]:
     """Everything of the daily run that holds the writer lock, up to the published copy."""
     db_path = settings.storage.path
@@ -211,7 +212,7 @@ def _daily_body(
             models = bounded.stage(build_models)(db_path, settings)
             alerts = bounded.stage(alert)(db_path, settings, as_of, run_id)
         except BaseException as exc:
-            _record_failure(db_path, settings, run_id, "daily-run", exc)
+            _record_failure(db_path, run_id, clock.failure(exc))
             raise
         summary = _summary(run_id, as_of, [prices, edgar, nasdaq, fred], models, alerts)
         with writing(db_path) as con:
@@ -297,7 +298,7 @@ def backfill(
     reports = []
     with (
         _watchdog(settings, run_id, "backfill", lim.backfill_timeout_s),
-        limits.run_limit(lim.backfill_timeout_s, "backfill"),
+        limits.run_limit(lim.backfill_timeout_s, "backfill", "backfill_timeout_s") as clock,
         writer_lock(db_path, timeout_s=settings.storage.lock_timeout_s),
     ):
         with writing(db_path) as con:
@@ -360,7 +361,7 @@ def backfill(
                 db_path, settings, end, run_id, deliver=settings.alerts.deliver_on_backfill
             )
         except BaseException as exc:
-            _record_failure(db_path, settings, run_id, "backfill", exc)
+            _record_failure(db_path, run_id, clock.failure(exc))
             raise
         summary = _summary(run_id, end, reports, models, alerts)
         with writing(db_path) as con:
@@ -371,13 +372,10 @@ def backfill(
     return summary
 
 
-def _record_failure(
-    db_path: str, settings: Settings, run_id: str, flow_name: str, exc: BaseException
-) -> None:
+def _record_failure(db_path: str, run_id: str, message: str) -> None:
     """Mark the run failed in ``ops.runs`` (the alert comes from the failure hook)."""
-    message = f"{type(exc).__name__}: {exc}"[:2000]
     with writing(db_path) as con:
-        finish_run(con, run_id, status="failed", message=message)
+        finish_run(con, run_id, status="failed", message=message[:2000])
 
 
 def _summary(

@@ -49,7 +49,10 @@ def ping(url: str, outcome: Outcome, message: str = "", *, timeout_s: float = 10
             timeout=(timeout_s, timeout_s),
         )
     except requests.RequestException as exc:
-        log.warning("heartbeat %s ping to %s failed: %s", outcome, _redacted(target), exc)
+        # requests' message repeats the URL: name the failure by its kind only.
+        log.warning(
+            "heartbeat %s ping to %s failed: %s", outcome, _redacted(target), type(exc).__name__
+        )
         return False
     if response.status_code >= 400:
         log.warning(

@@ -32,7 +32,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rotation import incidents
 from rotation.db import transaction, writing
@@ -86,18 +86,47 @@ def fetch_within(
     return result
 
 
-@contextmanager
-def run_limit(limit_s: float, what: str) -> Iterator[None]:
-    """Raise :class:`RunTimedOut` in the body when it outlives ``limit_s`` (see module)."""
-    from prefect.utilities.timeout import timeout
+class RunClock:
+    """The run's limit as the body sees it: whether it expired, and the message saying so."""
 
+    def __init__(self, limit_s: float, what: str, setting: str) -> None:
+        self.limit_s, self.what, self.setting = limit_s, what, setting
+        self.scope: Any = None
+
+    @property
+    def expired(self) -> bool:
+        return bool(self.scope is not None and self.scope.cancelled())
+
+    def message(self) -> str:
+        return (
+            f"{self.what} exceeded its time limit of {self.limit_s:g} s "
+            f"([limits] {self.setting}) and was ended"
+        )
+
+    def failure(self, exc: BaseException) -> str:
+        """What ``ops.runs`` says about a failed run: the limit when that is what ended it
+        (Prefect reports an interrupted task as that task's own timeout)."""
+        return self.message() if self.expired else f"{type(exc).__name__}: {exc}"
+
+
+@contextmanager
+def run_limit(limit_s: float, what: str, setting: str) -> Iterator[RunClock]:
+    """Interrupt the body when it outlives ``limit_s``; raise :class:`RunTimedOut` (module).
+
+    Whatever exception the interruption surfaces as inside (a task's own
+    ``TaskRunTimeoutError``, Prefect's ``CancelledError``), the run ends as ``RunTimedOut``.
+    """
+    from prefect._internal.concurrency.cancellation import cancel_sync_after
+
+    clock = RunClock(limit_s, what, setting)
     try:
-        with timeout(limit_s, timeout_exc_type=RunTimedOut):
-            yield
-    except RunTimedOut:
-        raise RunTimedOut(
-            f"{what} exceeded its time limit of {limit_s:g} s ([limits]) and was ended"
-        ) from None
+        with cancel_sync_after(limit_s, name=what) as scope:
+            clock.scope = scope
+            yield clock
+    except BaseException:
+        if clock.expired:
+            raise RunTimedOut(clock.message()) from None
+        raise
 
 
 class Watchdog:
