@@ -114,6 +114,8 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     from flows.status import collect_status, render_status
 
+    if args.check:
+        return _status_check(settings)
     with _reader(settings) as con:
         status = collect_status(con, today=args.date or dt.date.today())
     if args.format == "json":
@@ -121,6 +123,17 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     else:
         render_status(status)
     return EXIT_OK
+
+
+def _status_check(settings: Settings) -> int:
+    """``status --check``: one line, exit 0 when the due session's run completed, else 1."""
+    from flows.status import check_runs
+
+    due_after = dt.timedelta(minutes=settings.heartbeat.due_after_minutes)
+    with _reader(settings) as con:
+        fresh, line = check_runs(con, dt.datetime.now(dt.UTC), due_after)
+    print(line, file=sys.stdout if fresh else sys.stderr)
+    return EXIT_OK if fresh else EXIT_ERROR
 
 
 def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
@@ -290,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--format", choices=("table", "json"), default="table")
     status.add_argument(
         "--date", type=_date, help="judge freshness as of this day (default: today)"
+    )
+    status.add_argument(
+        "--check",
+        action="store_true",
+        help="one line; exit 1 when the last completed run is older than the session due "
+        "(for cron, systemd OnFailure= or a monitor)",
     )
     status.set_defaults(handler=cmd_status)
 
