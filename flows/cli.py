@@ -27,11 +27,24 @@ PREFECT_DEFAULTS = {
     "DO_NOT_TRACK": "1",
     # A fresh Prefect home migrates its database at first start: more than the 20 s default.
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    # The stages log through their own loggers: without this a run's page in the Prefect UI
+    # lacks the rebases, quarantine counts and model timings.
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "flows,sources,quality,transforms,alerts,reporting,rotation",
 }
 
 
 class UserError(RuntimeError):
     """A failure the user can fix; printed as one line."""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _date(text: str) -> dt.date:
@@ -43,9 +56,13 @@ def _date(text: str) -> dt.date:
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Exception types that mean "the world is not as needed", not "the code is wrong"."""
+    from flows.limits import RunTimedOut
+    from flows.preflight import PreflightError
     from rotation.db import DatabaseError
 
-    errors: list[type[BaseException]] = [UserError, SettingsError, DatabaseError]
+    errors: list[type[BaseException]] = [
+        UserError, SettingsError, DatabaseError, PreflightError, RunTimedOut,
+    ]  # fmt: skip
     try:
         from sources.yahoo import PriceFormatError, PriceSourceError
 
@@ -69,10 +86,24 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 # ----------------------------------------------------------------------------- commands
 
 
+def _before_a_run(settings: Settings) -> None:
+    """Storage and lock checks (one line each, before Prefect's ~20 s start), and in
+    ephemeral mode the reaper that ends Prefect's temporary server with this process."""
+    from flows import preflight
+    from flows.reaper import start_reaper
+
+    preflight.check_storage(settings)
+    preflight.check_lock_free(settings)
+    if not os.environ.get("PREFECT_API_URL"):
+        start_reaper()
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.preflight import check_session
     from rotation import calendar
 
     day = args.date or calendar.today_in_new_york()
+    check_session(day)
     if not calendar.is_session(day):
         # Said before anything starts: no network, no Prefect, nothing written.
         print(f"{day} is not an NYSE session (weekend or holiday): nothing to do")
@@ -84,6 +115,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         probe_reachable(*YAHOO_HOST, 5.0)
     elif not Path(args.replay).is_dir():
         raise UserError(f"replay folder {args.replay} does not exist")
+    _before_a_run(settings)
     from flows.daily import daily_run
 
     summary = daily_run(as_of=day, replay_dir=args.replay, config_path=args.config)
@@ -92,12 +124,17 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.preflight import check_session
+
     if args.end < args.start:
         raise UserError(f"--end {args.end} is before --start {args.start}")
+    check_session(args.start, "--start")
+    check_session(args.end, "--end")
     if not args.replay:
         from sources.yahoo import YAHOO_HOST, probe_reachable
 
         probe_reachable(*YAHOO_HOST, 5.0)
+    _before_a_run(settings)
     from flows.daily import backfill
 
     summary = backfill(
@@ -296,7 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--start", type=_date, required=True)
     back.add_argument("--end", type=_date, default=dt.date.today())
     back.add_argument("--replay", metavar="DIR")
-    back.add_argument("--chunk-sessions", type=int, default=1260, help="sessions per chunk")
+    back.add_argument(
+        "--chunk-sessions", type=_positive, default=1260, help="sessions per chunk (>= 1)"
+    )
     back.set_defaults(handler=cmd_backfill)
 
     status = sub.add_parser("status", help="latest indicators, freshness, last run")

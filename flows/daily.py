@@ -26,10 +26,10 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import heartbeat, limits, stages
+from flows import heartbeat, limits, preflight, stages
 from flows.edgar_backfill import load_edgar_quarters
 from rotation import calendar
-from rotation.db import DatabaseLockedError, publish_copy, writer_lock, writing
+from rotation.db import DatabaseError, publish_copy, writer_lock, writing
 from rotation.progress import Steps
 from rotation.runs import finish_run, start_run
 from rotation.settings import Settings, load_settings
@@ -83,7 +83,7 @@ def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
     try:
         with writer_lock(db_path, timeout_s=settings.storage.lock_timeout_s):
             stages.record_failure_alert(db_path, settings, str(flow_run.id), flow.name, message)
-    except DatabaseLockedError as exc:
+    except (DatabaseError, OSError) as exc:  # held by another run, or storage unusable
         log.error("pipeline-health alert for %s not stored: %s", flow.name, exc)
 
 
@@ -143,6 +143,7 @@ def daily_run(
         heartbeat.ping(beat.url, "success", message, timeout_s=beat.timeout_s)
         return {"status": "skipped", "as_of": as_of.isoformat(), "message": message}
 
+    preflight.check_storage(settings)  # one clear line for a run a scheduler started
     db_path = settings.storage.path
     run_id = _run_id()
     lim = settings.limits
@@ -290,6 +291,7 @@ def backfill(
     settings = _settings(config_path)
     beat = settings.heartbeat
     heartbeat.ping(beat.url, "start", f"backfill {start} to {end}", timeout_s=beat.timeout_s)
+    preflight.check_storage(settings)
     db_path = settings.storage.path
     run_id = _run_id()
     lim = settings.limits
