@@ -91,7 +91,9 @@ def test_a_held_lock_with_no_timeout_fails_at_once(tmp_path: Path, replay: Path)
     with writer_lock(db):
         started = time.monotonic()
         env = {"ROTATION_STORAGE_PATH": str(db), "ROTATION_STORAGE_LOCK_TIMEOUT_S": "0"}
-        result = rotation("run", "--replay", str(replay), "--date", "2025-09-26", cwd=tmp_path, **env)
+        result = rotation(
+            "run", "--replay", str(replay), "--date", "2025-09-26", cwd=tmp_path, **env
+        )
         took = time.monotonic() - started
     one_line(result, f"error: another writer (pid {os.getpid()}) is running against {db}")
     assert "lock_timeout_s = 0" in result.stderr
