@@ -339,7 +339,9 @@ def backfill(
                             )
                     steps.advance(f"{label}: {report.loaded} rows loaded")
 
-            reports += bounded.stage(backfill_edgar)(
+            # Every quarter in one task: bounded by the backfill's limit (a quarter's request
+            # by the HTTP layer's timeouts), not by one stage's.
+            reports += backfill_edgar.with_options(timeout_seconds=lim.backfill_timeout_s)(
                 db_path,
                 settings,
                 replay_dir,
