@@ -56,6 +56,27 @@ publish = task(name="publish-read-only-copy", cache_policy=NO_CACHE)(publish_cop
 report = task(name="report-and-artifact", cache_policy=NO_CACHE)(stages.report_and_summary)
 
 
+STAGE_LOGGERS = ("flows", "sources", "quality", "transforms", "alerts", "reporting", "rotation")
+
+
+def _route_stage_logs() -> None:
+    """Send the stages' own loggers to the run's logs in Prefect (its UI and API).
+
+    ``PREFECT_LOGGING_EXTRA_LOGGERS`` hands Prefect's API handler to named loggers but not its
+    level, so their INFO lines (rebases, quarantine counts, model timings) were still dropped
+    at the root's WARNING; and a worker started without the variable would route nothing.
+    The flow wires them itself, at Prefect's configured level.
+    """
+    extra = logging.getLogger("prefect.extra")
+    for name in STAGE_LOGGERS:
+        stage_logger = logging.getLogger(name)
+        for handler in extra.handlers:
+            if handler not in stage_logger.handlers:
+                stage_logger.addHandler(handler)
+        if stage_logger.level == logging.NOTSET:
+            stage_logger.setLevel(extra.getEffectiveLevel())
+
+
 def _run_id() -> str:
     return str(flow_run.id or uuid.uuid4())
 
@@ -131,6 +152,7 @@ def daily_run(
     config_path: str | None = None,
 ) -> dict[str, Any]:
     """One run for the session ``as_of`` (default: today in New York)."""
+    _route_stage_logs()
     logger = get_run_logger()
     settings = _settings(config_path)
     beat = settings.heartbeat
@@ -287,6 +309,7 @@ def backfill(
     same backfill runs again after an interruption. An EDGAR quarter counts as loaded only
     when its index was read whole (``flows.edgar_backfill``).
     """
+    _route_stage_logs()
     logger = get_run_logger()
     settings = _settings(config_path)
     beat = settings.heartbeat

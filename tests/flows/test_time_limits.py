@@ -158,3 +158,14 @@ def test_a_source_that_never_answers_fails_alone(
     assert [(s, k) for s, k, _ in incidents] == [("fred", "timeout")]
     assert "source_timeout_s" in str(incidents[0][2])
     assert pings.kinds() == ["start", "success"]
+    # The stages' own log lines reach the run's logs in Prefect (the UI shows them).
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all()
+    run = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[uuid.UUID(summary["run_id"])]))
+    with get_client(sync_client=True) as client:
+        logs = {(log.name, log.message) for log in client.read_logs(log_filter=run)}
+    assert any(name == "flows.limits" and "fred fetch did not finish" in m for name, m in logs)
+    assert any(name == "flows.stages" and m.startswith("fred skipped") for name, m in logs)
