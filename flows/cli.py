@@ -30,6 +30,9 @@ PREFECT_DEFAULTS = {
     # The stages log through their own loggers: without this a run's page in the Prefect UI
     # lacks the rebases, quarantine counts and model timings.
     "PREFECT_LOGGING_EXTRA_LOGGERS": "flows,sources,quality,transforms,alerts,reporting,rotation",
+    # The same loggers also log outside a flow run (the watchdog's thread, a command that
+    # runs no flow): that is not worth a warning per line.
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
 }
 
 
