@@ -158,6 +158,7 @@ def daily_run(
     beat = settings.heartbeat
     heartbeat.ping(beat.url, "start", f"daily-run {as_of or 'today'}", timeout_s=beat.timeout_s)
     as_of = as_of or calendar.today_in_new_york()
+    preflight.check_session(as_of, "as_of")  # a deployment parameter beyond the calendar
     if not calendar.is_session(as_of):
         message = f"{as_of} is not an NYSE session (weekend or holiday): nothing to do"
         logger.info(message)
@@ -314,6 +315,8 @@ def backfill(
     settings = _settings(config_path)
     beat = settings.heartbeat
     heartbeat.ping(beat.url, "start", f"backfill {start} to {end}", timeout_s=beat.timeout_s)
+    preflight.check_session(start, "start")
+    preflight.check_session(end, "end")
     preflight.check_storage(settings)
     db_path = settings.storage.path
     run_id = _run_id()
