@@ -397,7 +397,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (``systemctl stop``, ``kill``) ends a run like Ctrl-C: the run is recorded as
+    failed, its failure hook alerts and pings the heartbeat, and Prefect stops its server."""
+    from flows.limits import Stopped
+
+    Stopped.signal = signum
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     parser = build_parser()
@@ -412,6 +424,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BaseException:
+        from flows.limits import Stopped
+
+        if Stopped.signal is None:
+            raise
+        # Whatever the signal surfaced as inside (SystemExit, DuckDB's "Query interrupted").
+        print(f"error: {Stopped.message()}; the run is recorded as failed", file=sys.stderr)
+        return 128 + Stopped.signal
 
 
 if __name__ == "__main__":

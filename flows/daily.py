@@ -145,7 +145,12 @@ def _fail_prefect_run(prefect_run_id: str | None, message: str) -> None:
         client.set_flow_run_state(prefect_run_id, Failed(message=message), force=True)
 
 
-@flow(name="daily-run", log_prints=True, on_failure=[alert_on_failure])
+@flow(
+    name="daily-run",
+    log_prints=True,
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],  # ended by a signal or its infrastructure
+)
 def daily_run(
     as_of: dt.date | None = None,
     replay_dir: str | None = None,
@@ -296,7 +301,12 @@ def _link_report(settings: Settings, since: float) -> None:
         )
 
 
-@flow(name="backfill", log_prints=True, on_failure=[alert_on_failure])
+@flow(
+    name="backfill",
+    log_prints=True,
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+)
 def backfill(
     start: dt.date,
     end: dt.date,

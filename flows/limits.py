@@ -49,6 +49,21 @@ class RunTimedOut(TimeoutError):
     """The run exceeded its configured time limit and was ended."""
 
 
+class Stopped:
+    """Which signal asked this process to stop (set by the CLI's SIGTERM handler), so a run
+    it interrupted is recorded as stopped rather than as whatever the interruption raised
+    inside (DuckDB turns it into "Query interrupted")."""
+
+    signal: int | None = None
+
+    @classmethod
+    def message(cls) -> str:
+        import signal as signals
+
+        name = signals.Signals(cls.signal).name if cls.signal else "a signal"
+        return f"stopped by {name} before it finished"
+
+
 def fetch_within(
     limit_s: float,
     source: str,
@@ -106,7 +121,15 @@ class RunClock:
     def failure(self, exc: BaseException) -> str:
         """What ``ops.runs`` says about a failed run: the limit when that is what ended it
         (Prefect reports an interrupted task as that task's own timeout)."""
-        return self.message() if self.expired else f"{type(exc).__name__}: {exc}"
+        if self.expired:
+            return self.message()
+        from prefect.exceptions import TerminationSignal
+
+        if isinstance(exc, TerminationSignal):  # Prefect's own SIGTERM handler in a run
+            Stopped.signal = Stopped.signal or exc.signal
+        if Stopped.signal is not None:
+            return Stopped.message()
+        return f"{type(exc).__name__}: {exc}"
 
 
 @contextmanager
