@@ -409,11 +409,12 @@ def _terminated(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     import signal
 
-    signal.signal(signal.SIGTERM, _terminated)
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command in ("run", "backfill"):  # serve keeps Prefect's own shutdown handling
+        signal.signal(signal.SIGTERM, _terminated)
     expected = _expected_errors()
     try:
         settings = load_settings(args.config)
