@@ -177,6 +177,7 @@ def daily_run(
     lim = settings.limits
     started = time.time()
     with (
+        limits.noting_stop_signals(),
         _watchdog(settings, run_id, "daily-run", lim.daily_run_timeout_s),
         limits.run_limit(lim.daily_run_timeout_s, "daily-run", "daily_run_timeout_s") as clock,
     ):
@@ -335,6 +336,7 @@ def backfill(
     prices_scope = stages.price_scope(settings.prices.symbols, replay_dir)
     reports = []
     with (
+        limits.noting_stop_signals(),
         _watchdog(settings, run_id, "backfill", lim.backfill_timeout_s),
         limits.run_limit(lim.backfill_timeout_s, "backfill", "backfill_timeout_s") as clock,
         writer_lock(db_path, timeout_s=settings.storage.lock_timeout_s),

@@ -64,6 +64,36 @@ class Stopped:
         return f"stopped by {name} before it finished"
 
 
+@contextmanager
+def noting_stop_signals() -> Iterator[None]:
+    """Remember a SIGTERM that arrives during the run, then let the installed handler act.
+
+    Prefect installs its own SIGTERM handler in a flow run (it raises ``TerminationSignal``),
+    and DuckDB turns any exception raised during a query into "Query interrupted"; so the run
+    notes the signal itself, before either, to record why it ended. Main thread only (Python
+    runs signal handlers there); elsewhere it does nothing.
+    """
+    import signal as signals
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signals.getsignal(signals.SIGTERM)
+
+    def note(signum: int, frame: Any) -> None:
+        Stopped.signal = signum
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise SystemExit(128 + signum)
+
+    signals.signal(signals.SIGTERM, note)
+    try:
+        yield
+    finally:
+        signals.signal(signals.SIGTERM, previous)
+
+
 def fetch_within(
     limit_s: float,
     source: str,
