@@ -169,3 +169,15 @@ def test_a_source_that_never_answers_fails_alone(
         logs = {(log.name, log.message) for log in client.read_logs(log_filter=run)}
     assert any(name == "flows.limits" and "fred fetch did not finish" in m for name, m in logs)
     assert any(name == "flows.stages" and m.startswith("fred skipped") for name, m in logs)
+
+    # The report is linked from the run's page.
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    on_run = ArtifactFilter(
+        flow_run_id=ArtifactFilterFlowRunId(any_=[uuid.UUID(summary["run_id"])])
+    )
+    with get_client(sync_client=True) as client:
+        artifacts = {a.key: a for a in client.read_artifacts(artifact_filter=on_run)}
+    link = artifacts["rotation-report"]
+    assert str(link.data).startswith("[report-2026-03-10.html](file://")
+    assert (settings_env.parent / "reports" / "report-2026-03-10.html").exists()
