@@ -154,6 +154,9 @@ class HeartbeatSettings:
     timeout_s: float = 10.0
     # `rotation status --check`: a session's run is due this long after 18:30 New York.
     due_after_minutes: int = 120
+    # `rotation serve` installs the missed-run Prefect automation notifying through this
+    # Prefect notification block, TYPE/NAME (e.g. "slack-webhook/ops"); empty: not installed.
+    prefect_notify_block: str = ""
 
 
 @dataclass(frozen=True)
