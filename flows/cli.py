@@ -28,11 +28,27 @@ PREFECT_DEFAULTS = {
     "DO_NOT_TRACK": "1",
     # A fresh Prefect home migrates its database at first start: more than the 20 s default.
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    # The stages log through their own loggers: without this a run's page in the Prefect UI
+    # lacks the rebases, quarantine counts and model timings.
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "flows,sources,quality,transforms,alerts,reporting,rotation",
+    # The same loggers also log outside a flow run (the watchdog's thread, a command that
+    # runs no flow): that is not worth a warning per line.
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
 }
 
 
 class UserError(RuntimeError):
     """A failure the user can fix; printed as one line."""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _date(text: str) -> dt.date:
@@ -44,9 +60,13 @@ def _date(text: str) -> dt.date:
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Exception types that mean "the world is not as needed", not "the code is wrong"."""
+    from flows.limits import RunTimedOut
+    from flows.preflight import PreflightError
     from rotation.db import DatabaseError
 
-    errors: list[type[BaseException]] = [UserError, SettingsError, DatabaseError]
+    errors: list[type[BaseException]] = [
+        UserError, SettingsError, DatabaseError, PreflightError, RunTimedOut,
+    ]  # fmt: skip
     try:
         from sources.yahoo import PriceFormatError, PriceSourceError
 
@@ -70,10 +90,24 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 # ----------------------------------------------------------------------------- commands
 
 
+def _before_a_run(settings: Settings) -> None:
+    """Storage and lock checks (one line each, before Prefect's ~20 s start), and in
+    ephemeral mode the reaper that ends Prefect's temporary server with this process."""
+    from flows import preflight
+    from flows.reaper import start_reaper
+
+    preflight.check_storage(settings)
+    preflight.check_lock_free(settings)
+    if not os.environ.get("PREFECT_API_URL"):
+        start_reaper()
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.preflight import check_session
     from rotation import calendar
 
     day = args.date or calendar.today_in_new_york()
+    check_session(day)
     if not calendar.is_session(day):
         # Said before anything starts: no network, no Prefect, nothing written.
         print(f"{day} is not an NYSE session (weekend or holiday): nothing to do")
@@ -85,6 +119,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         probe_reachable(*YAHOO_HOST, 5.0)
     elif not Path(args.replay).is_dir():
         raise UserError(f"replay folder {args.replay} does not exist")
+    _before_a_run(settings)
     from flows.daily import daily_run
 
     summary = daily_run(as_of=day, replay_dir=args.replay, config_path=args.config)
@@ -93,12 +128,17 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.preflight import check_session
+
     if args.end < args.start:
         raise UserError(f"--end {args.end} is before --start {args.start}")
+    check_session(args.start, "--start")
+    check_session(args.end, "--end")
     if not args.replay:
         from sources.yahoo import YAHOO_HOST, probe_reachable
 
         probe_reachable(*YAHOO_HOST, 5.0)
+    _before_a_run(settings)
     from flows.daily import backfill
 
     summary = backfill(
@@ -115,6 +155,8 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     from flows.status import collect_status, render_status
 
+    if args.check:
+        return _status_check(settings)
     with _reader(settings) as con:
         status = collect_status(con, today=args.date or dt.date.today())
     if args.format == "json":
@@ -122,6 +164,17 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     else:
         render_status(status)
     return EXIT_OK
+
+
+def _status_check(settings: Settings) -> int:
+    """``status --check``: one line, exit 0 when the due session's run completed, else 1."""
+    from flows.status import check_runs
+
+    due_after = dt.timedelta(minutes=settings.heartbeat.due_after_minutes)
+    with _reader(settings) as con:
+        fresh, line = check_runs(con, dt.datetime.now(dt.UTC), due_after)
+    print(line, file=sys.stdout if fresh else sys.stderr)
+    return EXIT_OK if fresh else EXIT_ERROR
 
 
 def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
@@ -376,13 +429,21 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--start", type=_date, required=True)
     back.add_argument("--end", type=_date, default=dt.date.today())
     back.add_argument("--replay", metavar="DIR")
-    back.add_argument("--chunk-sessions", type=int, default=1260, help="sessions per chunk")
+    back.add_argument(
+        "--chunk-sessions", type=_positive, default=1260, help="sessions per chunk (>= 1)"
+    )
     back.set_defaults(handler=cmd_backfill)
 
     status = sub.add_parser("status", help="latest indicators, freshness, last run")
     status.add_argument("--format", choices=("table", "json"), default="table")
     status.add_argument(
         "--date", type=_date, help="judge freshness as of this day (default: today)"
+    )
+    status.add_argument(
+        "--check",
+        action="store_true",
+        help="one line; exit 1 when the last completed run is older than the session due "
+        "(for cron, systemd OnFailure= or a monitor)",
     )
     status.set_defaults(handler=cmd_status)
 
@@ -447,11 +508,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (``systemctl stop``, ``kill``) ends a run like Ctrl-C: the run is recorded as
+    failed, its failure hook alerts and pings the heartbeat, and Prefect stops its server."""
+    from flows.limits import Stopped
+
+    Stopped.signal = signum
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import signal
+
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command in ("run", "backfill"):  # serve keeps Prefect's own shutdown handling
+        signal.signal(signal.SIGTERM, _terminated)
     expected = _expected_errors()
     try:
         settings = load_settings(args.config)
@@ -464,6 +538,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BaseException:
+        from flows.limits import Stopped
+
+        if Stopped.signal is None:
+            raise
+        # Whatever the signal surfaced as inside (SystemExit, DuckDB's "Query interrupted").
+        print(f"error: {Stopped.message()}; the run is recorded as failed", file=sys.stderr)
+        return 128 + Stopped.signal
 
 
 if __name__ == "__main__":

@@ -72,4 +72,27 @@ def serve_forever(config_path: str | None = None) -> None:
     Schedules are paused on shutdown, so a stopped service does not pile up late runs that a
     restart would then start all at once.
     """
+    _install_missed_run_automation(config_path)
     serve(*build_deployments(config_path), limit=SERVE_LIMIT, pause_on_shutdown=True)
+
+
+def _install_missed_run_automation(config_path: str | None) -> None:
+    """With ``[heartbeat] prefect_notify_block`` set, the server also watches for missing
+    runs (``flows.automation``). A failure to install is one log line: the schedules matter
+    more than the automation, and the heartbeat and ``status --check`` still watch."""
+    import logging
+
+    from rotation.settings import load_settings
+
+    block = load_settings(config_path).heartbeat.prefect_notify_block
+    if not block:
+        return
+    from flows.automation import install
+
+    log = logging.getLogger(__name__)
+    try:
+        made = install(block)
+    except Exception as exc:  # a missing block, a server that refuses: say so, keep serving
+        log.error("missed-run automation not installed (block %r): %s", block, exc)
+        return
+    print(f"missed-run automation {made.name!r} installed (notifies through {block})")

@@ -268,3 +268,56 @@ def print_frame(frame: pd.DataFrame, console: Console | None = None, limit: int 
     console.print(table)
     if len(frame) > limit:
         console.print(f"({len(frame)} rows, first {limit} shown; --format csv prints all)")
+
+
+# ----------------------------------------------------------------------------- status --check
+
+# When the daily run is scheduled (flows/serve.py DAILY_CRON and prefect.yaml: 30 18 * * 1-5
+# in New York; a test keeps them equal). Kept here as a time so `status` never imports Prefect.
+SCHEDULED_AT = dt.time(18, 30)
+COMPLETED = ("completed", "completed_with_blocked_batches")
+
+
+def due_session(now: dt.datetime, due_after: dt.timedelta) -> dt.date:
+    """The latest session whose run should have completed by ``now``.
+
+    A session's run is due ``due_after`` after its scheduled start (18:30 New York); before
+    that, the session before it is the one that must be there.
+    """
+    local = now.astimezone(calendar.NEW_YORK)
+    for session in reversed(calendar.previous_sessions(local.date(), 2)):
+        due = dt.datetime.combine(session, SCHEDULED_AT, calendar.NEW_YORK) + due_after
+        if due <= local:
+            return session
+    return calendar.previous_sessions(local.date(), 3)[0]
+
+
+def check_runs(
+    con: duckdb.DuckDBPyConnection, now: dt.datetime, due_after: dt.timedelta
+) -> tuple[bool, str]:
+    """(fresh, one line): is the last completed run at least for the session that is due?
+
+    For a dead man's switch outside the pipeline (cron, systemd ``OnFailure=``, Nagios-style
+    monitors): a run that never happened writes nothing, so only the absence can be checked.
+    """
+    expected = due_session(now, due_after)
+    last = None
+    if _table_exists(con, "ops.runs"):
+        last = con.execute(
+            "select as_of, finished_at, flow from ops.runs where status in (?, ?) "
+            "order by as_of desc, finished_at desc limit 1",
+            list(COMPLETED),
+        ).fetchone()
+    if last is None:
+        return False, f"STALE: no completed run recorded; the {expected} session is due"
+    as_of = pd.Timestamp(last[0]).date()
+    finished = pd.Timestamp(last[1]).strftime("%Y-%m-%d %H:%M %Z") if last[1] else "?"
+    if as_of >= expected:
+        return True, f"OK: last completed run ({last[2]}) is for {as_of}, finished {finished}"
+    missed = len(calendar.sessions(as_of + dt.timedelta(days=1), expected))
+    return False, (
+        f"STALE: last completed run ({last[2]}) is for {as_of}, finished {finished}; the "
+        f"{expected} session was due by "
+        f"{dt.datetime.combine(expected, SCHEDULED_AT) + due_after:%Y-%m-%d %H:%M} New York "
+        f"({missed} session(s) missing)"
+    )

@@ -186,6 +186,9 @@ class EdgarSettings:
     max_requests_per_s: float = field(default=5.0, metadata=check(gt=0, le=10))
     timeout_s: float = field(default=30.0, metadata=check(gt=0, le=600))
     enabled: bool = True
+    # After a 403 throttle page no request goes to the SEC for this long, in this process
+    # (every client shares it): the SEC lifts blocks after about ten minutes.
+    throttle_cooldown_s: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -303,6 +306,35 @@ class AlertsSettings:
 
 
 @dataclass(frozen=True)
+class LimitsSettings:
+    """Time limits, so a hung source or step can never hold the writer lock for ever.
+
+    A source that exceeds ``source_timeout_s`` fails alone (the run goes on and records an
+    incident); a run that exceeds its flow limit is ended, recorded as failed and alerted,
+    and its lock is released by the process ending.
+    """
+
+    daily_run_timeout_s: float = 3600.0  # the whole daily run (~2 min on a normal day)
+    backfill_timeout_s: float = 21600.0  # a backfill from 1990 (~30 min live, SEC paced)
+    source_timeout_s: float = 600.0  # one source's fetch (prices, EDGAR, Nasdaq, FRED)
+    stage_timeout_s: float = 1800.0  # one other stage: validate and load, build, alerts, report
+    grace_s: float = 60.0  # after the run limit, the watchdog ends the process
+
+
+@dataclass(frozen=True)
+class HeartbeatSettings:
+    """A dead man's switch outside the run (healthchecks-style URLs; docs/operations.md)."""
+
+    url: str = ""  # pinged: <url>/start at the start, <url> on success, <url>/fail on failure
+    timeout_s: float = 10.0
+    # `rotation status --check`: a session's run is due this long after 18:30 New York.
+    due_after_minutes: int = 120
+    # `rotation serve` installs the missed-run Prefect automation notifying through this
+    # Prefect notification block, TYPE/NAME (e.g. "slack-webhook/ops"); empty: not installed.
+    prefect_notify_block: str = ""
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Read from the environment only; repr hides the values so they never reach a log."""
 
@@ -338,6 +370,8 @@ class Settings:
     holdings: HoldingsSettings = HoldingsSettings()
     xbrl: XbrlSettings = XbrlSettings()
     alerts: AlertsSettings = AlertsSettings()
+    limits: LimitsSettings = LimitsSettings()
+    heartbeat: HeartbeatSettings = HeartbeatSettings()
     rules: tuple[Mapping[str, Any], ...] = ()  # [[rules]] tables, validated by alerts/
     secrets: Secrets = field(default_factory=Secrets, repr=False)
     source_file: str = ""  # which file was read, for messages
@@ -361,6 +395,8 @@ _SECTION_TYPES: dict[str, type] = {
     "holdings": HoldingsSettings,
     "xbrl": XbrlSettings,
     "alerts": AlertsSettings,
+    "limits": LimitsSettings,
+    "heartbeat": HeartbeatSettings,
 }
 
 

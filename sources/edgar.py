@@ -371,6 +371,7 @@ class EdgarLiveClient:
         base_url: str = "https://www.sec.gov",
         max_requests_per_s: float = 5.0,
         timeout_s: float = 30.0,
+        throttle_cooldown_s: float = 600.0,
         http: HttpClient | None = None,
     ) -> None:
         if not user_agent.strip():
@@ -388,6 +389,7 @@ class EdgarLiveClient:
             read_timeout_s=timeout_s,
             max_requests_per_s=max_requests_per_s,
             throttle_403=True,
+            cooldown_s=throttle_cooldown_s,
         )
 
     def _get(self, url: str, name: str, start: dt.date, end: dt.date) -> IndexFile:

@@ -9,6 +9,10 @@ built with ``throttle_403=True`` treats a 403 as "blocked": it raises :class:`Th
 refuses every further request for ``cooldown_s`` without touching the network, so the caller
 stops, reports what it got, and the next run picks up the rest.
 
+The cool-down belongs to the *host*, not to one client object: every throttle-aware client in
+the process shares it (:class:`HostCooldowns`). A backfill that made a fresh client per
+quarter used to ask the SEC again at once after a 403, which keeps a block alive.
+
 The body is streamed with a wall-clock bound (``total_timeout_s``): ``requests``' read timeout is
 per socket read, so a server that dribbles a byte a second would otherwise hold the run forever.
 A body shorter than its ``Content-Length`` is an error, not a silently truncated index file.
@@ -20,6 +24,7 @@ import email.utils
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -97,6 +102,42 @@ class RateLimiter:
             self._sleep(start - now)
 
 
+class HostCooldowns:
+    """Per host: until when no request may go out, and why (the 403 that started it).
+
+    Process-wide (``COOLDOWNS``) so a throttled host stays untouched whatever client asks
+    next; thread-safe. Time is ``time.monotonic``.
+    """
+
+    def __init__(self) -> None:
+        self._until: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def host(url: str) -> str:
+        return urllib.parse.urlsplit(url).netloc.lower()
+
+    def block(self, url: str, seconds: float, reason: str) -> None:
+        with self._lock:
+            until = time.monotonic() + seconds
+            current = self._until.get(self.host(url))
+            if current is None or current[0] < until:
+                self._until[self.host(url)] = (until, reason)
+
+    def remaining(self, url: str) -> tuple[float, str]:
+        """Seconds left of the host's cool-down (0 when none) and its reason."""
+        with self._lock:
+            until, reason = self._until.get(self.host(url), (0.0, ""))
+        return max(0.0, until - time.monotonic()), reason
+
+    def clear(self) -> None:
+        with self._lock:
+            self._until.clear()
+
+
+COOLDOWNS = HostCooldowns()
+
+
 @dataclass(frozen=True)
 class Response:
     """What a caller needs from an answer: the bytes, where they came from, the status."""
@@ -139,6 +180,7 @@ class HttpClient:
         extra_headers: Mapping[str, str] | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        cooldowns: HostCooldowns | None = None,
     ) -> None:
         if not user_agent:
             raise ValueError("HttpClient needs a User-Agent")
@@ -152,8 +194,7 @@ class HttpClient:
         self.cooldown_s = cooldown_s
         self.limiter = RateLimiter(max_requests_per_s, sleep=sleep)
         self._sleep = sleep
-        self._blocked_until = 0.0
-        self._blocked_reason = ""
+        self.cooldowns = COOLDOWNS if cooldowns is None else cooldowns
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = user_agent
         self.session.headers["Accept-Encoding"] = "gzip, deflate"
@@ -176,11 +217,10 @@ class HttpClient:
         Raises :class:`Throttled`, :class:`HttpTimeout`, :class:`TruncatedBody` or
         :class:`HttpError` (any other status, after retries for 429/5xx).
         """
-        if time.monotonic() < self._blocked_until:
-            left = self._blocked_until - time.monotonic()
+        left, reason = self.cooldowns.remaining(url) if self.throttle_403 else (0.0, "")
+        if left > 0:
             raise Throttled(
-                f"not requesting {url}: backing off for another {left:.0f} s after "
-                f"{self._blocked_reason}",
+                f"not requesting {url}: backing off for another {left:.0f} s after {reason}",
                 url=url,
                 status=403,
             )
@@ -190,8 +230,7 @@ class HttpClient:
             if status in ok_statuses:
                 return response
             if status == 403 and self.throttle_403:
-                self._blocked_until = time.monotonic() + self.cooldown_s
-                self._blocked_reason = f"HTTP 403 from {url}"
+                self.cooldowns.block(url, self.cooldown_s, f"HTTP 403 from {url}")
                 snippet = _text_snippet(response.content)
                 raise Throttled(
                     f"HTTP 403 from {url}: the server is throttling this client "

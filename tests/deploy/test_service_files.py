@@ -90,3 +90,57 @@ def test_env_example_names_only_real_settings() -> None:
     example = {k: v for k, v in env.items() if k != "ROTATION_CONFIG"}
     loaded = settings_module.load_settings(REPO / "rotation.toml", env=example)
     assert loaded.storage.path == env["ROTATION_STORAGE_PATH"]
+
+
+def test_every_file_the_services_write_is_absolute_in_the_state_directory() -> None:
+    """A relative default (data/alerts.jsonl) resolves against WorkingDirectory, the checkout,
+    which the service user cannot write: the example must give each one an absolute path."""
+    env = _env_example()
+    state = "/var/lib/" + _unit("rotation-serve.service")["Service"]["StateDirectory"]
+    loaded = settings_module.load_settings(
+        REPO / "rotation.toml", env={k: v for k, v in env.items() if k != "ROTATION_CONFIG"}
+    )
+    written = {
+        "ROTATION_STORAGE_PATH": loaded.storage.path,
+        "ROTATION_ALERTS_CONSOLE_JSONL_PATH": loaded.alerts.console_jsonl_path,
+        "published copy": loaded.published_path,
+        "PREFECT_HOME": env["PREFECT_HOME"],
+        "MPLCONFIGDIR": env["MPLCONFIGDIR"],
+    }
+    for name, path in written.items():
+        assert Path(path).is_absolute() and path.startswith(state + "/"), (name, path)
+    # Every path-like setting with a relative default is overridden in the example.
+    defaults = settings_module.Settings()
+    for section, cls in settings_module._SECTION_TYPES.items():
+        for f in dataclasses.fields(cls):
+            value = getattr(getattr(defaults, section), f.name)
+            if f.name.endswith("path") and value and not Path(value).is_absolute():
+                assert f"ROTATION_{section}_{f.name}".upper() in env, (section, f.name)
+
+
+def test_stage_loggers_reach_prefect_as_the_cli_sets_them() -> None:
+    from flows.cli import PREFECT_DEFAULTS
+
+    wanted = PREFECT_DEFAULTS["PREFECT_LOGGING_EXTRA_LOGGERS"]
+    assert _env_example()["PREFECT_LOGGING_EXTRA_LOGGERS"] == wanted
+    packages = {"flows", "sources", "quality", "transforms", "alerts", "reporting", "rotation"}
+    assert set(wanted.split(",")) == packages
+
+
+def test_the_check_timer_runs_status_check_after_the_run_is_due() -> None:
+    from flows.status import SCHEDULED_AT
+
+    service = _unit("rotation-check.service")["Service"]
+    assert service["Type"] == "oneshot" and service["User"] == "rotation"
+    assert shlex.split(service["ExecStart"])[1:] == ["status", "--check"]
+    assert service["EnvironmentFile"] == "/etc/rotation/rotation.env"
+
+    text = (DEPLOY / "rotation-check.timer").read_text()
+    timer = _unit("rotation-check.timer")["Timer"]
+    assert timer["Unit"] == "rotation-check.service" and timer["Persistent"] == "true"
+    evening = next(line for line in text.splitlines() if line.startswith("OnCalendar=Mon..Fri"))
+    _weekdays, clock, zone = evening.split("=", 1)[1].split()
+    hour, minute = map(int, clock.split(":"))
+    due = settings_module.HeartbeatSettings().due_after_minutes
+    scheduled = SCHEDULED_AT.hour * 60 + SCHEDULED_AT.minute
+    assert zone == "America/New_York" and hour * 60 + minute >= scheduled + due

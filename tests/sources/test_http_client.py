@@ -168,6 +168,24 @@ def test_403_throttle_page_backs_off_and_reports(server) -> None:
     assert len(state.requests) == 1  # the back-off holds without touching the server
 
 
+def test_a_fresh_client_honours_the_hosts_cool_down(server) -> None:
+    """A backfill that built a client per quarter asked the SEC again right after its 403."""
+    from sources.http import HostCooldowns
+
+    url, state = server
+    state.script = ["403"]
+    shared = HostCooldowns()
+    first = sec_client(url, cooldowns=shared)
+    with pytest.raises(Throttled):
+        first.daily_index(dt.date(2020, 1, 3))
+    second = sec_client(url, cooldowns=shared)
+    with pytest.raises(Throttled, match="backing off"):
+        second.daily_index(dt.date(2020, 1, 3))
+    assert len(state.requests) == 1  # the second client never touched the server
+    other_host = sec_client(url.replace("127.0.0.1", "localhost"), cooldowns=shared)
+    assert other_host.daily_index(dt.date(2020, 1, 3)).content  # the block is per host
+
+
 def test_500_then_200_succeeds(server) -> None:
     url, state = server
     state.script = ["500"]
