@@ -171,6 +171,9 @@ def _status_check(settings: Settings) -> int:
     from flows.status import check_runs
 
     due_after = dt.timedelta(minutes=settings.heartbeat.due_after_minutes)
+    if not Path(settings.published_path).exists():  # reads the copy, never the working file
+        print(f"STALE: no completed run published yet ({settings.published_path})", file=sys.stderr)
+        return EXIT_ERROR
     with _reader(settings) as con:
         fresh, line = check_runs(con, dt.datetime.now(dt.UTC), due_after)
     print(line, file=sys.stdout if fresh else sys.stderr)

@@ -91,18 +91,18 @@ def test_a_failed_flow_run_then_a_good_one_sends_failed_then_resolved(
     """Through the real flows: the failure hook stores and sends 'Pipeline run failed'; the
     next daily run of the same flow sends 'Pipeline runs again' through the outbox."""
     from flows.daily import daily_run
-    from sources.yahoo import PriceFormatError
+    from sources.yahoo import PriceSourceError
     from tests.flows.conftest import make_replay
 
     monkeypatch.chdir(tmp_path)
     db = tmp_path / "data" / "rotation.duckdb"
     monkeypatch.setenv("ROTATION_STORAGE_PATH", str(db))
-    monkeypatch.setenv("ROTATION_PRICES_SYMBOLS", "IWM")
+    monkeypatch.setenv("ROTATION_PRICES_SYMBOLS", "IWM,SPY")
+    monkeypatch.setenv("ROTATION_PRICES_PAIRS", "IWM/SPY")
     monkeypatch.delenv("ROTATION_CONFIG", raising=False)
     broken = tmp_path / "broken"
-    (broken / "prices").mkdir(parents=True)
-    (broken / "prices" / "IWM.csv").write_text("When,What\n2026-03-09,1\n")
-    with pytest.raises(PriceFormatError):
+    (broken / "edgar").mkdir(parents=True)  # no prices/: the run fails (a bad file would not)
+    with pytest.raises(PriceSourceError, match=r"has no prices/ sub-folder"):
         daily_run(as_of=dt.date(2026, 3, 9), replay_dir=str(broken))
     good = make_replay(tmp_path / "good", shared_data, "yfinance-2026-03-10")
     summary = daily_run(as_of=dt.date(2026, 3, 10), replay_dir=str(good))

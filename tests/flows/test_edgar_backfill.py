@@ -3,7 +3,9 @@ read, no request during the cool-down, and the resumed backfill loads every quar
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import re
 import shutil
 import threading
 import time
@@ -28,12 +30,29 @@ QUARTERS = [(1993, 4), (1993, 3), (1993, 2)]
 
 
 class StandIn:
-    """Serves one real quarterly master index for every quarter; throttles when told to."""
+    """Serves one real quarterly master index for every quarter; throttles when told to.
+
+    The real file is 1993 Q4's; for an earlier quarter its filing dates are moved into that
+    quarter (same day, month shifted), since the loader rightly quarantines a filing dated
+    after its index's period.
+    """
 
     def __init__(self, index: bytes) -> None:
         self.index = index
         self.throttle: set[str] = set()  # paths answered once with the SEC's 403 page
         self.requests: list[str] = []
+
+
+def _in_quarter(q4_index: bytes, quarter: int) -> bytes:
+    """The 1993 Q4 index with each ``|1993-MM-DD`` date moved ``4 - quarter`` quarters back
+    (a 31st becomes the month's last day)."""
+
+    def shift(match: re.Match[bytes]) -> bytes:
+        month = int(match[1]) - 3 * (4 - quarter)
+        day = min(int(match[2]), calendar.monthrange(1993, month)[1])
+        return b"|1993-%02d-%02d|" % (month, day)
+
+    return re.sub(rb"\|1993-(1[0-2])-(\d\d)\|", shift, q4_index)
 
 
 @pytest.fixture
@@ -50,7 +69,8 @@ def sec(shared_data: Path) -> Iterator[tuple[str, StandIn]]:
                 state.throttle.discard(self.path)
                 status, body = 403, THROTTLE_PAGE
             elif self.path.startswith("/Archives/edgar/full-index/"):
-                status, body = 200, state.index
+                quarter = int(self.path.split("/")[5].removeprefix("QTR"))
+                status, body = 200, _in_quarter(state.index, quarter)
             else:
                 status, body = 404, b"<html>Not Found</html>"
             self.send_response(status)

@@ -398,12 +398,14 @@ def test_a_missing_nasdaq_month_is_resolved_once_it_leaves_the_window(
 
 def test_the_run_summary_and_ops_runs_name_the_damage() -> None:
     from flows.daily import _summary
+    from transforms import BuildReport
 
     prices = stages.SourceReport("prices", fetched=10, loaded=10)
     prices.note_damage(["new"], ["prices IWM: prices/IWM.csv: not CSV"])
     fred = stages.SourceReport("fred", fetched=5, loaded=4, quarantined=1)
     fred.note_damage([], ["fred ICSA.csv: 1 row(s) quarantined; first: line 5"])
-    summary = _summary("run-1", AS_OF, [prices, fred], [], {"new_events": 1, "delivery": "ok"})
+    build = BuildReport(models=[], audits=[])
+    summary = _summary("run-1", AS_OF, [prices, fred], build, {"new_events": 1, "delivery": "ok"})
     assert summary["status"] == "completed"  # the rest of the run loaded
     assert "damage contained: 2 (1 new)" in summary["message"]
     assert (

@@ -13,7 +13,7 @@ import pytest
 
 from flows.status import SCHEDULED_AT, check_runs, due_session
 from rotation.calendar import NEW_YORK
-from rotation.db import migrate
+from rotation.db import migrate, publish_copy
 
 REPO = Path(__file__).resolve().parents[2]
 TWO_HOURS = dt.timedelta(hours=2)
@@ -83,10 +83,16 @@ def rotation(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
 
 def test_status_check_exits_non_zero_with_one_line(tmp_path: Path) -> None:
     db = tmp_path / "r.duckdb"
+    published = tmp_path / "r.read.duckdb"  # the default published path beside the database
+    none_yet = rotation("status", "--check", db=db)
+    assert none_yet.returncode == 1 and not none_yet.stdout
+    assert none_yet.stderr == f"STALE: no completed run published yet ({published})\n"
+
     con = duckdb.connect(str(db))
     migrate(con)
     add_run(con, "old", "2025-09-26", "completed")
     con.close()
+    publish_copy(db, published)  # runs publish after they finish: the check reads the copy
     stale = rotation("status", "--check", db=db)
     assert stale.returncode == 1
     assert stale.stderr.startswith("STALE: last completed run (daily-run) is for 2025-09-26")
@@ -95,6 +101,7 @@ def test_status_check_exits_non_zero_with_one_line(tmp_path: Path) -> None:
     con = duckdb.connect(str(db))
     add_run(con, "now", str(due_session(dt.datetime.now(dt.UTC), TWO_HOURS)), "completed")
     con.close()
+    publish_copy(db, published)
     fresh = rotation("status", "--check", db=db)
     assert fresh.returncode == 0, fresh.stderr
     assert fresh.stdout.startswith("OK: ") and fresh.stdout.count("\n") == 1
