@@ -39,6 +39,9 @@ load_fundamentals = task(name="load-fundamentals", cache_policy=NO_CACHE)(
     fundamentals.load_fundamentals
 )
 build_models = task(name="build-models", cache_policy=NO_CACHE)(stages.build_models)
+cross_check_fund_pe = task(name="cross-check-fund-pe", cache_policy=NO_CACHE)(
+    fundamentals.cross_check_fund_pe
+)
 alert = task(name="evaluate-and-deliver-alerts", cache_policy=NO_CACHE)(
     stages.evaluate_and_deliver_alerts
 )
@@ -120,6 +123,7 @@ def daily_run(
             )
             constituents = load_fundamentals(db_path, settings, replay_dir, as_of, run_id=run_id)
             models = build_models(db_path, settings)
+            cross_check_fund_pe(db_path, as_of, run_id=run_id)
             alerts = alert(db_path, settings, as_of, run_id)
         except BaseException as exc:
             _record_failure(db_path, settings, run_id, "daily-run", exc)
@@ -216,6 +220,7 @@ def backfill(
             )
             reports.extend(load_fundamentals(db_path, settings, replay_dir, end, run_id=run_id))
             models = build_models(db_path, settings)
+            cross_check_fund_pe(db_path, end, run_id=run_id)
             alerts = alert(
                 db_path, settings, end, run_id, deliver=settings.alerts.deliver_on_backfill
             )

@@ -247,6 +247,108 @@ def load_xbrl(
     return report
 
 
+def load_fund_pe(
+    db_path: str,
+    settings: Settings,
+    replay_dir: str | Path | None,
+    as_of: dt.date,
+    *,
+    run_id: str,
+) -> SourceReport:
+    """The funds' own P/E from Yahoo (the cross-check of the built one): validate and load.
+
+    The tolerance is synced first, skipped or not, so the cross-check mart always judges with
+    the configured one.
+    """
+    from quality.fund_pe import validate_fund_pe
+    from sources import fund_pe
+    from sources.replay import ReplayError
+
+    report = SourceReport("fund_pe")
+    cfg = settings.valuation
+    with writing(db_path) as con:
+        con.execute(_sql("fund_pe_settings.sql"), [cfg.pe_tolerance])
+    if not cfg.fund_pe_enabled:
+        return _skipped(report, "disabled in settings ([valuation] fund_pe_enabled)")
+    client: Any
+    try:
+        client = (
+            fund_pe.FundPeReplayClient(replay_dir)
+            if replay_dir is not None
+            else fund_pe.FundPeLiveClient(
+                base_url=cfg.fund_pe_base_url, timeout_s=cfg.fund_pe_timeout_s
+            )
+        )
+    except ReplayError as exc:
+        return _skipped(report, str(exc))
+    batch = fund_pe.fetch(client, cfg.fund_pe_funds, as_of)
+    report.messages.extend(batch.messages)
+    report.fetched = len(batch.frame)
+    if batch.frame.empty:
+        report.skipped = True
+        for message in report.messages:
+            log.info("fund_pe: %s", message)
+        return report
+    today = as_of if replay_dir is not None else dt.date.today()
+    verdict = validate_fund_pe(batch.frame, today=today)
+    with writing(db_path) as con, transaction(con):
+        report.quarantined = quarantine_rows(
+            con, run_id=run_id, source="fund_pe", rows=verdict.quarantined,
+            key_columns=["fund", "as_of"],
+        )  # fmt: skip
+        record_validation(
+            con,
+            run_id=run_id,
+            source="fund_pe",
+            suite="fund_pe",
+            rows_in=len(batch.frame),
+            rows_passed=len(verdict.good),
+            rows_quarantined=report.quarantined,
+            batch_ok=verdict.batch_ok,
+            message=verdict.message,
+            results={"checks": verdict.result.checks},
+        )
+        if verdict.batch_ok:
+            report.loaded = fund_pe.load_fund_pe(
+                con, verdict.good, source=batch.source, run_id=run_id,
+                fetched_at=dt.datetime.now(dt.UTC),
+            )  # fmt: skip
+        else:
+            report.blocked = True
+            report.messages.append(verdict.message + "; the stored quotes are unchanged")
+    for message in report.messages:
+        log.info("fund_pe: %s", message)
+    return report
+
+
+def cross_check_fund_pe(db_path: str, as_of: dt.date, *, run_id: str) -> list[str]:
+    """After the build: one ``fund_pe/<FUND>/pe_gap`` incident per fund whose vendor P/E is
+    beyond the tolerance from the built one on its latest compared session; a fund compared
+    and within it resolves its open incident. Returns one line per fund compared."""
+    from rotation import incidents
+
+    with writing(db_path) as con, transaction(con):
+        rows = con.execute(_ops_sql("fund_pe_gaps.sql"), [as_of]).fetchall()
+        lines, seen = [], []
+        for fund, session, vendor, reported, reported_as, built, gap, tolerance, beyond in rows:
+            yield_ = reported_as == "reciprocal"
+            how = f" (reported {reported:g}, read as a yield)" if yield_ else ""
+            line = (
+                f"{fund} on {session}: vendor P/E {vendor:.2f}{how} vs built {built:.2f}, "
+                f"gap {gap:+.1%} (tolerance {tolerance:.0%})"
+            )
+            lines.append(line)
+            if beyond:
+                seen.append(incidents.Incident("fund_pe", fund, "pe_gap", line))
+        incidents.record_all(con, seen, run_id=run_id, session=as_of)
+        checked = {fund for fund, *_ in rows}
+        if checked:
+            incidents.resolve_unseen(con, source="fund_pe", kinds=["pe_gap"], run_id=run_id)
+    for line in lines:
+        log.info("fund P/E cross-check: %s", line)
+    return lines
+
+
 def load_fundamentals(
     db_path: str,
     settings: Settings,
@@ -260,6 +362,7 @@ def load_fundamentals(
         load_sec_tickers(db_path, settings, replay_dir, run_id=run_id),
         load_holdings(db_path, settings, replay_dir, as_of, run_id=run_id),
         load_xbrl(db_path, settings, replay_dir, as_of, run_id=run_id),
+        load_fund_pe(db_path, settings, replay_dir, as_of, run_id=run_id),
     ]
 
 
@@ -292,3 +395,7 @@ def _skipped(report: SourceReport, reason: str) -> SourceReport:
 
 def _sql(name: str) -> str:
     return (SQL_LOAD_DIR / name).read_text()
+
+
+def _ops_sql(name: str) -> str:
+    return (SQL_LOAD_DIR.parent / "ops" / name).read_text()

@@ -257,6 +257,18 @@ class XbrlSettings:
     enabled: bool = True
 
 
+@dataclass(frozen=True)
+class ValuationSettings:
+    """The funds' own P/E from Yahoo as a cross-check of the built one (docs/fundamentals.md)."""
+
+    fund_pe_enabled: bool = True
+    fund_pe_funds: tuple[str, ...] = ("IWM", "IWB", "IVV")  # whose vendor P/E is fetched
+    fund_pe_base_url: str = "https://query2.finance.yahoo.com"  # quoteSummary host
+    fund_pe_timeout_s: float = field(default=30.0, metadata=check(gt=0, le=600))
+    # |vendor P/E / built P/E - 1| beyond this is a data-quality incident
+    pe_tolerance: float = field(default=0.25, metadata=check(gt=0, le=10))
+
+
 def _pairs(where: str, items: tuple[str, ...]) -> dict[str, str]:
     """``("A=x", "B=y")`` → ``{"A": "x", "B": "y"}``; a malformed item is a settings error."""
     result = {}
@@ -337,6 +349,7 @@ class Settings:
     fred: FredSettings = FredSettings()
     holdings: HoldingsSettings = HoldingsSettings()
     xbrl: XbrlSettings = XbrlSettings()
+    valuation: ValuationSettings = ValuationSettings()
     alerts: AlertsSettings = AlertsSettings()
     rules: tuple[Mapping[str, Any], ...] = ()  # [[rules]] tables, validated by alerts/
     secrets: Secrets = field(default_factory=Secrets, repr=False)
@@ -360,6 +373,7 @@ _SECTION_TYPES: dict[str, type] = {
     "fred": FredSettings,
     "holdings": HoldingsSettings,
     "xbrl": XbrlSettings,
+    "valuation": ValuationSettings,
     "alerts": AlertsSettings,
 }
 
