@@ -83,3 +83,25 @@ def _open(db_path: Path) -> list[tuple]:
         return con.execute(
             "select source, subject, kind, detail from ops.incidents where resolved_at is null"
         ).fetchall()
+
+
+def test_status_shows_the_cross_check(db_path: Path, tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from flows.status import collect_status, render_status
+
+    _built(db_path, tmp_path)
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        status = collect_status(con, dt.date(2025, 3, 4))
+    assert [(r["fund"], r["session"], r["beyond_tolerance"]) for r in status["fund_pe_check"]] == [
+        ("IVV", "2025-03-03", False),
+        ("IWM", "2025-03-03", False),
+    ]
+    assert {"source": "fund_pe"}.items() <= next(
+        s for s in status["sources"] if s["source"] == "fund_pe"
+    ).items()
+    out = io.StringIO()
+    render_status(status, Console(file=out, width=200))
+    assert "0.04 (reciprocal)" in out.getvalue() and "within ±25%" in out.getvalue()
