@@ -321,6 +321,80 @@ def load_fund_pe(
     return report
 
 
+def load_shiller(
+    db_path: str,
+    settings: Settings,
+    replay_dir: str | Path | None,
+    as_of: dt.date,
+    *,
+    run_id: str,
+) -> SourceReport:
+    """Shiller's monthly workbook: validate and load (live: at most once per refresh period)."""
+    from quality.shiller import validate_shiller
+    from sources import shiller
+    from sources.replay import ReplayError
+
+    report = SourceReport("shiller")
+    cfg = settings.valuation
+    if not cfg.shiller_enabled:
+        return _skipped(report, "disabled in settings ([valuation] shiller_enabled)")
+    client: Any
+    if replay_dir is not None:
+        try:
+            client = shiller.ShillerReplayClient(replay_dir)
+        except ReplayError as exc:
+            return _skipped(report, str(exc))
+        today = as_of
+    else:
+        with writing(db_path) as con:
+            row = con.execute(_sql("shiller_last_fetch.sql")).fetchone()
+        last = row[0] if row else None
+        age = dt.datetime.now(dt.UTC) - last if last is not None else None
+        if age is not None and age < dt.timedelta(days=cfg.shiller_refresh_days):
+            return _skipped(report, f"loaded {age.days} day(s) ago; a monthly file")
+        client = shiller.ShillerLiveClient(url=cfg.shiller_url, timeout_s=cfg.shiller_timeout_s)
+        today = dt.date.today()
+    batch = shiller.fetch(client, as_of)
+    report.messages.extend(batch.messages)
+    if batch.parsed is None:
+        report.skipped = True
+        for message in report.messages:
+            log.info("shiller: %s", message)
+        return report
+    rows = batch.parsed.rows
+    report.fetched = len(rows)
+    verdict = validate_shiller(rows, today=today)
+    with writing(db_path) as con, transaction(con):
+        report.quarantined = quarantine_problems(
+            con, run_id=run_id, source="shiller", problems=batch.parsed.problems
+        ) + quarantine_rows(
+            con, run_id=run_id, source="shiller", rows=verdict.quarantined, key_columns=["month"]
+        )
+        record_validation(
+            con,
+            run_id=run_id,
+            source="shiller",
+            suite="shiller",
+            rows_in=len(rows),
+            rows_passed=len(verdict.good),
+            rows_quarantined=report.quarantined,
+            batch_ok=verdict.batch_ok,
+            message=f"{batch.parsed.file}: {verdict.message}",
+            results={"checks": verdict.result.checks},
+        )
+        if verdict.batch_ok:
+            report.loaded = shiller.load_shiller(
+                con, verdict.good, source=batch.source, run_id=run_id,
+                fetched_at=dt.datetime.now(dt.UTC),
+            )  # fmt: skip
+        else:
+            report.blocked = True
+            report.messages.append(verdict.message + "; the stored months are unchanged")
+    for message in report.messages:
+        log.info("shiller: %s", message)
+    return report
+
+
 def cross_check_fund_pe(db_path: str, as_of: dt.date, *, run_id: str) -> list[str]:
     """After the build: one ``fund_pe/<FUND>/pe_gap`` incident per fund whose vendor P/E is
     beyond the tolerance from the built one on its latest compared session; a fund compared
@@ -363,6 +437,7 @@ def load_fundamentals(
         load_holdings(db_path, settings, replay_dir, as_of, run_id=run_id),
         load_xbrl(db_path, settings, replay_dir, as_of, run_id=run_id),
         load_fund_pe(db_path, settings, replay_dir, as_of, run_id=run_id),
+        load_shiller(db_path, settings, replay_dir, as_of, run_id=run_id),
     ]
 
 

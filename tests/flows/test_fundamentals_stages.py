@@ -48,7 +48,7 @@ def test_tickers_holdings_and_facts_load_and_feed_the_marts(replay: Path, db_pat
     settings = dataclasses.replace(
         Settings(), xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=5000)
     )
-    tickers, holdings, xbrl, fund_pe = load_fundamentals(
+    tickers, holdings, xbrl, fund_pe, _ = load_fundamentals(
         str(db_path), settings, replay, AS_OF, run_id="run-1"
     )
     assert fund_pe.skipped and "no fund_pe/ sub-folder" in fund_pe.messages[0]
@@ -102,7 +102,7 @@ def test_tickers_holdings_and_facts_load_and_feed_the_marts(replay: Path, db_pat
 def test_a_replay_without_the_folders_skips_with_reasons(tmp_path: Path, db_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     reports = load_fundamentals(str(db_path), Settings(), tmp_path / "empty", AS_OF, run_id="r")
-    assert [r.skipped for r in reports] == [True, True, True, True]
+    assert [r.skipped for r in reports] == [True, True, True, True, True]
     assert "no holdings/ sub-folder" in reports[1].messages[0]
 
 
@@ -124,7 +124,7 @@ def test_no_facts_for_anyone_records_the_fetches_but_no_validation(
     settings = dataclasses.replace(
         Settings(), xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=20)
     )
-    _, holdings, xbrl, _ = load_fundamentals(
+    _, holdings, xbrl, *_ = load_fundamentals(
         str(db_path), settings, root, dt.date(2026, 6, 19), run_id="r"
     )
     assert holdings.loaded == 508 and not xbrl.skipped
