@@ -37,14 +37,34 @@ def _records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def collect_valuation_context(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, Any]:
     """``fund_pe_check``: per fund, the latest compared quote on or before ``today``."""
-    context: dict[str, Any] = {"fund_pe_check": []}
+    context: dict[str, Any] = {"fund_pe_check": [], "large_cap_context": None}
     if _exists(con, "marts", "fund_pe_cross_check"):
         sql = (SQL_DIR / "ops" / "fund_pe_gaps.sql").read_text()
         context["fund_pe_check"] = _records(con.execute(sql, [today]))
+    if _exists(con, "marts", "shiller_context"):
+        sql = (SQL_DIR / "reporting" / "shiller_latest.sql").read_text()
+        found = _records(con.execute(sql, [today]))
+        context["large_cap_context"] = found[0] if found else None
     return context
 
 
 def render_valuation_context(status: dict[str, Any], console: Console) -> None:
+    shiller = status.get("large_cap_context")
+    if shiller:
+        table = Table(title="S&P 500 in its own history since 1871 (Shiller)")
+        for column in ("measure", "month", "value", "percentile", "months ranked"):
+            table.add_column(column, justify="left" if column == "measure" else "right")
+        for label, key in (("trailing P/E", "pe"), ("CAPE", "cape")):
+            if shiller.get(key) is None:
+                continue
+            table.add_row(
+                label,
+                str(shiller[f"{key}_month"])[:7],
+                f"{shiller[key]:.1f}",
+                f"{shiller[f'{key}_percentile']:.0%}",
+                str(shiller[f"{key}_months"]),
+            )
+        console.print(table)
     rows = status.get("fund_pe_check", [])
     if not rows:
         return

@@ -96,3 +96,30 @@ def test_loaded_and_ranked_in_its_own_history(
     pe = frame.dropna(subset=["pe"]).iloc[-1]  # March 2026: 6654.42 / 277.10
     assert pe["month"].date() == dt.date(2026, 3, 1)
     assert pe["pe"] == pytest.approx(6654.419 / 277.1, rel=1e-6)
+
+
+def test_status_shows_where_the_sp500_sits(
+    shared_data: Path, tmp_path: Path, db_path: Path
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from flows.status import collect_status, render_status
+
+    replay = tmp_path / "replay"
+    (replay / "shiller").mkdir(parents=True)
+    (replay / "shiller" / NAME).symlink_to(shared_data / "fundamentals" / NAME)
+    load_shiller(str(db_path), Settings(), replay, dt.date(2026, 6, 1), run_id="r")
+    (tmp_path / "sql" / "marts").mkdir(parents=True)
+    (tmp_path / "sql/marts/shiller_context.sql").symlink_to(REPO / "sql/marts/shiller_context.sql")
+    with duckdb.connect(str(db_path)) as con:
+        build_models(con, tmp_path / "sql")
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        status = collect_status(con, dt.date(2026, 4, 15))  # April's CAPE, March's P/E
+    shiller = status["large_cap_context"]
+    assert (shiller["pe_month"], shiller["cape_month"]) == ("2026-03-01", "2026-04-01")
+    assert shiller["cape"] == pytest.approx(38.1426, abs=1e-4)
+    out = io.StringIO()
+    render_status(status, Console(file=out, width=200))
+    assert "S&P 500 in its own history" in out.getvalue() and "2026-04" in out.getvalue()
