@@ -141,6 +141,7 @@ def build_report(
         valuation_chart(
             queries.window(con, "valuation_funds", start, session),
             queries.window(con, "valuation_gap", start, session),
+            queries.run_query(con, "shiller_history", [session]),
             start,
             session,
         ),

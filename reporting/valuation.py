@@ -35,13 +35,17 @@ GOOD, BAD, MIXED = "#1a9850", "#d73027", "#b8860b"
 WIDE_DISCOUNT = -0.15  # the discount the headline calls "cheaper" (a band, not a rule)
 
 
-def valuation_chart(funds: Result, gap: Result, start: dt.date, end: dt.date) -> Chart:
-    """Three panels: P/E of profitable members with the discount, loss-maker share, growth."""
-    fig, (pe_ax, loss_ax, growth_ax) = _figure(3, 2.6)
+def valuation_chart(
+    funds: Result, gap: Result, shiller: Result, start: dt.date, end: dt.date
+) -> Chart:
+    """Four panels: P/E of profitable members with the discount, loss-maker share, growth,
+    and the S&P 500's P/E and CAPE in their own history since 1871 (Shiller)."""
+    fig, (pe_ax, loss_ax, growth_ax, long_ax) = _figure(4, 2.6)
     panels = [
         _pe_panel(pe_ax, funds, gap, start, end),
         _loss_panel(loss_ax, funds, start, end),
         _growth_panel(growth_ax, funds, start, end),
+        _long_run_panel(long_ax, shiller, end),
     ]
     return Chart("valuation", "Valuation: small caps against large caps", _png(fig), panels)
 
@@ -182,5 +186,43 @@ def _growth_panel(ax: Any, funds: Result, start: dt.date, end: dt.date) -> Panel
         headline,
         color,
         "Aggregate trailing EPS against a year earlier at the snapshot's prices.",
+    )
+    return Panel(headline, drawn=True)
+
+
+def _long_run_panel(ax: Any, shiller: Result, end: dt.date) -> Panel:
+    base = "S&P 500 P/E and CAPE since 1871"
+    if isinstance(shiller, Unavailable):
+        return _no_data(ax, base, shiller.explain("marts.shiller_context"))
+    cape = shiller.dropna(subset=["cape"])
+    if cape.empty:
+        return _no_data(ax, base, f"no Shiller months up to {end} (workbook not loaded)")
+    pe = shiller.dropna(subset=["pe"])
+    ax.plot(cape["date"], cape["cape"], color="#08519c", linewidth=1.2, label="CAPE")
+    ax.plot(pe["date"], pe["pe"], color="#9ecae1", linewidth=0.9, label="trailing P/E")
+    ax.set_ylim(0, max(60.0, float(cape["cape"].max()) * 1.1))  # 2009's P/E of 123 clipped
+    last = cape.iloc[-1]
+    _label_ends(ax, [_end(cape, "cape", f"CAPE {last['cape']:.1f}", "#08519c")])
+    ax.legend(loc="upper left", fontsize=8, frameon=False, ncols=2)
+    share = float(last["cape_percentile"])
+    color = BAD if share >= 0.9 else GOOD if share <= 0.5 else MIXED
+    headline = (
+        f"Large caps dear: CAPE {last['cape']:.1f} tops {share:.0%} of months since 1881"
+        if share >= 0.9
+        else f"S&P 500 CAPE {last['cape']:.1f}, at the {share:.0%} percentile of its history"
+    )
+    pe_note = ""
+    if not pe.empty:
+        p = pe.iloc[-1]
+        pe_note = (
+            f"; trailing P/E {p['pe']:.1f} ({pd.Timestamp(p['date']):%b %Y}), "
+            f"{float(p['pe_percentile']):.0%} percentile"
+        )
+    _title(
+        ax,
+        headline,
+        color,
+        f"Shiller's monthly data, CAPE of {pd.Timestamp(last['date']):%b %Y}{pe_note}. "
+        "A dear S&P 500 is the large-cap side of the rotation case.",
     )
     return Panel(headline, drawn=True)
