@@ -257,8 +257,8 @@ def load_fund_pe(
 ) -> SourceReport:
     """The funds' own P/E from Yahoo (the cross-check of the built one): validate and load.
 
-    The tolerance is synced first, skipped or not, so the cross-check mart always judges with
-    the configured one.
+    The tolerance the cross-check mart judges with is synced by
+    :func:`sync_valuation_settings`, skipped or not.
     """
     from quality.fund_pe import validate_fund_pe
     from sources import fund_pe
@@ -266,8 +266,6 @@ def load_fund_pe(
 
     report = SourceReport("fund_pe")
     cfg = settings.valuation
-    with writing(db_path) as con:
-        con.execute(_sql("fund_pe_settings.sql"), [cfg.pe_tolerance])
     if not cfg.fund_pe_enabled:
         return _skipped(report, "disabled in settings ([valuation] fund_pe_enabled)")
     client: Any
@@ -423,6 +421,15 @@ def cross_check_fund_pe(db_path: str, as_of: dt.date, *, run_id: str) -> list[st
     return lines
 
 
+def sync_valuation_settings(db_path: str, settings: Settings) -> None:
+    """Copy the settings the valuation marts read into ``ops`` tables, before any build:
+    the cross-check tolerance and how far back the first snapshot stands in."""
+    cfg = settings.valuation
+    with writing(db_path) as con, transaction(con):
+        con.execute(_sql("fund_pe_settings.sql"), [cfg.pe_tolerance])
+        con.execute(_sql("valuation_history.sql"), [dt.date(cfg.history_start_year, 1, 1)])
+
+
 def load_fundamentals(
     db_path: str,
     settings: Settings,
@@ -431,7 +438,9 @@ def load_fundamentals(
     *,
     run_id: str,
 ) -> list[SourceReport]:
-    """Tickers, then holdings, then XBRL facts (see the module docstring for why)."""
+    """Tickers, then holdings, then XBRL facts (see the module docstring for why), then the
+    funds' vendor P/E and Shiller's data, which depend on nothing else."""
+    sync_valuation_settings(db_path, settings)
     return [
         load_sec_tickers(db_path, settings, replay_dir, run_id=run_id),
         load_holdings(db_path, settings, replay_dir, as_of, run_id=run_id),

@@ -276,6 +276,9 @@ class ValuationSettings:
     )
     shiller_refresh_days: int = field(default=7, metadata=check(ge=0, le=62))
     shiller_timeout_s: float = field(default=60.0, metadata=check(gt=0, le=600))
+    # before a fund's first holdings snapshot, that snapshot stands in (month-end sessions)
+    # back to 1 January of this year; 2011: XBRL reached the smaller companies in mid-2011
+    history_start_year: int = field(default=2011, metadata=check(ge=2009, le=2100))
 
 
 def _pairs(where: str, items: tuple[str, ...]) -> dict[str, str]:

@@ -5,8 +5,8 @@
 --       IWM/IWB): small-cap P/E / large-cap P/E - 1 (with and without loss-makers), and
 --       small-cap minus large-cap earnings growth.
 --   pe, pe_ex_losses, loss_share_weight   per fund of marts.fund_valuation.
---   loss_share_weight_chg_1y   per fund: loss_share_weight minus its value 252 sessions
---       earlier (NULL until a year of sessions is stored: a rise needs its base).
+--   loss_share_weight_chg_1y   per fund: loss_share_weight minus its value on the last
+--       session at least 365 days earlier (NULL until a year is stored: a rise needs a base).
 --   fund_pe_gap_beyond   per fund of marts.fund_pe_cross_check: 1 when the vendor's P/E is
 --       beyond [valuation] pe_tolerance from the built one on that quote session, 0 within it
 --       (no row when the built P/E was withheld: nothing was compared).
@@ -29,18 +29,31 @@ with pair_series as (
     where $indicator in ('discount', 'discount_ex_losses', 'growth_gap')
 ),
 
-fund_history as (
+valuation_rows as (
     select
         fund,
         session,
         pe,
         pe_ex_losses,
-        loss_share_weight,
         loss_share_weight
-        - lag(loss_share_weight, 252) over (partition by fund order by session)
-            as loss_share_weight_chg_1y
     from marts.fund_valuation
     where $indicator in ('pe', 'pe_ex_losses', 'loss_share_weight', 'loss_share_weight_chg_1y')
+),
+
+fund_history as (
+    -- a year earlier by date, not by row: backfilled history is monthly, recent history daily
+    select
+        v.fund,
+        v.session,
+        v.pe,
+        v.pe_ex_losses,
+        v.loss_share_weight,
+        v.loss_share_weight - b.loss_share_weight as loss_share_weight_chg_1y
+    from valuation_rows as v
+    asof left join valuation_rows as b
+        on
+            v.fund = b.fund
+            and v.session - interval 365 day >= b.session
 ),
 
 fund_series as (
