@@ -39,6 +39,7 @@ load_fundamentals = task(name="load-fundamentals", cache_policy=NO_CACHE)(
     fundamentals.load_fundamentals
 )
 build_models = task(name="build-models", cache_policy=NO_CACHE)(stages.build_models)
+backfill_xbrl = task(name="backfill-xbrl", cache_policy=NO_CACHE)(fundamentals.backfill_xbrl)
 cross_check_fund_pe = task(name="cross-check-fund-pe", cache_policy=NO_CACHE)(
     fundamentals.cross_check_fund_pe
 )
@@ -219,6 +220,9 @@ def backfill(
                 validate_and_load_source(db_path, fetch_fred(settings, replay_dir), run_id=run_id)
             )
             reports.extend(load_fundamentals(db_path, settings, replay_dir, end, run_id=run_id))
+            reports.append(
+                backfill_xbrl(db_path, settings, replay_dir, end, run_id=run_id, logger=logger)
+            )
             models = build_models(db_path, settings)
             cross_check_fund_pe(db_path, end, run_id=run_id)
             alerts = alert(

@@ -165,7 +165,6 @@ def load_xbrl(
     run_id: str,
 ) -> SourceReport:
     """Fetch the facts of the members that are due (filed since, new, the sweep); load them."""
-    from quality.xbrl import validate_facts
     from sources import xbrl
     from sources.http import SourceSkipped
     from sources.replay import ReplayError
@@ -192,15 +191,38 @@ def load_xbrl(
         )
     if not queue:
         return _skipped(report, "no member companies due (no holdings or no ticker table yet)")
+    today = as_of if replay_dir is not None else dt.date.today()  # a replay is as of its day
+    _fetch_validate_load_xbrl(db_path, settings, client, queue, today, report, run_id=run_id)
+    for message in report.messages:
+        log.info("xbrl: %s", message)
+    return report
+
+
+def _fetch_validate_load_xbrl(
+    db_path: str,
+    settings: Settings,
+    client: Any,
+    queue: list[int],
+    today: dt.date,
+    report: SourceReport,
+    *,
+    run_id: str,
+) -> Any:
+    """Fetch ``queue``'s company facts, validate them as one batch and load them in one
+    transaction with their quarantine rows; adds to ``report``; returns the fetched batch."""
+    from quality.xbrl import validate_facts
+    from sources import xbrl
+
+    cfg = settings.xbrl
     batch = xbrl.fetch_facts(client, queue)
     report.messages.extend(batch.messages)
-    report.fetched = len(batch.frame)
+    report.fetched += len(batch.frame)
     if batch.frame.empty:
         # Nothing to validate (every company due had no XBRL data, failed, or was throttled):
         # record the fetches so they are not asked again at once, but no validation row, which
         # would read as "the source delivered nothing good" to the source-health alert.
         with writing(db_path) as con, transaction(con):
-            report.quarantined = quarantine_problems(
+            report.quarantined += quarantine_problems(
                 con, run_id=run_id, source="xbrl", problems=batch.problems
             )
             xbrl.load_facts(
@@ -208,11 +230,10 @@ def load_xbrl(
             )
             con.execute(_sql("xbrl_valuation_settings.sql"), [cfg.coverage_floor])
         report.messages.append(_fetch_summary(queue, batch))
-        return report
-    today = as_of if replay_dir is not None else dt.date.today()  # a replay is as of its day
+        return batch
     verdict = validate_facts(batch.frame, today=today)
     with writing(db_path) as con, transaction(con):
-        report.quarantined = quarantine_problems(
+        quarantined = quarantine_problems(
             con, run_id=run_id, source="xbrl", problems=batch.problems
         ) + quarantine_rows(
             con,
@@ -221,6 +242,7 @@ def load_xbrl(
             rows=verdict.quarantined,
             key_columns=["cik", "concept", "period_start", "period_end", "accession"],
         )
+        report.quarantined += quarantined
         record_validation(
             con,
             run_id=run_id,
@@ -228,13 +250,13 @@ def load_xbrl(
             suite="xbrl",
             rows_in=len(batch.frame),
             rows_passed=len(verdict.good),
-            rows_quarantined=report.quarantined,
+            rows_quarantined=quarantined,
             batch_ok=verdict.batch_ok,
             message=verdict.message,
             results={"checks": verdict.result.checks},
         )
         if verdict.batch_ok:
-            report.loaded = xbrl.load_facts(
+            report.loaded += xbrl.load_facts(
                 con, batch, verdict.good, run_id=run_id, fetched_at=dt.datetime.now(dt.UTC)
             )
         else:
@@ -242,8 +264,68 @@ def load_xbrl(
             report.messages.append(verdict.message + "; the stored facts are unchanged")
         con.execute(_sql("xbrl_valuation_settings.sql"), [cfg.coverage_floor])
     report.messages.append(_fetch_summary(queue, batch))
-    for message in report.messages:
-        log.info("xbrl: %s", message)
+    return batch
+
+
+def backfill_xbrl(
+    db_path: str,
+    settings: Settings,
+    replay_dir: str | Path | None,
+    as_of: dt.date,
+    *,
+    run_id: str,
+    logger: Any = log,
+    batch_size: int = 100,
+) -> SourceReport:
+    """Company facts for the members of *every* stored snapshot never fetched yet, in batches
+    of ``batch_size`` (each committed alone), with progress.
+
+    One companyfacts body holds a company's whole filing history, so one fetch per company
+    backfills it; companies already fetched (by this backfill or a daily run) are not asked
+    again, which makes an interrupted backfill resume where it stopped. A throttle page from
+    the SEC ends the backfill early with a message: run it again after ~10 minutes.
+    """
+    from rotation.progress import Steps
+    from sources import xbrl
+    from sources.http import SourceSkipped
+    from sources.replay import ReplayError
+
+    report = SourceReport("xbrl-backfill")
+    if not settings.xbrl.enabled:
+        return _skipped(report, "disabled in settings ([xbrl] enabled)")
+    client: Any
+    try:
+        client = (
+            xbrl.XbrlReplayClient(replay_dir)
+            if replay_dir is not None
+            else _live_xbrl_client(settings)
+        )
+    except (SourceSkipped, ReplayError) as exc:
+        return _skipped(report, str(exc))
+    with writing(db_path) as con:
+        queue = [
+            int(r[0])
+            for r in con.execute(
+                _sql("xbrl_backfill_queue.sql"), [list(settings.holdings.funds)]
+            ).fetchall()
+        ]
+    if not queue:
+        return _skipped(report, "every member of every stored snapshot has been fetched")
+    today = as_of if replay_dir is not None else dt.date.today()
+    chunks = [queue[i : i + batch_size] for i in range(0, len(queue), batch_size)]
+    logger.info("xbrl backfill: %d companies never fetched, %d batches", len(queue), len(chunks))
+    with Steps(len(chunks), "xbrl backfill", logger) as steps:
+        for chunk in chunks:
+            batch = _fetch_validate_load_xbrl(
+                db_path, settings, client, chunk, today, report, run_id=run_id
+            )
+            steps.advance(report.messages[-1])
+            if batch.not_fetched:
+                report.messages.append(
+                    "stopped: the SEC is throttling; run the backfill again in ~10 minutes "
+                    "(companies fetched so far are kept and skipped)"
+                )
+                break
     return report
 
 
