@@ -84,6 +84,7 @@ _SOURCE_LATEST = {
     "holdings": ("raw.holdings_snapshots", "select max(as_of) from raw.holdings_snapshots"),
     "xbrl": ("raw.xbrl_facts", "select max(filed) from raw.xbrl_facts"),
     "fund_pe": ("raw.fund_pe", "select max(as_of) from raw.fund_pe"),
+    "shiller": ("raw.shiller_monthly", "select max(month) from raw.shiller_monthly"),
 }
 
 

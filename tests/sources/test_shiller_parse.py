@@ -123,3 +123,4 @@ def test_status_shows_where_the_sp500_sits(
     out = io.StringIO()
     render_status(status, Console(file=out, width=200))
     assert "S&P 500 in its own history" in out.getvalue() and "2026-04" in out.getvalue()
+    assert any(s["source"] == "shiller" and s["latest_data"] for s in status["sources"])
