@@ -49,8 +49,8 @@ first_snapshots as (
 
 -- Before a fund's first snapshot, that snapshot stands in for its membership (survivorship:
 -- today's members, with their weights and prices, judged on the earnings they had then), on
--- the last session of each month from ops.valuation_history.history_start: enough for a
--- history and ~12 rows a year instead of ~252.
+-- the last session of each month from ops.valuation_history.history_start (in the
+-- snapshot's own month, the last session before it): ~12 rows a year instead of ~252.
 stand_in_sessions as (
     select
         f.fund,
