@@ -168,6 +168,42 @@ DEFAULT_RULES: tuple[Mapping[str, Any], ...] = (
         title="IPO registrations well below their trailing-year average",
         meaning="The IPO window is closing: risk appetite for small companies is fading.",
     ),
+    # --- valuation (sql/alerts/valuation.sql, docs/fundamentals.md) ------------------------
+    # Conventional bands, not backtested: no Russell 2000 P/E history exists to test them on
+    # (docs/alerts.md); P/E moves with filings and snapshots, so 5 sessions and a 60-session
+    # cooldown keep one re-rating to one message.
+    _rule(
+        "small_cap_discount_wide", "valuation", "discount_ex_losses", "IWM/IVV",
+        direction="below", threshold=-0.25, hysteresis=0.05, min_sessions=5,
+        cooldown_sessions=60, severity="info", kind="catalyst",
+        title="Small caps at a wide P/E discount to the S&P 500",
+        meaning="The Russell 2000's profitable members trade 25% or more below the S&P 500's "
+        "multiple: the valuation case for the rotation is at its strongest.",
+    ),
+    _rule(
+        "small_cap_discount_closed", "valuation", "discount_ex_losses", "IWM/IVV",
+        direction="above", threshold=-0.05, hysteresis=0.05, min_sessions=5,
+        cooldown_sessions=60, severity="info", kind="risk",
+        title="Small-cap P/E discount to the S&P 500 has closed",
+        meaning="Small caps are priced like large caps again: the valuation cushion behind "
+        "the rotation is used up.",
+    ),
+    _rule(
+        "small_cap_growth_overtakes", "valuation", "growth_gap", "IWM/IVV",
+        direction="above", threshold=0.0, hysteresis=0.05, min_sessions=5,
+        cooldown_sessions=60, severity="info", kind="catalyst",
+        title="Small-cap earnings growth overtaking large-cap",
+        meaning="Trailing earnings of the Russell 2000 grow faster than the S&P 500's: the "
+        "fundamental turn the rotation needs to last.",
+    ),
+    _rule(
+        "small_cap_loss_share_rising", "valuation", "loss_share_weight_chg_1y", "IWM",
+        direction="above", threshold=0.05, hysteresis=0.03, min_sessions=5,
+        cooldown_sessions=60, severity="warning", kind="risk",
+        title="More of the Russell 2000 is losing money",
+        meaning="The weight of loss-making members rose 5 points or more in a year: "
+        "small-cap earnings are deteriorating underneath the index.",
+    ),
     # --- data quality and pipeline health --------------------------------------------------
     _rule(
         "price_data_stale", "data_quality", "stale_sessions", "*",

@@ -39,6 +39,9 @@ SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
     "prices": PRICE_FAMILIES,
     "edgar": ("deal_flow",),
     "fred": ("macro",),
+    # valuation: built from holdings and XBRL facts; its cross-check also reads fund_pe
+    "holdings": ("valuation",),
+    "xbrl": ("valuation",),
 }
 DEFAULT_CRITICAL_REPEAT_SESSIONS = 5  # a critical alert still firing is re-sent weekly
 
@@ -97,6 +100,17 @@ FAMILIES: dict[str, dict[str, str]] = {
         "fed_cuts_12m": "count",
         "nfci": "number",
         "vix": "number",
+    },
+    # valuation (sql/alerts/valuation.sql, docs/fundamentals.md): per pair or per fund
+    "valuation": {
+        "discount": "percent",
+        "discount_ex_losses": "percent",
+        "growth_gap": "percent",
+        "pe": "number",
+        "pe_ex_losses": "number",
+        "loss_share_weight": "percent",
+        "loss_share_weight_chg_1y": "percent",
+        "fund_pe_gap_beyond": "count",
     },
     "data_quality": {
         "stale_sessions": "count",

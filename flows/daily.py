@@ -52,6 +52,10 @@ load_fundamentals = task(name="load-fundamentals", cache_policy=NO_CACHE)(
 )
 backfill_edgar = task(name="backfill-edgar-quarters", cache_policy=NO_CACHE)(load_edgar_quarters)
 build_models = task(name="build-models", cache_policy=NO_CACHE)(stages.build_models)
+backfill_xbrl = task(name="backfill-xbrl", cache_policy=NO_CACHE)(fundamentals.backfill_xbrl)
+cross_check_fund_pe = task(name="cross-check-fund-pe", cache_policy=NO_CACHE)(
+    fundamentals.cross_check_fund_pe
+)
 alert = task(name="evaluate-and-deliver-alerts", cache_policy=NO_CACHE)(
     stages.evaluate_and_deliver_alerts
 )
@@ -252,6 +256,7 @@ def _daily_body(
                 db_path, settings, replay_dir, as_of, run_id=run_id
             )
             build = bounded.stage(build_models)(db_path, settings, run_id, as_of)
+            bounded.stage(cross_check_fund_pe)(db_path, as_of, run_id=run_id)
             alerts = bounded.stage(alert)(db_path, settings, as_of, run_id)
         except BaseException as exc:
             _record_failure(db_path, run_id, clock.failure(exc))
@@ -418,7 +423,13 @@ def backfill(
             reports.extend(
                 bounded.stage(load_fundamentals)(db_path, settings, replay_dir, end, run_id=run_id)
             )
+            reports.append(
+                backfill_xbrl.with_options(timeout_seconds=lim.backfill_timeout_s)(
+                    db_path, settings, replay_dir, end, run_id=run_id, logger=logger
+                )
+            )
             build = bounded.stage(build_models)(db_path, settings, run_id, end)
+            bounded.stage(cross_check_fund_pe)(db_path, end, run_id=run_id)
             alerts = bounded.stage(alert)(
                 db_path, settings, end, run_id, deliver=settings.alerts.deliver_on_backfill
             )

@@ -2,8 +2,8 @@
 
 Builds a replay folder of symlinks (never copies: the data is third-party and stays outside
 the repository) in the layout every replay source reads — ``prices/``, ``edgar/``,
-``nasdaq/``, ``fred/``, ``holdings/``, ``xbrl/`` — then runs ``rotation run --replay`` for
-2025-09-26, the last session the price snapshot covers.
+``nasdaq/``, ``fred/``, ``holdings/``, ``xbrl/``, ``fund_pe/``, ``shiller/`` — then runs
+``rotation run --replay`` for 2025-09-26, the last session the price snapshot covers.
 """
 
 from __future__ import annotations
@@ -41,11 +41,15 @@ def build_replay_folder(target: Path, shared: Path = SHARED_DATA) -> Path:
             link.symlink_to(shared / kind)
     # XBRL company facts are recorded under fundamentals/ (companyfacts.CIK##########.json);
     # the SEC ticker table is read from edgar/.
-    link = target / "xbrl"
-    if link.is_symlink():
-        link.unlink()
-    if (shared / "fundamentals").is_dir():
-        link.symlink_to(shared / "fundamentals")
+    # The vendor P/E (yahoo-quotesummary.<FUND>.<date>.json) and Shiller's workbook
+    # (shiller-ie_data.<YYYY-MM>.xls) sit there too. The recordings are of QQQ and from
+    # 2026-05, so a run for 2025-09-26 says there is none for its funds and month (true).
+    for kind in ("xbrl", "fund_pe", "shiller"):
+        link = target / kind
+        if link.is_symlink():
+            link.unlink()
+        if (shared / "fundamentals").is_dir():
+            link.symlink_to(shared / "fundamentals")
     return target
 
 

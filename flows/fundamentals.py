@@ -165,7 +165,6 @@ def load_xbrl(
     run_id: str,
 ) -> SourceReport:
     """Fetch the facts of the members that are due (filed since, new, the sweep); load them."""
-    from quality.xbrl import validate_facts
     from sources import xbrl
     from sources.http import SourceSkipped
     from sources.replay import ReplayError
@@ -192,15 +191,38 @@ def load_xbrl(
         )
     if not queue:
         return _skipped(report, "no member companies due (no holdings or no ticker table yet)")
+    today = as_of if replay_dir is not None else dt.date.today()  # a replay is as of its day
+    _fetch_validate_load_xbrl(db_path, settings, client, queue, today, report, run_id=run_id)
+    for message in report.messages:
+        log.info("xbrl: %s", message)
+    return report
+
+
+def _fetch_validate_load_xbrl(
+    db_path: str,
+    settings: Settings,
+    client: Any,
+    queue: list[int],
+    today: dt.date,
+    report: SourceReport,
+    *,
+    run_id: str,
+) -> Any:
+    """Fetch ``queue``'s company facts, validate them as one batch and load them in one
+    transaction with their quarantine rows; adds to ``report``; returns the fetched batch."""
+    from quality.xbrl import validate_facts
+    from sources import xbrl
+
+    cfg = settings.xbrl
     batch = xbrl.fetch_facts(client, queue)
     report.messages.extend(batch.messages)
-    report.fetched = len(batch.frame)
+    report.fetched += len(batch.frame)
     if batch.frame.empty:
         # Nothing to validate (every company due had no XBRL data, failed, or was throttled):
         # record the fetches so they are not asked again at once, but no validation row, which
         # would read as "the source delivered nothing good" to the source-health alert.
         with writing(db_path) as con, transaction(con):
-            report.quarantined = quarantine_problems(
+            report.quarantined += quarantine_problems(
                 con, run_id=run_id, source="xbrl", problems=batch.problems
             )
             xbrl.load_facts(
@@ -208,11 +230,10 @@ def load_xbrl(
             )
             con.execute(_sql("xbrl_valuation_settings.sql"), [cfg.coverage_floor])
         report.messages.append(_fetch_summary(queue, batch))
-        return report
-    today = as_of if replay_dir is not None else dt.date.today()  # a replay is as of its day
+        return batch
     verdict = validate_facts(batch.frame, today=today)
     with writing(db_path) as con, transaction(con):
-        report.quarantined = quarantine_problems(
+        quarantined = quarantine_problems(
             con, run_id=run_id, source="xbrl", problems=batch.problems
         ) + quarantine_rows(
             con,
@@ -221,11 +242,145 @@ def load_xbrl(
             rows=verdict.quarantined,
             key_columns=["cik", "concept", "period_start", "period_end", "accession"],
         )
+        report.quarantined += quarantined
         record_validation(
             con,
             run_id=run_id,
             source="xbrl",
             suite="xbrl",
+            rows_in=len(batch.frame),
+            rows_passed=len(verdict.good),
+            rows_quarantined=quarantined,
+            batch_ok=verdict.batch_ok,
+            message=verdict.message,
+            results={"checks": verdict.result.checks},
+        )
+        if verdict.batch_ok:
+            report.loaded += xbrl.load_facts(
+                con, batch, verdict.good, run_id=run_id, fetched_at=dt.datetime.now(dt.UTC)
+            )
+        else:
+            report.blocked = True
+            report.messages.append(verdict.message + "; the stored facts are unchanged")
+        con.execute(_sql("xbrl_valuation_settings.sql"), [cfg.coverage_floor])
+    report.messages.append(_fetch_summary(queue, batch))
+    return batch
+
+
+def backfill_xbrl(
+    db_path: str,
+    settings: Settings,
+    replay_dir: str | Path | None,
+    as_of: dt.date,
+    *,
+    run_id: str,
+    logger: Any = log,
+    batch_size: int = 100,
+) -> SourceReport:
+    """Company facts for the members of *every* stored snapshot never fetched yet, in batches
+    of ``batch_size`` (each committed alone), with progress.
+
+    One companyfacts body holds a company's whole filing history, so one fetch per company
+    backfills it; companies already fetched (by this backfill or a daily run) are not asked
+    again, which makes an interrupted backfill resume where it stopped. A throttle page from
+    the SEC ends the backfill early with a message: run it again after ~10 minutes.
+    """
+    from rotation.progress import Steps
+    from sources import xbrl
+    from sources.http import SourceSkipped
+    from sources.replay import ReplayError
+
+    report = SourceReport("xbrl-backfill")
+    if not settings.xbrl.enabled:
+        return _skipped(report, "disabled in settings ([xbrl] enabled)")
+    client: Any
+    try:
+        client = (
+            xbrl.XbrlReplayClient(replay_dir)
+            if replay_dir is not None
+            else _live_xbrl_client(settings)
+        )
+    except (SourceSkipped, ReplayError) as exc:
+        return _skipped(report, str(exc))
+    with writing(db_path) as con:
+        queue = [
+            int(r[0])
+            for r in con.execute(
+                _sql("xbrl_backfill_queue.sql"), [list(settings.holdings.funds)]
+            ).fetchall()
+        ]
+    if not queue:
+        return _skipped(report, "every member of every stored snapshot has been fetched")
+    today = as_of if replay_dir is not None else dt.date.today()
+    chunks = [queue[i : i + batch_size] for i in range(0, len(queue), batch_size)]
+    logger.info("xbrl backfill: %d companies never fetched, %d batches", len(queue), len(chunks))
+    with Steps(len(chunks), "xbrl backfill", logger) as steps:
+        for chunk in chunks:
+            batch = _fetch_validate_load_xbrl(
+                db_path, settings, client, chunk, today, report, run_id=run_id
+            )
+            steps.advance(report.messages[-1])
+            if batch.not_fetched:
+                report.messages.append(
+                    "stopped: the SEC is throttling; run the backfill again in ~10 minutes "
+                    "(companies fetched so far are kept and skipped)"
+                )
+                break
+    return report
+
+
+def load_fund_pe(
+    db_path: str,
+    settings: Settings,
+    replay_dir: str | Path | None,
+    as_of: dt.date,
+    *,
+    run_id: str,
+) -> SourceReport:
+    """The funds' own P/E from Yahoo (the cross-check of the built one): validate and load.
+
+    The tolerance the cross-check mart judges with is synced by
+    :func:`sync_valuation_settings`, skipped or not.
+    """
+    from quality.fund_pe import validate_fund_pe
+    from sources import fund_pe
+    from sources.replay import ReplayError
+
+    report = SourceReport("fund_pe")
+    cfg = settings.valuation
+    if not cfg.fund_pe_enabled:
+        return _skipped(report, "disabled in settings ([valuation] fund_pe_enabled)")
+    client: Any
+    try:
+        client = (
+            fund_pe.FundPeReplayClient(replay_dir)
+            if replay_dir is not None
+            else fund_pe.FundPeLiveClient(
+                base_url=cfg.fund_pe_base_url, timeout_s=cfg.fund_pe_timeout_s
+            )
+        )
+    except ReplayError as exc:
+        return _skipped(report, str(exc))
+    batch = fund_pe.fetch(client, cfg.fund_pe_funds, as_of)
+    report.messages.extend(batch.messages)
+    report.fetched = len(batch.frame)
+    if batch.frame.empty:
+        report.skipped = True
+        for message in report.messages:
+            log.info("fund_pe: %s", message)
+        return report
+    today = as_of if replay_dir is not None else dt.date.today()
+    verdict = validate_fund_pe(batch.frame, today=today)
+    with writing(db_path) as con, transaction(con):
+        report.quarantined = quarantine_rows(
+            con, run_id=run_id, source="fund_pe", rows=verdict.quarantined,
+            key_columns=["fund", "as_of"],
+        )  # fmt: skip
+        record_validation(
+            con,
+            run_id=run_id,
+            source="fund_pe",
+            suite="fund_pe",
             rows_in=len(batch.frame),
             rows_passed=len(verdict.good),
             rows_quarantined=report.quarantined,
@@ -234,17 +389,127 @@ def load_xbrl(
             results={"checks": verdict.result.checks},
         )
         if verdict.batch_ok:
-            report.loaded = xbrl.load_facts(
-                con, batch, verdict.good, run_id=run_id, fetched_at=dt.datetime.now(dt.UTC)
-            )
+            report.loaded = fund_pe.load_fund_pe(
+                con, verdict.good, source=batch.source, run_id=run_id,
+                fetched_at=dt.datetime.now(dt.UTC),
+            )  # fmt: skip
         else:
             report.blocked = True
-            report.messages.append(verdict.message + "; the stored facts are unchanged")
-        con.execute(_sql("xbrl_valuation_settings.sql"), [cfg.coverage_floor])
-    report.messages.append(_fetch_summary(queue, batch))
+            report.messages.append(verdict.message + "; the stored quotes are unchanged")
     for message in report.messages:
-        log.info("xbrl: %s", message)
+        log.info("fund_pe: %s", message)
     return report
+
+
+def load_shiller(
+    db_path: str,
+    settings: Settings,
+    replay_dir: str | Path | None,
+    as_of: dt.date,
+    *,
+    run_id: str,
+) -> SourceReport:
+    """Shiller's monthly workbook: validate and load (live: at most once per refresh period)."""
+    from quality.shiller import validate_shiller
+    from sources import shiller
+    from sources.replay import ReplayError
+
+    report = SourceReport("shiller")
+    cfg = settings.valuation
+    if not cfg.shiller_enabled:
+        return _skipped(report, "disabled in settings ([valuation] shiller_enabled)")
+    client: Any
+    if replay_dir is not None:
+        try:
+            client = shiller.ShillerReplayClient(replay_dir)
+        except ReplayError as exc:
+            return _skipped(report, str(exc))
+        today = as_of
+    else:
+        with writing(db_path) as con:
+            row = con.execute(_sql("shiller_last_fetch.sql")).fetchone()
+        last = row[0] if row else None
+        age = dt.datetime.now(dt.UTC) - last if last is not None else None
+        if age is not None and age < dt.timedelta(days=cfg.shiller_refresh_days):
+            return _skipped(report, f"loaded {age.days} day(s) ago; a monthly file")
+        client = shiller.ShillerLiveClient(url=cfg.shiller_url, timeout_s=cfg.shiller_timeout_s)
+        today = dt.date.today()
+    batch = shiller.fetch(client, as_of)
+    report.messages.extend(batch.messages)
+    if batch.parsed is None:
+        report.skipped = True
+        for message in report.messages:
+            log.info("shiller: %s", message)
+        return report
+    rows = batch.parsed.rows
+    report.fetched = len(rows)
+    verdict = validate_shiller(rows, today=today)
+    with writing(db_path) as con, transaction(con):
+        report.quarantined = quarantine_problems(
+            con, run_id=run_id, source="shiller", problems=batch.parsed.problems
+        ) + quarantine_rows(
+            con, run_id=run_id, source="shiller", rows=verdict.quarantined, key_columns=["month"]
+        )
+        record_validation(
+            con,
+            run_id=run_id,
+            source="shiller",
+            suite="shiller",
+            rows_in=len(rows),
+            rows_passed=len(verdict.good),
+            rows_quarantined=report.quarantined,
+            batch_ok=verdict.batch_ok,
+            message=f"{batch.parsed.file}: {verdict.message}",
+            results={"checks": verdict.result.checks},
+        )
+        if verdict.batch_ok:
+            report.loaded = shiller.load_shiller(
+                con, verdict.good, source=batch.source, run_id=run_id,
+                fetched_at=dt.datetime.now(dt.UTC),
+            )  # fmt: skip
+        else:
+            report.blocked = True
+            report.messages.append(verdict.message + "; the stored months are unchanged")
+    for message in report.messages:
+        log.info("shiller: %s", message)
+    return report
+
+
+def cross_check_fund_pe(db_path: str, as_of: dt.date, *, run_id: str) -> list[str]:
+    """After the build: one ``fund_pe/<FUND>/pe_gap`` incident per fund whose vendor P/E is
+    beyond the tolerance from the built one on its latest compared session; a fund compared
+    and within it resolves its open incident. Returns one line per fund compared."""
+    from rotation import incidents
+
+    with writing(db_path) as con, transaction(con):
+        rows = con.execute(_ops_sql("fund_pe_gaps.sql"), [as_of]).fetchall()
+        lines, seen = [], []
+        for fund, session, vendor, reported, reported_as, built, gap, tolerance, beyond in rows:
+            yield_ = reported_as == "reciprocal"
+            how = f" (reported {reported:g}, read as a yield)" if yield_ else ""
+            line = (
+                f"{fund} on {session}: vendor P/E {vendor:.2f}{how} vs built {built:.2f}, "
+                f"gap {gap:+.1%} (tolerance {tolerance:.0%})"
+            )
+            lines.append(line)
+            if beyond:
+                seen.append(incidents.Incident("fund_pe", fund, "pe_gap", line))
+        incidents.record_all(con, seen, run_id=run_id, session=as_of)
+        checked = {fund for fund, *_ in rows}
+        if checked:
+            incidents.resolve_unseen(con, source="fund_pe", kinds=["pe_gap"], run_id=run_id)
+    for line in lines:
+        log.info("fund P/E cross-check: %s", line)
+    return lines
+
+
+def sync_valuation_settings(db_path: str, settings: Settings) -> None:
+    """Copy the settings the valuation marts read into ``ops`` tables, before any build:
+    the cross-check tolerance and how far back the first snapshot stands in."""
+    cfg = settings.valuation
+    with writing(db_path) as con, transaction(con):
+        con.execute(_sql("fund_pe_settings.sql"), [cfg.pe_tolerance])
+        con.execute(_sql("valuation_history.sql"), [dt.date(cfg.history_start_year, 1, 1)])
 
 
 def load_fundamentals(
@@ -255,11 +520,15 @@ def load_fundamentals(
     *,
     run_id: str,
 ) -> list[SourceReport]:
-    """Tickers, then holdings, then XBRL facts (see the module docstring for why)."""
+    """Tickers, then holdings, then XBRL facts (see the module docstring for why), then the
+    funds' vendor P/E and Shiller's data, which depend on nothing else."""
+    sync_valuation_settings(db_path, settings)
     return [
         load_sec_tickers(db_path, settings, replay_dir, run_id=run_id),
         load_holdings(db_path, settings, replay_dir, as_of, run_id=run_id),
         load_xbrl(db_path, settings, replay_dir, as_of, run_id=run_id),
+        load_fund_pe(db_path, settings, replay_dir, as_of, run_id=run_id),
+        load_shiller(db_path, settings, replay_dir, as_of, run_id=run_id),
     ]
 
 
@@ -292,3 +561,7 @@ def _skipped(report: SourceReport, reason: str) -> SourceReport:
 
 def _sql(name: str) -> str:
     return (SQL_LOAD_DIR / name).read_text()
+
+
+def _ops_sql(name: str) -> str:
+    return (SQL_LOAD_DIR.parent / "ops" / name).read_text()

@@ -18,6 +18,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from flows.status_valuation import collect_valuation_context, render_valuation_context
 from rotation import calendar, incidents
 
 
@@ -83,6 +84,7 @@ def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, 
         status["valuation"] = (
             valuation.astype(object).where(valuation.notna(), None).to_dict(orient="records")
         )
+    status.update(collect_valuation_context(con, today))
     return status
 
 
@@ -97,6 +99,8 @@ _SOURCE_LATEST = {
     "fred": ("raw.fred_downloads", "select max(last_date) from raw.fred_downloads"),
     "holdings": ("raw.holdings_snapshots", "select max(as_of) from raw.holdings_snapshots"),
     "xbrl": ("raw.xbrl_facts", "select max(filed) from raw.xbrl_facts"),
+    "fund_pe": ("raw.fund_pe", "select max(as_of) from raw.fund_pe"),
+    "shiller": ("raw.shiller_monthly", "select max(month) from raw.shiller_monthly"),
 }
 
 
@@ -195,6 +199,7 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
     valuation = status.get("valuation", [])
     if valuation:
         _render_valuation(valuation, console)
+    render_valuation_context(status, console)
 
     sources = Table(title="Sources")
     for column in ("source", "latest data", "last good batch", "open incidents"):

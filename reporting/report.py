@@ -20,6 +20,7 @@ from reporting import charts, queries
 from reporting.charts import Chart
 from reporting.page import render_page
 from reporting.queries import Result, Unavailable
+from reporting.valuation import valuation_chart
 
 LOOKBACK_DAYS = 730  # two years: enough to see a 200-session average turn
 ALERT_DAYS = 30
@@ -134,6 +135,13 @@ def build_report(
         charts.macro_chart(
             queries.window(con, "credit_spread", start, session),
             queries.window(con, "jobless_claims", start, session),
+            start,
+            session,
+        ),
+        valuation_chart(
+            queries.window(con, "valuation_funds", start, session),
+            queries.window(con, "valuation_gap", start, session),
+            queries.run_query(con, "shiller_history", [session]),
             start,
             session,
         ),

@@ -260,6 +260,31 @@ class XbrlSettings:
     enabled: bool = True
 
 
+@dataclass(frozen=True)
+class ValuationSettings:
+    """The funds' own P/E from Yahoo as a cross-check of the built one (docs/fundamentals.md)."""
+
+    fund_pe_enabled: bool = True
+    fund_pe_funds: tuple[str, ...] = ("IWM", "IWB", "IVV")  # whose vendor P/E is fetched
+    fund_pe_base_url: str = "https://query2.finance.yahoo.com"  # quoteSummary host
+    fund_pe_timeout_s: float = field(default=30.0, metadata=check(gt=0, le=600))
+    # |vendor P/E / built P/E - 1| beyond this is a data-quality incident
+    pe_tolerance: float = field(default=0.25, metadata=check(gt=0, le=10))
+    # Shiller's monthly S&P 500 workbook (long-run P/E and CAPE): not downloaded again within
+    # shiller_refresh_days of the last load; 0 (every run, 1.7 MB) keeps the source-health
+    # rule quiet, which counts sessions without a good batch
+    shiller_enabled: bool = True
+    shiller_url: str = (
+        "https://img1.wsimg.com/blobby/go/e5e77e0b-59d1-4e94-b7ec-d4e7e4ac5a1d/downloads/"
+        "ie_data.xls"
+    )
+    shiller_refresh_days: int = field(default=0, metadata=check(ge=0, le=62))
+    shiller_timeout_s: float = field(default=60.0, metadata=check(gt=0, le=600))
+    # before a fund's first holdings snapshot, that snapshot stands in (month-end sessions)
+    # back to 1 January of this year; 2011: XBRL reached the smaller companies in mid-2011
+    history_start_year: int = field(default=2011, metadata=check(ge=2009, le=2100))
+
+
 def _pairs(where: str, items: tuple[str, ...]) -> dict[str, str]:
     """``("A=x", "B=y")`` → ``{"A": "x", "B": "y"}``; a malformed item is a settings error."""
     result = {}
@@ -369,6 +394,7 @@ class Settings:
     fred: FredSettings = FredSettings()
     holdings: HoldingsSettings = HoldingsSettings()
     xbrl: XbrlSettings = XbrlSettings()
+    valuation: ValuationSettings = ValuationSettings()
     alerts: AlertsSettings = AlertsSettings()
     limits: LimitsSettings = LimitsSettings()
     heartbeat: HeartbeatSettings = HeartbeatSettings()
@@ -394,6 +420,7 @@ _SECTION_TYPES: dict[str, type] = {
     "fred": FredSettings,
     "holdings": HoldingsSettings,
     "xbrl": XbrlSettings,
+    "valuation": ValuationSettings,
     "alerts": AlertsSettings,
     "limits": LimitsSettings,
     "heartbeat": HeartbeatSettings,

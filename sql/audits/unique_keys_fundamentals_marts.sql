@@ -4,7 +4,8 @@
 --
 -- Guards: marts.earnings_ttm (cik, known_from), marts.fund_valuation (session, fund),
 -- marts.valuation_gap (session, pair), marts.latest_valuation (fund),
--- marts.holdings_changes (fund, as_of, ticker, change). The point-in-time as-of joins behind
+-- marts.holdings_changes (fund, as_of, ticker, change), marts.fund_pe_cross_check (fund,
+-- session), marts.shiller_context (month). The point-in-time as-of joins behind
 -- them fan out when two versions qualify for one day; a member counted twice moves the
 -- aggregate P/E without anyone seeing why, so the build is not kept. Returns one row per
 -- duplicated key: the mart, the key as text and how many rows share it.
@@ -58,6 +59,26 @@ change_keys as (
     having count(*) > 1
 ),
 
+cross_check_keys as (
+    select
+        'marts.fund_pe_cross_check' as mart,
+        fund || ' ' || session as key,
+        count(*) as copies
+    from marts.fund_pe_cross_check
+    group by fund, session
+    having count(*) > 1
+),
+
+shiller_keys as (
+    select
+        'marts.shiller_context' as mart,
+        cast(month as varchar) as key,
+        count(*) as copies
+    from marts.shiller_context
+    group by month
+    having count(*) > 1
+),
+
 duplicated as (
     select * from earnings_keys
     union all
@@ -68,6 +89,10 @@ duplicated as (
     select * from latest_keys
     union all
     select * from change_keys
+    union all
+    select * from cross_check_keys
+    union all
+    select * from shiller_keys
 )
 
 select

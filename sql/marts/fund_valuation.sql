@@ -2,7 +2,8 @@
 -- their own filings (docs/fundamentals.md has the method and its limits).
 --
 -- Each session uses the fund's latest loaded holdings snapshot on or before it (weights and
--- member prices as of that snapshot) and each member's trailing earnings as known on that
+-- member prices as of that snapshot; before the first snapshot, that one stands in on
+-- month-end sessions, stand_in = true) and each member's trailing earnings as known on that
 -- session (marts.earnings_ttm, point-in-time by filing date). A member's earnings are usable
 -- when its TTM EPS exists, its last quarter ended at most 200 days before the session (a
 -- company that stopped filing drops out) and its snapshot price is positive.
@@ -32,6 +33,36 @@ snapshots as (
     from staging.holdings_members
 ),
 
+history_setting as (
+    select history_start
+    from ops.valuation_history
+    where id = 1
+),
+
+first_snapshots as (
+    select
+        fund,
+        min(as_of) as as_of
+    from snapshots
+    group by fund
+),
+
+-- Before a fund's first snapshot, that snapshot stands in for its membership (survivorship:
+-- today's members, with their weights and prices, judged on the earnings they had then), on
+-- the last session of each month from ops.valuation_history.history_start (in the
+-- snapshot's own month, the last session before it): ~12 rows a year instead of ~252.
+stand_in_sessions as (
+    select
+        f.fund,
+        f.as_of,
+        max(s.date) as session
+    from staging.dashboard_sessions as s
+    cross join history_setting as h
+    inner join first_snapshots as f on s.date < f.as_of
+    where s.date >= h.history_start
+    group by f.fund, f.as_of, date_trunc('month', s.date)
+),
+
 fund_sessions as (
     select
         s.date as session,
@@ -40,6 +71,12 @@ fund_sessions as (
     from staging.dashboard_sessions as s
     inner join snapshots as sn on s.date >= sn.as_of
     group by s.date, sn.fund
+    union all
+    select
+        session,
+        fund,
+        as_of
+    from stand_in_sessions
 ),
 
 members as (
@@ -134,6 +171,7 @@ select
     session,
     fund,
     as_of as holdings_as_of,
+    session < as_of as stand_in,
     members,
     members_with_earnings,
     coverage,

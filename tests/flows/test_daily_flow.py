@@ -134,7 +134,8 @@ def test_backfill_loads_in_chunks_and_resumes(
     assert read(settings_env, "select count(*) as n from raw.prices")["n"][0] == 2 * 296
     skipped = {s["source"] for s in again["sources"] if s["skipped"]}
     # the replay folder has only prices/
-    assert skipped == {"edgar", "nasdaq", "fred", "sec_tickers", "holdings", "xbrl"}
+    assert skipped == {"edgar", "nasdaq", "fred", "sec_tickers", "holdings", "xbrl",
+                       "fund_pe", "shiller", "xbrl-backfill"}  # fmt: skip
 
 
 def test_backfill_reads_quarterly_edgar_indexes(

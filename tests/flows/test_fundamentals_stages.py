@@ -48,9 +48,10 @@ def test_tickers_holdings_and_facts_load_and_feed_the_marts(replay: Path, db_pat
     settings = dataclasses.replace(
         Settings(), xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=5000)
     )
-    tickers, holdings, xbrl = load_fundamentals(
+    tickers, holdings, xbrl, fund_pe, _ = load_fundamentals(
         str(db_path), settings, replay, AS_OF, run_id="run-1"
     )
+    assert fund_pe.skipped and "no fund_pe/ sub-folder" in fund_pe.messages[0]
     assert tickers.loaded == 9610
     # three IWM snapshots as in tests/quality/test_holdings_suite.py, both IWB whole
     assert not holdings.blocked and holdings.loaded == 1934 + 1929 + 1922 + 1009 + 1029
@@ -101,7 +102,7 @@ def test_tickers_holdings_and_facts_load_and_feed_the_marts(replay: Path, db_pat
 def test_a_replay_without_the_folders_skips_with_reasons(tmp_path: Path, db_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     reports = load_fundamentals(str(db_path), Settings(), tmp_path / "empty", AS_OF, run_id="r")
-    assert [r.skipped for r in reports] == [True, True, True]
+    assert [r.skipped for r in reports] == [True, True, True, True, True]
     assert "no holdings/ sub-folder" in reports[1].messages[0]
 
 
@@ -123,7 +124,7 @@ def test_no_facts_for_anyone_records_the_fetches_but_no_validation(
     settings = dataclasses.replace(
         Settings(), xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=20)
     )
-    _, holdings, xbrl = load_fundamentals(
+    _, holdings, xbrl, *_ = load_fundamentals(
         str(db_path), settings, root, dt.date(2026, 6, 19), run_id="r"
     )
     assert holdings.loaded == 508 and not xbrl.skipped
@@ -132,3 +133,90 @@ def test_no_facts_for_anyone_records_the_fetches_but_no_validation(
         assert con.execute("select count(*) from raw.xbrl_fetches").fetchone() == (20,)
         sources = con.execute("select distinct source from ops.validation_runs").fetchall()
         assert sources == [("holdings",)]
+
+
+def test_the_backfill_fetches_every_snapshots_members_once_and_resumes(
+    replay: Path, db_path: Path
+) -> None:
+    from flows.fundamentals import backfill_xbrl, load_holdings, load_sec_tickers, load_xbrl
+
+    settings = dataclasses.replace(
+        Settings(), xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=20)
+    )
+    load_sec_tickers(str(db_path), settings, replay, run_id="r")
+    load_holdings(str(db_path), settings, replay, AS_OF, run_id="r")
+    daily = load_xbrl(str(db_path), settings, replay, AS_OF, run_id="r")  # 20 of them
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        wanted = con.execute(
+            """select count(distinct t.cik) from raw.holdings as h
+               inner join raw.sec_company_tickers as t on h.ticker = t.ticker
+               where h.is_equity"""
+        ).fetchone()[0]
+    assert wanted > 2000 and "20 companies due" in daily.messages[-1]
+    report = backfill_xbrl(str(db_path), settings, replay, AS_OF, run_id="b", batch_size=500)
+    assert not report.blocked and report.loaded == 253  # Snowflake: the one recorded body
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        fetched = con.execute("select count(*) from raw.xbrl_fetches").fetchone()[0]
+    assert fetched == wanted  # every member of every snapshot, the daily run's 20 not twice
+    batches = [m for m in report.messages if "companies due" in m]
+    assert len(batches) == -(-(wanted - 20) // 500)
+    again = backfill_xbrl(str(db_path), settings, replay, AS_OF, run_id="b2")
+    assert again.skipped and "has been fetched" in again.messages[0]
+
+
+def test_every_fundamentals_source_loads_builds_alerts_and_reports(
+    tmp_path: Path, shared_data: Path, db_path: Path
+) -> None:
+    """IWB's snapshot, the ticker table and Snowflake's facts, QQQ's two quoteSummary
+    recordings and Shiller's workbook, through the stages, the full build, the cross-check,
+    every default rule and the report: everything of this slice, without Prefect."""
+    from alerts import evaluate, load_rules
+    from flows.fundamentals import cross_check_fund_pe
+    from reporting import build_report
+    from rotation.settings import ValuationSettings
+
+    root = tmp_path / "replay"
+    for kind in ("holdings", "xbrl", "fund_pe", "shiller"):
+        (root / kind).mkdir(parents=True)
+    (root / "holdings" / "IWB.2026-07-17.csv").symlink_to(
+        shared_data / "holdings" / "IWB.2026-07-17.csv"
+    )
+    (root / "xbrl" / "company_tickers.json").symlink_to(
+        shared_data / "edgar" / "company_tickers.json"
+    )
+    for kind, name in (
+        ("xbrl", "companyfacts.CIK0001640147.json"),
+        ("fund_pe", "yahoo-quotesummary.QQQ.2021-02-05.json"),
+        ("fund_pe", "yahoo-quotesummary.QQQ.2025-02-24.json"),
+        ("shiller", "shiller-ie_data.2026-05.xls"),
+    ):
+        (root / kind / name).symlink_to(shared_data / "fundamentals" / name)
+    settings = dataclasses.replace(
+        Settings(),
+        xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=5000),
+        valuation=dataclasses.replace(ValuationSettings(), fund_pe_funds=("QQQ",)),
+    )
+    reports = load_fundamentals(str(db_path), settings, root, AS_OF, run_id="r")
+    assert [r.source for r in reports] == ["sec_tickers", "holdings", "xbrl", "fund_pe", "shiller"]
+    assert not any(r.blocked or r.skipped for r in reports)
+    assert reports[3].loaded == 2 and reports[4].loaded == 1865
+    with writing(str(db_path)) as con:
+        con.execute(
+            """insert into raw.prices (symbol, date, close, adj_close, adj_close_received,
+                   adjustment, source, fetched_at, run_id)
+               values ('IWB', ?, 1, 1, 1, 'raw', 't', now(), 't')""",
+            [AS_OF],
+        )
+        build_models(con)
+    assert cross_check_fund_pe(str(db_path), AS_OF, run_id="r") == []  # no built QQQ P/E
+    with writing(str(db_path)) as con:
+        evaluate(con, load_rules([]), AS_OF, "r", deliverable=False)
+        skipped = con.execute(
+            "select count(*) from marts.fund_pe_cross_check where built_pe is null"
+        ).fetchone()
+        assert skipped == (2,)
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        report = build_report(con, AS_OF)
+    *funds, long_run = report.chart("valuation").panels
+    assert long_run.drawn and "CAPE 39.6" in long_run.title  # May 2026: 98.7th percentile
+    assert "withheld" in funds[0].note  # Snowflake's facts are stale on the session

@@ -216,9 +216,14 @@ def test_unique_keys_fundamentals_marts(db: duckdb.DuckDBPyConnection) -> None:
         """insert into marts.earnings_ttm (cik, known_from) values
            (1640147, date '2025-03-21'), (1640147, date '2025-05-30')"""
     )
+    db.execute(
+        """insert into marts.shiller_context (month) values
+           (date '2026-04-01'), (date '2026-05-01'), (date '2026-05-01')"""
+    )
     assert all_rows(db, "unique_keys_fundamentals_marts") == [
         ("marts.fund_valuation", "2025-01-02 IWM", 2),
         ("marts.latest_valuation", "IVV", 2),
+        ("marts.shiller_context", "2026-05-01", 2),
     ]
 
 
