@@ -204,12 +204,14 @@ def validate_and_load_prices(
 
 
 def build_models(db_path: str, settings: Settings) -> list[Any]:
-    """Sync the configured pairs, then build every staging and marts model in one transaction."""
+    """Sync the configured pairs and breadth benchmark, then build every staging and marts
+    model in one transaction."""
     from transforms import build_models as build
-    from transforms import sync_pairs
+    from transforms import sync_breadth_settings, sync_pairs
 
     with writing(db_path) as con:
         sync_pairs(con, settings.prices.pairs)
+        sync_breadth_settings(con, settings.breadth.benchmark)
         results = build(con)
     for result in results:
         log.info("built %s", result)

@@ -257,6 +257,24 @@ class XbrlSettings:
     enabled: bool = True
 
 
+@dataclass(frozen=True)
+class BreadthSettings:
+    """Index members priced daily and the breadth indicators (see docs/breadth.md)."""
+
+    # price every equity member of the [holdings] funds' latest snapshots (de-duplicated)
+    members: bool = True
+    # members' returns over 20 and 60 sessions are compared with this symbol's (a fetched one)
+    benchmark: str = "SPY"
+    # tickers per yfinance download, and the bound on one chunk's wall time
+    chunk_size: int = field(default=100, metadata=check(ge=1, le=500))
+    chunk_timeout_s: float = field(default=120.0, metadata=check(gt=0, le=3600))
+    # sessions of history a member gets when it has less stored (252-session windows need 252)
+    history_sessions: int = field(default=300, metadata=check(ge=1, le=5000))
+    # single stocks move far more than funds: the plausibility bound for a member's daily move;
+    # a larger move loads when the raw and adjusted closes agree on it and it does not revert
+    max_daily_move: float = field(default=0.6, metadata=check(gt=0))
+
+
 def _pairs(where: str, items: tuple[str, ...]) -> dict[str, str]:
     """``("A=x", "B=y")`` → ``{"A": "x", "B": "y"}``; a malformed item is a settings error."""
     result = {}
@@ -337,6 +355,7 @@ class Settings:
     fred: FredSettings = FredSettings()
     holdings: HoldingsSettings = HoldingsSettings()
     xbrl: XbrlSettings = XbrlSettings()
+    breadth: BreadthSettings = BreadthSettings()
     alerts: AlertsSettings = AlertsSettings()
     rules: tuple[Mapping[str, Any], ...] = ()  # [[rules]] tables, validated by alerts/
     secrets: Secrets = field(default_factory=Secrets, repr=False)
@@ -360,6 +379,7 @@ _SECTION_TYPES: dict[str, type] = {
     "fred": FredSettings,
     "holdings": HoldingsSettings,
     "xbrl": XbrlSettings,
+    "breadth": BreadthSettings,
     "alerts": AlertsSettings,
 }
 
@@ -512,6 +532,15 @@ def _check_pairs(prices: PricesSettings) -> None:
             )
 
 
+def _check_benchmark(settings: Settings) -> None:
+    """A benchmark that is never fetched would leave the beat-the-benchmark shares empty."""
+    if settings.breadth.benchmark not in settings.prices.symbols:
+        raise SettingsError(
+            f"setting [breadth] benchmark: {settings.breadth.benchmark!r} is not among "
+            f"[prices] symbols ({', '.join(settings.prices.symbols)})"
+        )
+
+
 def load_settings(
     config_path: str | Path | None = None, env: Mapping[str, str] | None = None
 ) -> Settings:
@@ -561,6 +590,7 @@ def load_settings(
         source_file=str(path) if path else "",
     )
     _check_pairs(settings.prices)
+    _check_benchmark(settings)
     if Path(settings.published_path) == Path(settings.storage.path):
         raise SettingsError(
             "setting [storage] published_path: must differ from [storage] path "

@@ -1,5 +1,6 @@
 """Transforms: build the SQL models under ``sql/`` (staging views, marts tables) in order."""
 
+from transforms.breadth_settings import sync_breadth_settings
 from transforms.pairs import sync_pairs
 from transforms.runner import (
     LAYERS,
@@ -19,5 +20,6 @@ __all__ = [
     "ModelResult",
     "build_models",
     "discover_models",
+    "sync_breadth_settings",
     "sync_pairs",
 ]
