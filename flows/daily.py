@@ -16,7 +16,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import fundamentals, stages
+from flows import fundamentals, member_prices, stages
 from rotation import calendar
 from rotation.db import publish_copy, writer_lock, writing
 from rotation.progress import Steps
@@ -37,6 +37,9 @@ validate_and_load_source = task(name="validate-and-load", cache_policy=NO_CACHE)
 )
 load_fundamentals = task(name="load-fundamentals", cache_policy=NO_CACHE)(
     fundamentals.load_fundamentals
+)
+load_member_prices = task(name="load-member-prices", cache_policy=NO_CACHE)(
+    member_prices.load_member_prices
 )
 build_models = task(name="build-models", cache_policy=NO_CACHE)(stages.build_models)
 alert = task(name="evaluate-and-deliver-alerts", cache_policy=NO_CACHE)(
@@ -119,13 +122,14 @@ def daily_run(
                 db_path, fetch_fred(settings, replay_dir), run_id=run_id
             )
             constituents = load_fundamentals(db_path, settings, replay_dir, as_of, run_id=run_id)
+            members = load_member_prices(db_path, settings, replay_dir, as_of, run_id=run_id)
             models = build_models(db_path, settings)
             alerts = alert(db_path, settings, as_of, run_id)
         except BaseException as exc:
             _record_failure(db_path, settings, run_id, "daily-run", exc)
             raise
         summary = _summary(
-            run_id, as_of, [prices, edgar, nasdaq, fred, *constituents], models, alerts
+            run_id, as_of, [prices, edgar, nasdaq, fred, *constituents, members], models, alerts
         )
         with writing(db_path) as con:
             finish_run(con, run_id, **summary["ops"])

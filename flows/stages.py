@@ -7,6 +7,7 @@ lock around all of them) and commits one batch per transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -130,9 +131,17 @@ def validate_and_load_prices(
     run_id: str,
     start: dt.date,
     end: dt.date,
+    source: str = "prices",
+    resolve_incidents: bool = True,
 ) -> SourceReport:
-    """Validate the batch, then write quarantine, validation record, rows and gaps together."""
-    report = SourceReport("prices", fetched=len(batch.frame))
+    """Validate the batch, then write quarantine, validation record, rows and gaps together.
+
+    ``source`` names the batch in ops.quarantine, ops.validation_runs and ops.incidents
+    (``member_prices`` for index members, so their damage and health are told apart from the
+    configured symbols'); ``resolve_incidents`` false leaves resolving to the caller (the
+    member stage loads many chunks and resolves once, after the last).
+    """
+    report = SourceReport(source, fetched=len(batch.frame))
     report.messages += list(batch.notes)
     if batch.missing_symbols:
         report.messages.append(f"no data for: {', '.join(batch.missing_symbols)}")
@@ -148,14 +157,14 @@ def validate_and_load_prices(
             report.quarantined = quarantine_rows(
                 con,
                 run_id=run_id,
-                source="prices",
+                source=source,
                 rows=validation.quarantined,
                 key_columns=("symbol", "date"),
             )
             record_validation(
                 con,
                 run_id=run_id,
-                source="prices",
+                source=source,
                 suite="prices",
                 rows_in=len(batch.frame),
                 rows_passed=len(validation.good),
@@ -179,11 +188,14 @@ def validate_and_load_prices(
             gaps = completeness.missing_sessions(con, present, start, end)
             completeness.record_missing(con, run_id, gaps)
             # Held level shifts, quarantined rows, unjudged seams: one incident each.
-            seen = validation.incidents() + loaded.incidents
+            seen = [
+                dataclasses.replace(i, source=source)
+                for i in validation.incidents() + loaded.incidents
+            ]
             incidents.record_all(con, seen, run_id=run_id, session=end)
-            if rechecked:
+            if rechecked and resolve_incidents:
                 incidents.resolve_unseen(
-                    con, source="prices", kinds=PRICE_INCIDENT_KINDS, run_id=run_id
+                    con, source=source, kinds=PRICE_INCIDENT_KINDS, run_id=run_id
                 )
     report.loaded, report.unchanged = loaded.loaded, loaded.unchanged
     for rebase in loaded.rebases:
@@ -199,7 +211,7 @@ def validate_and_load_prices(
             + ", ".join(f"{reason} ({n})" for reason, n in sorted(reasons.items()))
         )
     for message in report.messages:
-        log.info("prices: %s", message)
+        log.info("%s: %s", source, message)
     return report
 
 

@@ -268,6 +268,8 @@ class BreadthSettings:
     # tickers per yfinance download, and the bound on one chunk's wall time
     chunk_size: int = field(default=100, metadata=check(ge=1, le=500))
     chunk_timeout_s: float = field(default=120.0, metadata=check(gt=0, le=3600))
+    # bound on the whole member stage: chunks not started by then wait for the next run
+    stage_timeout_s: float = field(default=1800.0, metadata=check(gt=0, le=86400))
     # sessions of history a member gets when it has less stored (252-session windows need 252)
     history_sessions: int = field(default=300, metadata=check(ge=1, le=5000))
     # single stocks move far more than funds: the plausibility bound for a member's daily move;
