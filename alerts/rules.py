@@ -39,6 +39,7 @@ SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
     "prices": PRICE_FAMILIES,
     "edgar": ("deal_flow",),
     "fred": ("macro",),
+    "member_prices": ("breadth",),
 }
 DEFAULT_CRITICAL_REPEAT_SESSIONS = 5  # a critical alert still firing is re-sent weekly
 
@@ -97,6 +98,14 @@ FAMILIES: dict[str, dict[str, str]] = {
         "fed_cuts_12m": "count",
         "nfci": "number",
         "vix": "number",
+    },
+    "breadth": {
+        "thrust": "count",
+        "divergence": "count",
+        "above_ma50_share": "percent",
+        "above_ma200_share": "percent",
+        "net_new_highs": "count",
+        "breadth_spread": "percent",
     },
     "data_quality": {
         "stale_sessions": "count",

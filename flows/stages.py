@@ -223,7 +223,7 @@ def build_models(db_path: str, settings: Settings) -> list[Any]:
 
     with writing(db_path) as con:
         sync_pairs(con, settings.prices.pairs)
-        sync_breadth_settings(con, settings.breadth.benchmark)
+        sync_breadth_settings(con, settings.breadth)
         results = build(con)
     for result in results:
         log.info("built %s", result)

@@ -275,6 +275,15 @@ class BreadthSettings:
     # single stocks move far more than funds: the plausibility bound for a member's daily move;
     # a larger move loads when the raw and adjusted closes agree on it and it does not revert
     max_daily_move: float = field(default=0.6, metadata=check(gt=0))
+    # breadth thrust: the share above the 50-session mean rises from below thrust_low to above
+    # thrust_high within thrust_sessions sessions (marts.breadth_signals)
+    thrust_low: float = field(default=0.25, metadata=check(ge=0, le=1))
+    thrust_high: float = field(default=0.75, metadata=check(ge=0, le=1))
+    thrust_sessions: int = field(default=20, metadata=check(ge=2, le=260))
+    # breadth divergence: the fund up over divergence_sessions while the share above the
+    # 200-session mean fell by at least divergence_min_drop (share points)
+    divergence_sessions: int = field(default=20, metadata=check(ge=1, le=260))
+    divergence_min_drop: float = field(default=0.05, metadata=check(ge=0, le=1))
 
 
 def _pairs(where: str, items: tuple[str, ...]) -> dict[str, str]:
@@ -535,7 +544,14 @@ def _check_pairs(prices: PricesSettings) -> None:
 
 
 def _check_benchmark(settings: Settings) -> None:
-    """A benchmark that is never fetched would leave the beat-the-benchmark shares empty."""
+    """A benchmark that is never fetched would leave the beat-the-benchmark shares empty; a
+    thrust whose low level is not below its high one could never happen."""
+    breadth = settings.breadth
+    if breadth.thrust_low >= breadth.thrust_high:
+        raise SettingsError(
+            f"setting [breadth] thrust_low: {breadth.thrust_low:g} must be below thrust_high "
+            f"({breadth.thrust_high:g})"
+        )
     if settings.breadth.benchmark not in settings.prices.symbols:
         raise SettingsError(
             f"setting [breadth] benchmark: {settings.breadth.benchmark!r} is not among "

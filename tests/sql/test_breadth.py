@@ -26,8 +26,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from rotation.settings import BreadthSettings
 from tests.sql.conftest import fetch, insert_prices, series
-from transforms import build_models
+from transforms import build_models, sync_breadth_settings
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = (
@@ -141,10 +142,10 @@ def test_latest_breadth_is_each_funds_last_session(built: duckdb.DuckDBPyConnect
 
 def test_benchmark_is_a_setting(built: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     # against DOWN as the benchmark, UP and FLAT beat it over 20 sessions on day 254
-    built.execute((REPO / "sql/load/breadth_settings.sql").read_text(), ["DOWN"])
+    sync_breadth_settings(built, BreadthSettings(benchmark="DOWN"))
     build_models(built, tmp_path / "sql")
     assert _breadth(built, 254)["beat_benchmark_20_share"] == pytest.approx(2 / 3)
-    built.execute((REPO / "sql/load/breadth_settings.sql").read_text(), ["NOSUCH"])
+    sync_breadth_settings(built, BreadthSettings(benchmark="NOSUCH"))
     build_models(built, tmp_path / "sql")
     b = _breadth(built, 254)
     assert b["with_benchmark_20"] == 0 and b["beat_benchmark_20_share"] is None
