@@ -149,3 +149,29 @@ def test_benchmark_is_a_setting(built: duckdb.DuckDBPyConnection, tmp_path: Path
     build_models(built, tmp_path / "sql")
     b = _breadth(built, 254)
     assert b["with_benchmark_20"] == 0 and b["beat_benchmark_20_share"] is None
+
+
+def test_status_shows_breadth_and_members_in_one_line(built: duckdb.DuckDBPyConnection) -> None:
+    from rich.console import Console
+
+    from flows.status import collect_status, render_status
+
+    built.executemany(
+        "insert into ops.member_symbols values (?, ?, ?, ?, 'r')",
+        [(s, day(259), day(259), day(259)) for s in ("UP", "DOWN", "NEW")]
+        + [("NOPRICE", day(259), day(259), None)],
+    )
+    status = collect_status(built, day(259))
+    # members are summarised, not listed symbol by symbol
+    assert [f["symbol"] for f in status["freshness"]] == ["FLAT", "IWM", "SPY"]
+    assert status["members"] == {
+        "members": 4, "up_to_date": 3, "never_priced": 1, "oldest_latest": day(259),
+    }  # fmt: skip
+    (iwm,) = status["breadth"]
+    assert iwm["above_ma50_share"] == pytest.approx(0.5)
+    console = Console(record=True, width=160)
+    render_status(status, console)
+    text = console.export_text()
+    assert "Index members: 3 of 4 priced up to" in text and "1 never priced" in text
+    assert "Breadth (latest session per fund" in text
+    assert "3/4" in text and "50%" in text and "33%" in text and "+5" in text
