@@ -175,3 +175,18 @@ def test_status_shows_breadth_and_members_in_one_line(built: duckdb.DuckDBPyConn
     assert "Index members: 3 of 4 priced up to" in text and "1 never priced" in text
     assert "Breadth (latest session per fund" in text
     assert "3/4" in text and "50%" in text and "33%" in text and "+5" in text
+
+
+def test_report_panel_draws_the_shares_and_the_ad_line(built: duckdb.DuckDBPyConnection) -> None:
+    from reporting import queries
+    from reporting.breadth import breadth_chart
+
+    rows = queries.window(built, "breadth", day(0), day(259))
+    chart = breadth_chart(rows, day(190), day(259))
+    shares, ad = chart.panels
+    assert chart.complete and chart.png.startswith(b"\x89PNG")
+    assert shares.title == "IWM members above their averages"
+    assert ad.title == "IWM advance/decline line"
+    empty = breadth_chart(queries.window(built, "breadth", day(0), day(10)), day(0), day(10))
+    assert not empty.complete
+    assert "no marts.breadth between" in empty.panels[0].note
