@@ -14,7 +14,8 @@ The stand-in answers at once, so the figures are the pipeline's own cost (yfinan
 threads and parsing, the validation, the loads), not Yahoo's latency.
 Needs ``../shared/data`` beside the repository.
 
-Run: ``.venv/bin/python benchmarks/member_prices.py [--members 2000] [--chunk-size 100]``
+Run: ``PYTHONWARNINGS=ignore .venv/bin/python benchmarks/member_prices.py [--members 2000]
+[--chunk-size 100]`` (yfinance warns on every ticker under pandas 3)
 """
 
 from __future__ import annotations
