@@ -5,7 +5,8 @@ request to the loopback server instead of Yahoo's hosts (yfinance builds its URL
 the whole client path runs: HTTP, yfinance's threads and parsing, our frame conversion. Used
 by the member-price tests and ``benchmarks/member_prices.py``. Cookie and crumb requests get
 an empty page and a crumb; a symbol without a body gets HTTP 404, as an unknown one does;
-``stall`` symbols are answered only after ``stall_s`` seconds (a network that hangs).
+``stall`` symbols are answered only after ``stall_s`` seconds (a network that hangs). A request
+with ``period1``/``period2`` gets the recorded bars in that period only, as Yahoo answers.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -34,7 +35,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:
-        path = urlsplit(self.path).path
+        parts = urlsplit(self.path)
+        path = parts.path
         body, status = b"", 200
         if path.startswith("/v8/finance/chart/"):
             symbol = path.rsplit("/", 1)[1]
@@ -42,6 +44,9 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(self.server.stall_s)
             found = self.server.bodies.get(symbol, self.server.default)
             body, status = (found, 200) if found is not None else (b"", 404)
+            query = parse_qs(parts.query)
+            if found is not None and "period1" in query and "period2" in query:
+                body = _in_period(found, int(query["period1"][0]), int(query["period2"][0]))
         elif path.endswith("/getcrumb"):
             body = b"standin-crumb"
         self.send_response(status)
@@ -52,6 +57,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+def _in_period(body: bytes, start: int, end: int) -> bytes:
+    """The recorded chart cut to ``[start, end)`` (epoch seconds), as Yahoo answers a period."""
+    chart = json.loads(body)
+    result = chart["chart"]["result"][0]
+    keep = [i for i, t in enumerate(result.get("timestamp", [])) if start <= t < end]
+    result["timestamp"] = [result["timestamp"][i] for i in keep]
+    for series in ("quote", "adjclose"):
+        for block in result["indicators"].get(series, []):
+            for name, values in block.items():
+                block[name] = [values[i] for i in keep]
+    for kind, events in result.get("events", {}).items():
+        result["events"][kind] = {k: v for k, v in events.items() if start <= int(k) < end}
+    return json.dumps(chart).encode()
 
 
 class _Server(ThreadingHTTPServer):
