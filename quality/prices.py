@@ -221,7 +221,14 @@ def _judge_group(
         held_shift = next((s for s in judged.shifts if not s.confirmed), None)
         if held_shift is not None:
             out.loc[valid[judged.held], "level_shift_reason"] = _held_reason(held_shift)
-        spread = np.maximum(rows["high"] / rows["close"], rows["close"] / rows["low"]) - 1
+        top, bottom = rows["close"], rows["close"]
+        if stock:
+            # a stock that crashes or jumps during the session trades between the previous
+            # close and its own: its range is judged against both (a -70% day opening at the
+            # previous close has a high 3x its close)
+            previous = rows["close"].shift(1).fillna(rows["close"])
+            top, bottom = np.maximum(top, previous), np.minimum(bottom, previous)
+        spread = np.maximum(rows["high"] / top, bottom / rows["low"]) - 1
         out.loc[valid, "range_vs_bound"] = spread / (RANGE_BOUND_MOVES * limit)
         shifts = judged.shifts
     else:

@@ -81,3 +81,17 @@ def test_a_stock_move_within_its_bound_is_no_jump() -> None:
     frame = bars("XBIO", [10.0] * 15 + [5.0] * 15)  # -50 %: beyond a fund's bound, not a stock's
     result = validate_prices(frame, RULES)
     assert result.quarantined.empty
+
+
+def test_a_crash_during_the_session_keeps_its_bar() -> None:
+    # the stock opens at the previous close (10) and falls to 3 during the day: the bar's high
+    # is over 3x its close, inside the range from the previous close to the close
+    frame = bars("XBIO", [10.0] * 15 + [3.0] * 15)
+    frame.loc[15, ["open", "high"]] = 10.0
+    frame.loc[15, "low"] = 2.9
+    result = validate_prices(frame, RULES)
+    assert result.quarantined.empty and len(result.good) == 30
+    # the same bar in a fund is beyond its range bound (and its move beyond its limit)
+    fund = validate_prices(frame.assign(symbol="IWM"), RULES)
+    crash_day = fund.quarantined.loc[fund.quarantined["date"] == pd.Timestamp(SESSIONS[15])]
+    assert len(crash_day) == 1 and "sane bound" in crash_day["reason"].iloc[0]
