@@ -174,6 +174,7 @@ def load_member_prices(
         chunk_size=cfg.chunk_size,
     )
     delivered: set[str] = set()
+    rechecked: set[str] = set()  # delivered in a chunk that was validated and loaded
     missing: list[str] = []
     failed: list[str] = []
     rebased = 0
@@ -211,6 +212,8 @@ def load_member_prices(
             report.unchanged += loaded.unchanged
             report.quarantined += loaded.quarantined
             report.blocked |= loaded.blocked
+            if not loaded.blocked:
+                rechecked.update(batch.frame["symbol"].unique())
             for message in loaded.messages:
                 if "adjustment basis moved" in message:
                     rebased += 1
@@ -222,10 +225,14 @@ def load_member_prices(
             _sql("member_symbols_record.sql"),
             [[m.symbol, as_of, m.symbol in delivered, run_id] for m in members],
         )
-        if not failed and not missing:
-            incidents.resolve_unseen(
-                con, source=SOURCE, kinds=stages.PRICE_INCIDENT_KINDS, run_id=run_id
-            )
+        # the members whose rows were validated were re-checked: damage not seen again is over
+        incidents.resolve_unseen(
+            con,
+            source=SOURCE,
+            kinds=stages.PRICE_INCIDENT_KINDS,
+            run_id=run_id,
+            subjects=sorted(rechecked),
+        )
     summary = f"priced {len(delivered)} of {len(members)} members in {len(chunks)} chunks"
     report.messages.insert(0, summary)
     if rebased:

@@ -104,6 +104,17 @@ def _rows(db: str, sql: str, params: list | None = None) -> list[tuple]:
 def test_every_member_is_asked_for_and_the_missing_ones_are_one_line(
     with_members: str, replay: Path
 ) -> None:
+    from rotation import incidents
+    from rotation.incidents import Incident
+
+    with writing(with_members) as con:  # damage an earlier run saw: MSFT's, and AAPL's
+        for symbol in ("MSFT", "AAPL"):
+            incidents.record(
+                con,
+                Incident("member_prices", symbol, "rows_quarantined", f"{symbol}: earlier"),
+                run_id="r0",
+                session=AS_OF,
+            )
     report = load_member_prices(with_members, _settings(), replay, AS_OF, run_id="r1")
     assert report.messages[0] == "priced 2 of 1024 members in 11 chunks"
     missing = [m for m in report.messages if m.startswith("no data for")]
@@ -126,6 +137,11 @@ def test_every_member_is_asked_for_and_the_missing_ones_are_one_line(
     assert _rows(
         with_members, "select distinct source from ops.validation_runs where run_id = 'r1'"
     ) == [("member_prices",)]
+    # MSFT was re-checked and is clean now: resolved; AAPL delivered nothing: still open
+    assert _rows(
+        with_members,
+        "select subject, resolved_run_id from ops.incidents order by subject",
+    ) == [("AAPL", None), ("MSFT", "r1")]
     # the next run: MSFT and NVDA hold 252 sessions, enough for a 200-session history, so
     # they get the trailing 10 sessions; the other members are still short and asked again
     again = load_member_prices(
