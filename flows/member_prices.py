@@ -84,24 +84,27 @@ def plan_member_chunks(
     """Chunks of at most ``chunk_size`` symbols: members short of history first, then the rest.
 
     Short members get the last ``history_sessions`` sessions. The others get the trailing
-    ``lookback_sessions``, reaching back further when a member's latest stored session is
-    older (the machine was off), never before the history start: each window overlaps what is
-    stored, so the loader keeps one adjustment basis.
+    ``lookback_sessions``; those whose latest stored session is older than that window (the
+    machine was off, a ticker stopped trading) form their own chunks reaching back to it,
+    never before the history start. Each window overlaps what is stored, so the loader keeps
+    one adjustment basis.
     """
     history = calendar.previous_sessions(as_of, history_sessions)
     window = calendar.previous_sessions(as_of, lookback_sessions)
     end = window[-1]
     short = sorted(m.symbol for m in members if m.latest is None or m.sessions < history_sessions)
     current = [m for m in members if m.symbol not in set(short)]
+    up_to_date = sorted(m.symbol for m in current if m.latest and m.latest >= window[0])
+    behind = [m for m in current if m.symbol not in set(up_to_date)]
     groups: list[tuple[list[str], dt.date, str]] = []
     if short:
         groups.append((short, history[0], f"history from {history[0]}"))
-    if current:
-        oldest = min(m.latest for m in current if m.latest is not None)
-        start = min(window[0], calendar.previous_sessions(oldest, lookback_sessions)[0])
-        start = max(start, history[0])
-        why = f"trailing {lookback_sessions} sessions" if start == window[0] else f"from {start}"
-        groups.append((sorted(m.symbol for m in current), start, why))
+    if behind:  # apart, so one stale ticker does not widen every member's window
+        oldest = min(m.latest for m in behind if m.latest is not None)
+        start = max(calendar.previous_sessions(oldest, lookback_sessions)[0], history[0])
+        groups.append((sorted(m.symbol for m in behind), start, f"catching up from {start}"))
+    if up_to_date:
+        groups.append((up_to_date, window[0], f"trailing {lookback_sessions} sessions"))
     return [
         MemberChunk(tuple(symbols[i : i + chunk_size]), start, end, why)
         for symbols, start, why in groups

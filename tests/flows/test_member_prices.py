@@ -155,7 +155,7 @@ def test_plan_groups_short_and_current_members() -> None:
     members = [
         Member("NEW", 0, None),
         Member("OLD", 400, dt.date(2022, 1, 27)),
-        Member("LATE", 400, dt.date(2022, 1, 10)),  # the machine was off: catches up
+        Member("LATE", 400, dt.date(2022, 1, 10)),  # behind: catches up in its own chunk
         Member("YOUNG", 50, dt.date(2022, 1, 27)),  # listed recently: asks for history again
     ]
     chunks = plan_member_chunks(
@@ -164,10 +164,11 @@ def test_plan_groups_short_and_current_members() -> None:
     assert [(c.symbols, c.start, c.end) for c in chunks] == [
         (("NEW",), dt.date(2020, 11, 19), AS_OF),
         (("YOUNG",), dt.date(2020, 11, 19), AS_OF),
-        (("LATE",), dt.date(2021, 12, 28), AS_OF),
-        (("OLD",), dt.date(2021, 12, 28), AS_OF),
+        (("LATE",), dt.date(2021, 12, 28), AS_OF),  # 10 sessions before its latest
+        (("OLD",), dt.date(2022, 1, 14), AS_OF),  # the trailing 10 (Jan 17: MLK day)
     ]
-    assert chunks[2].why == "from 2021-12-28"
+    assert chunks[2].why == "catching up from 2021-12-28"
+    assert chunks[3].why == "trailing 10 sessions"
 
 
 @pytest.fixture
