@@ -8,7 +8,8 @@ MSFT chart (252 sessions to 2022-01-28, four dividends). Timed:
 1. the first run: every member short of history (`history_sessions` 250 here, so the
    recording's 252 sessions are enough), fetched, validated and loaded in chunks;
 2. the next run: every member has its history, the trailing 10 sessions only;
-3. ``transforms.build_models`` over the member and breadth models (member_trends, breadth).
+3. ``transforms.build_models`` over the member and breadth models (member_trends, breadth),
+   then over every model in ``sql/`` (the members also flow through the price marts).
 
 The stand-in answers at once, so the figures are the pipeline's own cost (yfinance's
 threads and parsing, the validation, the loads), not Yahoo's latency.
@@ -118,6 +119,15 @@ def main() -> None:
             f"breadth build: {took:.1f} s over {prices[0] if prices else 0} price rows "
             f"({rows[0] if rows else 0} fund sessions)"
         )
+        with writing(db) as con:
+            start = time.perf_counter()
+            results = build_models(con)
+            took = time.perf_counter() - start
+        print(
+            f"whole build (every model in sql/, the members in the price marts too): {took:.1f} s"
+        )
+        for result in sorted(results, key=lambda r: -r.seconds)[:5]:
+            print(f"  {result}")
 
 
 if __name__ == "__main__":
