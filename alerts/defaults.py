@@ -204,6 +204,23 @@ DEFAULT_RULES: tuple[Mapping[str, Any], ...] = (
         meaning="The weight of loss-making members rose 5 points or more in a year: "
         "small-cap earnings are deteriorating underneath the index.",
     ),
+    # --- breadth (docs/breadth.md) ---------------------------------------------------------
+    _rule(
+        "breadth_thrust", "breadth", "thrust", "IWM",
+        direction="above", threshold=0.5, min_sessions=1,
+        cooldown_sessions=20, severity="info", kind="catalyst",
+        title="Breadth thrust in the Russell 2000",
+        meaning="The share of members above their 50-session average rose from washed-out to "
+        "broad within a few weeks: the kind of participation that starts lasting rallies.",
+    ),
+    _rule(
+        "breadth_divergence", "breadth", "divergence", "IWM",
+        direction="above", threshold=0.5, min_sessions=3,
+        cooldown_sessions=20, severity="warning", kind="risk",
+        title="Russell 2000 rising on narrowing breadth",
+        meaning="The index is up over 20 sessions while fewer of its members hold above their "
+        "200-session average: the rise rests on fewer stocks.",
+    ),
     # --- data quality and pipeline health --------------------------------------------------
     _rule(
         "price_data_stale", "data_quality", "stale_sessions", "*",

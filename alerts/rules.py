@@ -42,6 +42,7 @@ SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
     # valuation: built from holdings and XBRL facts; its cross-check also reads fund_pe
     "holdings": ("valuation",),
     "xbrl": ("valuation",),
+    "member_prices": ("breadth",),
 }
 DEFAULT_CRITICAL_REPEAT_SESSIONS = 5  # a critical alert still firing is re-sent weekly
 
@@ -111,6 +112,15 @@ FAMILIES: dict[str, dict[str, str]] = {
         "loss_share_weight": "percent",
         "loss_share_weight_chg_1y": "percent",
         "fund_pe_gap_beyond": "count",
+    },
+    # breadth (sql/alerts/breadth.sql, docs/breadth.md): per fund
+    "breadth": {
+        "thrust": "count",
+        "divergence": "count",
+        "above_ma50_share": "percent",
+        "above_ma200_share": "percent",
+        "net_new_highs": "count",
+        "breadth_spread": "percent",
     },
     "data_quality": {
         "stale_sessions": "count",

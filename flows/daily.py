@@ -26,7 +26,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import fundamentals, heartbeat, limits, preflight, stages
+from flows import fundamentals, heartbeat, limits, member_prices, preflight, stages
 from flows.edgar_backfill import load_edgar_quarters
 from rotation import calendar
 from rotation.db import DatabaseError, publish_copy, writer_lock, writing
@@ -51,6 +51,9 @@ load_fundamentals = task(name="load-fundamentals", cache_policy=NO_CACHE)(
     fundamentals.load_fundamentals
 )
 backfill_edgar = task(name="backfill-edgar-quarters", cache_policy=NO_CACHE)(load_edgar_quarters)
+load_member_prices = task(name="load-member-prices", cache_policy=NO_CACHE)(
+    member_prices.load_member_prices
+)
 build_models = task(name="build-models", cache_policy=NO_CACHE)(stages.build_models)
 backfill_xbrl = task(name="backfill-xbrl", cache_policy=NO_CACHE)(fundamentals.backfill_xbrl)
 cross_check_fund_pe = task(name="cross-check-fund-pe", cache_policy=NO_CACHE)(
@@ -255,6 +258,9 @@ def _daily_body(
             constituents = bounded.stage(load_fundamentals)(
                 db_path, settings, replay_dir, as_of, run_id=run_id
             )
+            members = bounded.stage(load_member_prices)(
+                db_path, settings, replay_dir, as_of, run_id=run_id
+            )
             build = bounded.stage(build_models)(db_path, settings, run_id, as_of)
             bounded.stage(cross_check_fund_pe)(db_path, as_of, run_id=run_id)
             alerts = bounded.stage(alert)(db_path, settings, as_of, run_id)
@@ -262,7 +268,7 @@ def _daily_body(
             _record_failure(db_path, run_id, clock.failure(exc))
             raise
         summary = _summary(
-            run_id, as_of, [prices, edgar, nasdaq, fred, *constituents], build, alerts
+            run_id, as_of, [prices, edgar, nasdaq, fred, *constituents, members], build, alerts
         )
         with writing(db_path) as con:
             finish_run(con, run_id, **summary["ops"])

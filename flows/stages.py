@@ -139,6 +139,8 @@ def validate_and_load_prices(
     run_id: str,
     start: dt.date,
     end: dt.date,
+    source: str = "prices",
+    resolve_incidents: bool = True,
 ) -> SourceReport:
     """Validate the batch, then write quarantine, validation record, rows and gaps together.
 
@@ -147,19 +149,38 @@ def validate_and_load_prices(
     load. A batch whose validation or load raises on bad data is reported and recorded as an
     incident with DuckDB's or the check's own one-line cause, and the run goes on to the other
     sources with the stored prices unchanged.
+
+    ``source`` names the batch in ops.quarantine, ops.validation_runs and ops.incidents
+    (``member_prices`` for index members, so their damage and health are told apart from the
+    configured symbols'); ``resolve_incidents`` false leaves resolving the price suite's
+    incidents to the caller (the member stage loads many chunks and resolves once, after the
+    last).
     """
-    report = SourceReport("prices", fetched=len(batch.frame))
+    report = SourceReport(source, fetched=len(batch.frame))
     report.messages += list(batch.notes)
     if batch.missing_symbols:
         report.messages.append(f"no data for: {', '.join(batch.missing_symbols)}")
     fetched_at = dt.datetime.now(dt.UTC)
     with writing(db_path) as con:
         flow, session = damage.run_context(con, run_id)
-        checked = _price_damage(batch, expect_every_symbol=flow == "daily-run")
+        # a configured symbol with no rows is an incident; an index member without rows is
+        # one line of the member stage's summary (thousands of incidents would be noise)
+        checked = _price_damage(
+            batch, source, expect_every_symbol=flow == "daily-run" and source == "prices"
+        )
         try:
             with transaction(con):
                 _load_price_batch(
-                    con, batch, rules, run_id, start, end, fetched_at, report, checked
+                    con,
+                    batch,
+                    rules,
+                    run_id,
+                    start,
+                    end,
+                    fetched_at,
+                    report,
+                    checked,
+                    resolve_incidents=resolve_incidents,
                 )
                 report.note_damage(
                     *damage.record_checked(con, checked, run_id=run_id, session=session)
@@ -167,17 +188,17 @@ def validate_and_load_prices(
         except damage.CONTAINED_ERRORS as exc:
             _contain(con, report, checked, exc, run_id=run_id, session=session)
     for message in report.messages:
-        log.info("prices: %s", message)
+        log.info("%s: %s", source, message)
     for line in report.damage:
         log.warning("damage: %s", line)
     return report
 
 
-def _price_damage(batch: PriceBatch, *, expect_every_symbol: bool) -> damage.Checked:
+def _price_damage(batch: PriceBatch, source: str, *, expect_every_symbol: bool) -> damage.Checked:
     """Incidents of a price batch: unreadable files, and (daily) symbols with no rows."""
-    checked = damage.Checked("prices")
+    checked = damage.Checked(source)
     checked.looked_at(damage.FILE_UNREADABLE, batch.requested)
-    checked.looked_at(damage.LOAD_FAILED, ["prices"])
+    checked.looked_at(damage.LOAD_FAILED, [source])
     unreadable = dict(batch.damaged)
     for symbol, reason in unreadable.items():
         checked.saw(symbol, damage.FILE_UNREADABLE, reason)
@@ -205,6 +226,8 @@ def _load_price_batch(
     fetched_at: dt.datetime,
     report: SourceReport,
     checked: damage.Checked,
+    *,
+    resolve_incidents: bool = True,
 ) -> None:
     """Validation and load of one price batch, inside the caller's transaction.
 
@@ -219,14 +242,14 @@ def _load_price_batch(
     report.quarantined = quarantine_rows(
         con,
         run_id=run_id,
-        source="prices",
+        source=report.source,
         rows=validation.quarantined,
         key_columns=("symbol", "date"),
     )
     record_validation(
         con,
         run_id=run_id,
-        source="prices",
+        source=report.source,
         suite="prices",
         rows_in=len(batch.frame),
         rows_passed=len(validation.good),
@@ -250,7 +273,7 @@ def _load_price_batch(
     completeness.record_missing(con, run_id, gaps)
     for found in loaded.incidents:
         checked.saw(found.subject, found.kind, found.detail)
-    if rechecked:
+    if rechecked and resolve_incidents:
         for kind in PRICE_INCIDENT_KINDS:
             checked.looked_at_all(kind)
     report.loaded, report.unchanged = loaded.loaded, loaded.unchanged
@@ -307,12 +330,13 @@ def build_models(
     (``report.kept`` is False) and the caller keeps the previous published copy; each failed
     audit is an incident of ``run_id`` either way.
     """
-    from transforms import AuditRun, audit_parameters, sync_pairs
+    from transforms import AuditRun, audit_parameters, sync_breadth_settings, sync_pairs
     from transforms import build_models as build
 
     run = AuditRun(run_id, session) if run_id else None
     with writing(db_path) as con:
         sync_pairs(con, settings.prices.pairs)
+        sync_breadth_settings(con, settings.breadth)
         report = build(con, parameters=audit_parameters(settings.prices), run=run)
     for result in report.models:
         log.info("built %s", result)

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from flows.status_valuation import collect_valuation_context, render_valuation_context
 from rotation import calendar, incidents
+from rotation.db import SQL_DIR
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
@@ -57,9 +58,16 @@ def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, 
         expected = calendar.previous_sessions(today, 2)[0]
     status["expected_session"] = expected
     if _table_exists(con, "raw.prices"):
+        # index members (thousands) are summarised in one row below, not listed here
+        members_table = _table_exists(con, "ops.member_symbols")
         fresh = con.execute(
             "select symbol, max(date) as latest, count(*) as rows from raw.prices "
-            "group by symbol order by symbol"
+            + (
+                "where symbol not in (select symbol from ops.member_symbols) "
+                if members_table
+                else ""
+            )
+            + "group by symbol order by symbol"
         ).df()
         for row in fresh.itertuples():
             latest = pd.Timestamp(row.latest).date()
@@ -78,6 +86,20 @@ def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, 
     if _table_exists(con, "marts.latest_indicators"):
         status["pairs"] = con.execute("select * from marts.latest_indicators order by pair").df()
         status["pairs"] = status["pairs"].to_dict(orient="records")
+    status["members"] = None
+    if _table_exists(con, "ops.member_symbols") and _table_exists(con, "raw.prices"):
+        query = (SQL_DIR / "reporting" / "member_freshness.sql").read_text()
+        cursor = con.execute(query, [expected])
+        names = [d[0] for d in cursor.description or ()]
+        row = cursor.fetchone()
+        if row is not None and row[0]:
+            status["members"] = dict(zip(names, row, strict=True))
+    status["breadth"] = []
+    if _table_exists(con, "marts.latest_breadth"):
+        breadth = con.execute("select * from marts.latest_breadth order by fund").df()
+        status["breadth"] = (
+            breadth.astype(object).where(breadth.notna(), None).to_dict(orient="records")
+        )
     status["valuation"] = []
     if _table_exists(con, "marts.latest_valuation"):
         valuation = con.execute("select * from marts.latest_valuation order by fund").df()
@@ -101,6 +123,7 @@ _SOURCE_LATEST = {
     "xbrl": ("raw.xbrl_facts", "select max(filed) from raw.xbrl_facts"),
     "fund_pe": ("raw.fund_pe", "select max(as_of) from raw.fund_pe"),
     "shiller": ("raw.shiller_monthly", "select max(month) from raw.shiller_monthly"),
+    "member_prices": ("ops.member_symbols", "select max(last_delivered) from ops.member_symbols"),
 }
 
 
@@ -195,6 +218,17 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
             str(f["rows"]), damaged, style=style,
         )  # fmt: skip
     console.print(fresh)
+    members = status.get("members")
+    if members:
+        console.print(
+            f"Index members: {members['up_to_date']} of {members['members']} priced up to "
+            f"{status.get('expected_session')}, {members['never_priced']} never priced"
+            + (f", oldest latest {members['oldest_latest']}" if members["oldest_latest"] else "")
+        )
+
+    breadth = status.get("breadth", [])
+    if breadth:
+        _render_breadth(breadth, console)
 
     valuation = status.get("valuation", [])
     if valuation:
@@ -258,6 +292,32 @@ def _render_valuation(rows: list[dict[str, Any]], console: Console) -> None:
             _pct(v.get("median_earnings_growth"), 1),
             _pct(v.get("discount_vs_ivv"), 0),
             _pct(v.get("growth_gap_vs_ivv"), 1),
+        )
+    console.print(table)
+
+
+def _render_breadth(rows: list[dict[str, Any]], console: Console) -> None:
+    """Breadth on each fund's latest session (docs/breadth.md): the shares are of the members
+    with the figure that day; ">MA50 10 ago" shows which way participation is moving."""
+    table = Table(title="Breadth (latest session per fund; shares of members)")
+    for column in ("fund", "session", "priced", ">MA50", "10 ago", ">MA200", "highs-lows",
+                   "adv/dec", "A/D line", "EW-WW 1d", "beat 20d", "beat 60d"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "fund" else "right", no_wrap=True)
+    for b in rows:
+        net = b.get("net_new_highs")
+        table.add_row(
+            b["fund"],
+            str(b["session"])[:10],
+            f"{b['members_priced']}/{b['members']}",
+            _share(b.get("above_ma50_share")),
+            _share(b.get("above_ma50_share_10")),
+            _share(b.get("above_ma200_share")),
+            f"{int(net):+d}" if net is not None else "–",
+            f"{b['advancers']}/{b['decliners']}",
+            f"{int(b['ad_line']):+d}" if b.get("ad_line") is not None else "–",
+            _pct(b.get("breadth_spread")),
+            _share(b.get("beat_benchmark_20_share")),
+            _share(b.get("beat_benchmark_60_share")),
         )
     console.print(table)
 

@@ -91,13 +91,17 @@ def judge_closes(
     limit: float,
     stored: Sequence[float] = (),
     held_before: Sequence[tuple[dt.date, float]] = (),
+    corroborated: np.ndarray | None = None,
 ) -> CloseJudgement:
     """Judge a symbol's batch closes (positive, in date order) against their neighbours.
 
     ``dividends`` and ``splits`` are the vendor's actions per row (0 when none): a move they
     explain is no jump. ``stored`` are the stored closes just before the batch (oldest first,
     same adjustment): they are the trusted reference and never judged. ``held_before`` are
-    (date, close) of rows an earlier run held as part of a shift.
+    (date, close) of rows an earlier run held as part of a shift. ``corroborated`` (per batch
+    row, for single stocks) marks rows whose move a second series agrees on (the adjusted
+    close moved as the raw close did): a lasting shift there is real news (a buy-out, a failed
+    trial) and is confirmed at once instead of held; a move that reverts is still a spike.
     """
     n_stored = len(stored)
     values = np.concatenate([np.asarray(stored, dtype=float), np.asarray(closes, dtype=float)])
@@ -161,7 +165,7 @@ def judge_closes(
         confirmed = any(
             day == dates[row] and abs(close / values[b] - 1) <= CONFIRM_TOLERANCE
             for day, close in held_before
-        )
+        ) or (corroborated is not None and bool(corroborated[row]))
         shift = LevelShift(row, dates[row], float(values[a]), float(values[b]), confirmed)
         judgement.shifts.append(shift)
         if not confirmed:

@@ -13,9 +13,13 @@ Rules and why:
   volume of 0 is fine): the shape of a daily bar.
 - (symbol, date) unique; the date is an NYSE session (from 1970, see rotation.calendar):
   the ^VIX file of 2025-09-26 has 323 ``null`` rows on holidays.
-- daily move within a bound (25% by default, 300% for ^VIX), judged against the level of the
-  neighbouring sessions: a short excursion the series comes back from, or a short first
-  stretch followed by a much longer one at another level, is a bad value.
+- daily move within a bound per asset class (indices and funds 25% by default, 300% for ^VIX;
+  single stocks, the index members, 60%), judged against the level of the neighbouring
+  sessions: a short excursion the series comes back from, or a short first stretch followed by
+  a much longer one at another level, is a bad value.
+- a single stock's lasting move beyond its bound loads at once when the raw and adjusted closes
+  agree on it (a small biotech losing 70% in a day, a buy-out jumping 100%); when they disagree
+  (one series moved, the other did not) it is held like an index's level shift.
 - a lasting level shift (every price halved from one day on) that no split or dividend of the
   vendor's explains holds that symbol's rows from the shift on (quarantined, and an incident)
   until a later download shows the same shift (confirmed: it loads) or not (corrected).
@@ -63,13 +67,57 @@ LEVEL_SHIFT = "level_shift"  # the incident kind of a held level shift
 ROWS_QUARANTINED = "rows_quarantined"  # the incident kind of a symbol's other quarantined rows
 
 
+AGREE_TOLERANCE = 0.01  # raw and adjusted daily moves this close (after a dividend) agree
+
+INDEX, FUND, STOCK = "index", "fund", "stock"
+
+
 @dataclass(frozen=True)
 class PriceRules:
+    """Plausibility bounds per asset class: indices (``^`` symbols) and funds use
+    ``max_daily_move``, single stocks (``stocks``, the index members) ``stock_max_daily_move``;
+    a per-symbol override wins over both."""
+
     max_daily_move: float = 0.25
     max_daily_move_overrides: Mapping[str, float] | None = None
+    stock_max_daily_move: float = 0.6
+    stocks: frozenset[str] = frozenset()
+
+    def asset_class(self, symbol: str) -> str:
+        if symbol.startswith("^"):
+            return INDEX
+        return STOCK if symbol in self.stocks else FUND
 
     def move_limit(self, symbol: str) -> float:
-        return (self.max_daily_move_overrides or {}).get(symbol, self.max_daily_move)
+        overrides = self.max_daily_move_overrides or {}
+        if symbol in overrides:
+            return overrides[symbol]
+        if self.asset_class(symbol) == STOCK:
+            return self.stock_max_daily_move
+        return self.max_daily_move
+
+
+def corroborated_moves(rows: pd.DataFrame) -> np.ndarray:
+    """Per row (one symbol, date order): the raw and adjusted closes agree on the day's move.
+
+    Only ``raw`` rows carry two series; the adjusted move should equal the raw one except for
+    a dividend (the raw close drops by it, the adjusted does not). The first row has no move
+    within the batch and is not corroborated (a stored row's adjusted close may be on another
+    basis), so a shift on it waits for the next download like any other.
+    """
+    close = rows["close"].to_numpy(dtype=float)
+    adj = rows["adj_close"].to_numpy(dtype=float)
+    out = np.zeros(len(rows), dtype=bool)
+    if len(rows) < 2:
+        return out
+    dividend = rows["dividends"].fillna(0).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw_move = close[1:] / close[:-1]
+        adjusted_move = adj[1:] / adj[:-1] * (1 - dividend[1:] / close[:-1])
+        agree = np.abs(raw_move / adjusted_move - 1) <= AGREE_TOLERANCE
+    is_raw = rows["adjustment"].eq("raw").to_numpy()
+    out[1:] = agree & is_raw[1:] & is_raw[:-1] & np.isfinite(raw_move)
+    return out
 
 
 def price_checks(columns: list[str]) -> list[Check]:
@@ -136,7 +184,7 @@ def price_checks(columns: list[str]) -> list[Check]:
 
 
 def _judge_group(
-    group: pd.DataFrame, limit: float, prev: Before | None
+    group: pd.DataFrame, limit: float, prev: Before | None, stock: bool = False
 ) -> tuple[pd.DataFrame, list[LevelShift]]:
     """The neighbour-based columns of one symbol's rows (``group`` sorted by date)."""
     out = pd.DataFrame(
@@ -166,13 +214,21 @@ def _judge_group(
             limit,
             stored,
             held,
+            corroborated_moves(rows) if stock else None,
         )
         out.loc[valid, "move_vs_limit"] = judged.outlier_move / limit
         out.loc[valid, "level_shift_held"] = judged.held
         held_shift = next((s for s in judged.shifts if not s.confirmed), None)
         if held_shift is not None:
             out.loc[valid[judged.held], "level_shift_reason"] = _held_reason(held_shift)
-        spread = np.maximum(rows["high"] / rows["close"], rows["close"] / rows["low"]) - 1
+        top, bottom = rows["close"], rows["close"]
+        if stock:
+            # a stock that crashes or jumps during the session trades between the previous
+            # close and its own: its range is judged against both (a -70% day opening at the
+            # previous close has a high 3x its close)
+            previous = rows["close"].shift(1).fillna(rows["close"])
+            top, bottom = np.maximum(top, previous), np.minimum(bottom, previous)
+        spread = np.maximum(rows["high"] / top, bottom / rows["low"]) - 1
         out.loc[valid, "range_vs_bound"] = spread / (RANGE_BOUND_MOVES * limit)
         shifts = judged.shifts
     else:
@@ -258,7 +314,9 @@ def _derive(
     order = df.sort_values(["symbol", "date"], kind="stable")
     for symbol, group in order.groupby("symbol", sort=False):
         prev = (before or {}).get(str(symbol))
-        judged, shifts = _judge_group(group, rules.move_limit(str(symbol)), prev)
+        judged, shifts = _judge_group(
+            group, rules.move_limit(str(symbol)), prev, rules.asset_class(str(symbol)) == STOCK
+        )
         df.loc[group.index, list(neighbour_columns)] = judged[list(neighbour_columns)]
         held += [
             HeldShift(str(symbol), s, int(judged["level_shift_held"].sum()))

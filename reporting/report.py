@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from reporting import charts, queries
+from reporting.breadth import breadth_chart
 from reporting.charts import Chart
 from reporting.page import render_page
 from reporting.queries import Result, Unavailable
@@ -146,6 +147,9 @@ def build_report(
             session,
         ),
     ]
+    report.charts.append(
+        breadth_chart(queries.window(con, "breadth", start, session), start, session)
+    )
     return report
 
 

@@ -91,18 +91,23 @@ def resolve_unseen(
     kinds: Iterable[str],
     run_id: str,
     seen_at: dt.datetime | None = None,
+    subjects: Iterable[str] | None = None,
 ) -> list[tuple[str, str, str]]:
     """Resolve the open incidents of ``source`` and ``kinds`` that this run did not see again.
 
     Call it after the stage has recorded everything it saw, with only the kinds the stage
     checked: a stage that did not look (a source skipped) must not resolve anything.
+    ``subjects`` narrows it to the subjects the stage checked (None: all of the source's).
     Returns (incident_id, subject, kind) of each incident resolved.
     """
-    rows = con.execute(
-        _sql("incident_resolve_unseen"),
-        {"source": source, "kinds": sorted(set(kinds)), "run_id": run_id,
-         "seen_at": seen_at or dt.datetime.now(dt.UTC)},
-    ).fetchall()  # fmt: skip
+    params = {"source": source, "kinds": sorted(set(kinds)), "run_id": run_id,
+              "seen_at": seen_at or dt.datetime.now(dt.UTC)}  # fmt: skip
+    if subjects is None:
+        rows = con.execute(_sql("incident_resolve_unseen"), params).fetchall()
+    else:
+        rows = con.execute(
+            _sql("incident_resolve_unseen_subjects"), {**params, "subjects": sorted(subjects)}
+        ).fetchall()
     return [(str(a), str(b), str(c)) for a, b, c in rows]
 
 

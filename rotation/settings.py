@@ -285,6 +285,35 @@ class ValuationSettings:
     history_start_year: int = field(default=2011, metadata=check(ge=2009, le=2100))
 
 
+@dataclass(frozen=True)
+class BreadthSettings:
+    """Index members priced daily and the breadth indicators (see docs/breadth.md)."""
+
+    # price every equity member of the [holdings] funds' latest snapshots (de-duplicated)
+    members: bool = True
+    # members' returns over 20 and 60 sessions are compared with this symbol's (a fetched one)
+    benchmark: str = "SPY"
+    # tickers per yfinance download, and the bound on one chunk's wall time
+    chunk_size: int = field(default=100, metadata=check(ge=1, le=500))
+    chunk_timeout_s: float = field(default=120.0, metadata=check(gt=0, le=3600))
+    # bound on the whole member stage: chunks not started by then wait for the next run
+    stage_timeout_s: float = field(default=1800.0, metadata=check(gt=0, le=86400))
+    # sessions of history a member gets when it has less stored (252-session windows need 252)
+    history_sessions: int = field(default=300, metadata=check(ge=1, le=5000))
+    # single stocks move far more than funds: the plausibility bound for a member's daily move;
+    # a larger move loads when the raw and adjusted closes agree on it and it does not revert
+    max_daily_move: float = field(default=0.6, metadata=check(gt=0))
+    # breadth thrust: the share above the 50-session mean rises from below thrust_low to above
+    # thrust_high within thrust_sessions sessions (marts.breadth_signals)
+    thrust_low: float = field(default=0.25, metadata=check(ge=0, le=1))
+    thrust_high: float = field(default=0.75, metadata=check(ge=0, le=1))
+    thrust_sessions: int = field(default=20, metadata=check(ge=2, le=260))
+    # breadth divergence: the fund up over divergence_sessions while the share above the
+    # 200-session mean fell by at least divergence_min_drop (share points)
+    divergence_sessions: int = field(default=20, metadata=check(ge=1, le=260))
+    divergence_min_drop: float = field(default=0.05, metadata=check(ge=0, le=1))
+
+
 def _pairs(where: str, items: tuple[str, ...]) -> dict[str, str]:
     """``("A=x", "B=y")`` → ``{"A": "x", "B": "y"}``; a malformed item is a settings error."""
     result = {}
@@ -395,6 +424,7 @@ class Settings:
     holdings: HoldingsSettings = HoldingsSettings()
     xbrl: XbrlSettings = XbrlSettings()
     valuation: ValuationSettings = ValuationSettings()
+    breadth: BreadthSettings = BreadthSettings()
     alerts: AlertsSettings = AlertsSettings()
     limits: LimitsSettings = LimitsSettings()
     heartbeat: HeartbeatSettings = HeartbeatSettings()
@@ -421,6 +451,7 @@ _SECTION_TYPES: dict[str, type] = {
     "holdings": HoldingsSettings,
     "xbrl": XbrlSettings,
     "valuation": ValuationSettings,
+    "breadth": BreadthSettings,
     "alerts": AlertsSettings,
     "limits": LimitsSettings,
     "heartbeat": HeartbeatSettings,
@@ -575,6 +606,22 @@ def _check_pairs(prices: PricesSettings) -> None:
             )
 
 
+def _check_benchmark(settings: Settings) -> None:
+    """A benchmark that is never fetched would leave the beat-the-benchmark shares empty; a
+    thrust whose low level is not below its high one could never happen."""
+    breadth = settings.breadth
+    if breadth.thrust_low >= breadth.thrust_high:
+        raise SettingsError(
+            f"setting [breadth] thrust_low: {breadth.thrust_low:g} must be below thrust_high "
+            f"({breadth.thrust_high:g})"
+        )
+    if settings.breadth.benchmark not in settings.prices.symbols:
+        raise SettingsError(
+            f"setting [breadth] benchmark: {settings.breadth.benchmark!r} is not among "
+            f"[prices] symbols ({', '.join(settings.prices.symbols)})"
+        )
+
+
 def load_settings(
     config_path: str | Path | None = None, env: Mapping[str, str] | None = None
 ) -> Settings:
@@ -624,6 +671,7 @@ def load_settings(
         source_file=str(path) if path else "",
     )
     _check_pairs(settings.prices)
+    _check_benchmark(settings)
     if Path(settings.published_path) == Path(settings.storage.path):
         raise SettingsError(
             "setting [storage] published_path: must differ from [storage] path "

@@ -2,6 +2,7 @@
 audit them (``sql/audits``) before the build is kept."""
 
 from transforms.audits import AuditResult, AuditRun, audit_parameters, discover_audits
+from transforms.breadth_settings import sync_breadth_settings
 from transforms.errors import AuditError, ModelError
 from transforms.pairs import sync_pairs
 from transforms.runner import (
@@ -28,5 +29,6 @@ __all__ = [
     "build_models",
     "discover_audits",
     "discover_models",
+    "sync_breadth_settings",
     "sync_pairs",
 ]

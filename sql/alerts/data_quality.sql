@@ -1,7 +1,7 @@
 -- alerts/data_quality: candidate rows of the data-quality and source-health rules.
 --
 -- Indicators ($indicator):
---   stale_sessions     per symbol of raw.prices: NYSE sessions between the symbol's latest
+--   stale_sessions     per symbol of raw.prices except index members: NYSE sessions between the symbol's latest
 --                      stored session on or before the evaluated session and that session
 --                      (0 = up to date, 1 = the expected session is missing, ...).
 --   blocked_batches    per source of ops.validation_runs: 1 when the latest validated batch of
@@ -44,7 +44,11 @@ with sessions as (
 symbols as (
     select distinct symbol as subject
     from raw.prices
-    where $indicator = 'stale_sessions' and ($subject = '*' or symbol = $subject)
+    where
+        $indicator = 'stale_sessions' and ($subject = '*' or symbol = $subject)
+        -- index members (ops.member_symbols) are priced for breadth; one that leaves stops
+        -- being fetched and goes stale by design, so they are watched as one source instead
+        and symbol not in (select m.symbol from ops.member_symbols as m)
 ),
 
 symbol_sessions as (

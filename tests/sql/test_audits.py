@@ -227,6 +227,22 @@ def test_unique_keys_fundamentals_marts(db: duckdb.DuckDBPyConnection) -> None:
     ]
 
 
+def test_unique_keys_breadth_marts(db: duckdb.DuckDBPyConnection) -> None:
+    db.execute(
+        """insert into marts.breadth (fund, session) values
+           ('IWM', date '2025-01-02'), ('IWM', date '2025-01-02'), ('IWB', date '2025-01-02')"""
+    )
+    db.execute(
+        """insert into marts.member_trends (symbol, date) values
+           ('AAPL', date '2025-01-02'), ('AAPL', date '2025-01-03')"""
+    )
+    db.execute("insert into marts.latest_breadth (fund) values ('IWM'), ('IWM'), ('IWM')")
+    assert all_rows(db, "unique_keys_breadth_marts") == [
+        ("marts.breadth", "IWM 2025-01-02", 2),
+        ("marts.latest_breadth", "IWM", 3),
+    ]
+
+
 def test_impossible_values_price_marts(db: duckdb.DuckDBPyConnection) -> None:
     # good rows, NULLs included ("not enough history"), then one offence per mart
     db.execute(
