@@ -153,19 +153,38 @@ def run_duckdb(db: Path, n_symbols: int, memory_limit: str, threads: int) -> dic
         if audit.depends_on <= price_models:
             shutil.copyfile(audit.path, sql_dir / "audits" / audit.path.name)
     con = duckdb.connect(str(db), config={"memory_limit": memory_limit, "threads": threads})
+    # The daily update's new session: held back from the full build, added after it.
+    con.execute(
+        "create temp table held_back as "
+        "select * from raw.prices where date = (select max(date) from raw.prices)"
+    )
+    con.execute("delete from raw.prices where date = (select max(date) from held_back)")
     started = time.perf_counter()
     sync_pairs(con, [_Pair(*p) for p in _pairs(n_symbols)])
     report = build_models(con, sql_dir)
     seconds = time.perf_counter() - started
-    con.close()
     if not report.kept:
         raise SystemExit(report.line())
+    full_rss = _peak_rss_mb()
+    con.execute("insert into raw.prices select * from held_back")
+    started = time.perf_counter()
+    sync_pairs(con, [_Pair(*p) for p in _pairs(n_symbols)])
+    daily = build_models(con, sql_dir, incremental=True)
+    daily_seconds = time.perf_counter() - started
+    con.close()
+    if not daily.kept:
+        raise SystemExit(daily.line())
     return {
         "seconds": seconds,
-        "peak_rss_mb": _peak_rss_mb(),
-        "rows": {r.model: r.rows for r in report.models if r.model in MARTS},
+        "peak_rss_mb": full_rss,
+        "rows": {r.model: r.rows for r in daily.models if r.model in MARTS},
         "models": [r.as_dict() for r in report.models],
         "audits": [a.as_dict() for a in report.audits],
+        "daily_seconds": daily_seconds,
+        "daily_plan": daily.plan,
+        "daily_models": [r.as_dict() for r in daily.models],
+        "daily_audits_seconds": sum(a.seconds for a in daily.audits),
+        "daily_peak_rss_mb": _peak_rss_mb(),
     }
 
 
@@ -290,12 +309,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\nsize curve (seconds; peak RSS MB in brackets)")
         print(
             f"{'symbols':>8} {'years':>5} {'price rows':>12} "
-            + " ".join(f"{engine:>16}" for engine in ("duckdb", "polars", "pandas"))
+            + " ".join(f"{e:>16}" for e in ("duckdb full", "duckdb daily", "polars", "pandas"))
         )
         for row in summary:
             cells = [
                 "-" if row[k] is None else f"{row[k][0]:7.2f} ({row[k][1]:5.0f})"
-                for k in ("duckdb", "polars", "pandas")
+                for k in ("duckdb", "daily", "polars", "pandas")
             ]
             print(
                 f"{row['symbols']:>8} {row['years']:>5} {row['rows']:>12,} "
@@ -335,11 +354,21 @@ def _one_size(args: argparse.Namespace) -> dict[str, object] | None:
         for audit in duck["audits"]:
             found = f"{audit['offending']:>12,} offending"
             print(f"    audit {audit['audit']:<32} {audit['seconds']:7.2f} s {found}")
+        print(
+            f"duckdb  incremental daily update (one new session): {duck['daily_seconds']:6.2f} s, "
+            f"peak RSS {duck['daily_peak_rss_mb']:.0f} MB (process so far)\n"
+            f"    {duck['daily_plan']}"
+        )
+        for model in duck["daily_models"]:
+            if model["model"].startswith("marts."):
+                print(f"    {model['model']:<30} {model['kind']:<6} {model['seconds']:7.2f} s")
+        print(f"    audits (all, on the whole marts)        {duck['daily_audits_seconds']:7.2f} s")
         outcome: dict[str, object] = {
             "symbols": args.symbols,
             "years": args.years,
             "rows": gen["rows"],
             "duckdb": (duck["seconds"], duck["peak_rss_mb"]),
+            "daily": (duck["daily_seconds"], duck["daily_peak_rss_mb"]),
             "polars": None,
             "pandas": None,
         }

@@ -88,6 +88,7 @@ class Plan:
     tail_symbols: list[str] = field(default_factory=list)
     full_pairs: list[str] = field(default_factory=list)
     tail_pairs: list[str] = field(default_factory=list)
+    seconds: float | None = None  # fingerprints, plan and scratch build, before the write-back
 
     @property
     def full(self) -> bool:
@@ -115,6 +116,7 @@ class Plan:
             f"incremental build from {self.cut}: {len(self.tail_symbols)} symbol(s) and "
             f"{len(self.tail_pairs)} pair(s) from the cut, {len(self.full_symbols)} symbol(s) "
             f"and {len(self.full_pairs)} pair(s) in full"
+            + (f" (changes found and recomputed in {self.seconds:.2f} s)" if self.seconds else "")
         )
 
 

@@ -289,7 +289,10 @@ def build_models(
     if tracked:
         state = _build_state(con, models)
         if incremental:
+            started = time.perf_counter()
             planned = _plan_incremental(con, models, state)
+            if not planned.full and not planned.nothing_changed:
+                planned.seconds = round(time.perf_counter() - started, 3)
     results: list[ModelResult] = []
     try:
         con.execute("begin transaction")
