@@ -2,5 +2,5 @@
 -- rebuilt in full, the years from the cut's on of a symbol recomputed from its tail).
 delete from marts.calendar_year_returns
 where
-    list_contains($full_symbols, symbol)
-    or (list_contains($tail_symbols, symbol) and year >= year($cut))
+    symbol in (select unnest($full_symbols))
+    or (symbol in (select unnest($tail_symbols)) and year >= year($cut))

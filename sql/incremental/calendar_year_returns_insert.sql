@@ -5,5 +5,5 @@ insert into marts.calendar_year_returns by name
 select *
 from scratch.marts.calendar_year_returns
 where
-    list_contains($full_symbols, symbol)
-    or (list_contains($tail_symbols, symbol) and year >= year($cut))
+    symbol in (select unnest($full_symbols))
+    or (symbol in (select unnest($tail_symbols)) and year >= year($cut))

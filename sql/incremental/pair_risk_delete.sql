@@ -2,5 +2,5 @@
 -- rows from the cut on of a pair recomputed from its tail).
 delete from marts.pair_risk
 where
-    list_contains($full_pairs, pair)
-    or (list_contains($tail_pairs, pair) and date >= $cut)
+    pair in (select unnest($full_pairs))
+    or (pair in (select unnest($tail_pairs)) and date >= $cut)

@@ -4,5 +4,5 @@ insert into marts.pair_risk by name
 select *
 from scratch.marts.pair_risk
 where
-    list_contains($full_pairs, pair)
-    or (list_contains($tail_pairs, pair) and date >= $cut)
+    pair in (select unnest($full_pairs))
+    or (pair in (select unnest($tail_pairs)) and date >= $cut)

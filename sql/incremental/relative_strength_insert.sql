@@ -9,7 +9,7 @@ with numbered as (
         *,
         row_number() over (partition by pair order by date) as scratch_session
     from scratch.marts.relative_strength
-    where list_contains($tail_pairs, pair)
+    where pair in (select unnest($tail_pairs))
 ),
 
 boundary as (
@@ -17,7 +17,7 @@ boundary as (
         pair,
         max(date) as date
     from marts.relative_strength
-    where list_contains($tail_pairs, pair) and date < $cut
+    where pair in (select unnest($tail_pairs)) and date < $cut
     group by pair
 ),
 
@@ -51,4 +51,4 @@ select * from tail
 union all by name
 select *
 from scratch.marts.relative_strength
-where list_contains($full_pairs, pair)
+where pair in (select unnest($full_pairs))

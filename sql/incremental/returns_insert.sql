@@ -9,7 +9,7 @@ with boundary as (
         symbol,
         max(date) as date
     from marts.returns
-    where list_contains($tail_symbols, symbol) and date < $cut
+    where symbol in (select unnest($tail_symbols)) and date < $cut
     group by symbol
 ),
 
@@ -36,12 +36,12 @@ select
     t.ret_6m,
     t.ret_12m,
     case
-        when list_contains($full_symbols, t.symbol) then t.tr_index
+        when t.symbol in (select unnest($full_symbols)) then t.tr_index
         else b.tr_index * (t.value / b.value)
     end as tr_index
 from scratch.marts.returns as t
 left join base as b
     on t.symbol = b.symbol
 where
-    list_contains($full_symbols, t.symbol)
-    or (list_contains($tail_symbols, t.symbol) and t.date >= $cut)
+    t.symbol in (select unnest($full_symbols))
+    or (t.symbol in (select unnest($tail_symbols)) and t.date >= $cut)

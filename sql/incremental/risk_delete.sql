@@ -2,5 +2,5 @@
 -- rows from the cut on of a symbol recomputed from its tail).
 delete from marts.risk
 where
-    list_contains($full_symbols, symbol)
-    or (list_contains($tail_symbols, symbol) and date >= $cut)
+    symbol in (select unnest($full_symbols))
+    or (symbol in (select unnest($tail_symbols)) and date >= $cut)

@@ -9,7 +9,7 @@ with boundary as (
         symbol,
         max(date) as date
     from marts.risk
-    where list_contains($tail_symbols, symbol) and date < $cut
+    where symbol in (select unnest($tail_symbols)) and date < $cut
     group by symbol
 ),
 
@@ -67,4 +67,4 @@ select
     drawdown,
     max_drawdown
 from scratch.marts.risk
-where list_contains($full_symbols, symbol)
+where symbol in (select unnest($full_symbols))

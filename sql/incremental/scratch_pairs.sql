@@ -2,4 +2,4 @@
 create table scratch.ops.pairs as
 select *
 from ops.pairs
-where list_contains($pairs, pair)
+where pair in (select unnest($pairs))

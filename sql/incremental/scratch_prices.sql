@@ -8,7 +8,7 @@ with anchors as (
         symbol,
         max(date) as first_date
     from staging.prices
-    where list_contains($tail_symbols, symbol) and date <= $lookback_start
+    where symbol in (select unnest($tail_symbols)) and date <= $lookback_start
     group by symbol
 )
 
@@ -17,5 +17,5 @@ from raw.prices as p
 left join anchors as a
     on p.symbol = a.symbol
 where
-    list_contains($full_symbols, p.symbol)
-    or (list_contains($tail_symbols, p.symbol) and p.date >= a.first_date)
+    p.symbol in (select unnest($full_symbols))
+    or (p.symbol in (select unnest($tail_symbols)) and p.date >= a.first_date)
