@@ -1,26 +1,36 @@
-"""Benchmark: building every mart in DuckDB (transforms.build_models) vs the same indicators
-computed with pandas, on a synthetic universe, in one run.
+"""Benchmark: building every price mart in DuckDB (transforms.build_models), in full and as the
+incremental daily update, vs the same marts computed with polars and with pandas, in one run.
 
     .venv/bin/python benchmarks/marts_vs_pandas.py --symbols 500 --years 25
-    .venv/bin/python benchmarks/marts_vs_pandas.py --symbols 3000 --years 25 --skip-pandas
+    .venv/bin/python benchmarks/marts_vs_pandas.py --sizes 100x25,250x25,500x25
+    .venv/bin/python benchmarks/marts_vs_pandas.py --sizes 1000x25,3000x25 \
+        --skip pandas --skip polars
 
 The universe: N symbols (S0000 ... ) with random-walk prices (fixed seed; daily log returns
 normal, mean 0.0003, sd 0.013) on every NYSE session of the `years` calendar years up to 2025
 (exchange_calendars XNYS, so holidays and half-days are real). Pairs: every symbol against
 S0000, the "benchmark" leg (N - 1 pairs, kind total_return). The prices are loaded into
-raw.prices of a DuckDB file in a temporary folder.
+raw.prices of a DuckDB file in a temporary folder. ``--sizes`` repeats the whole run for each
+size (symbols x years) and ends with the size curve.
 
 Each engine runs in its own subprocess so its peak memory (getrusage ru_maxrss of that process:
 Python, the engine and the data) is separable:
   duckdb  opens the file with memory_limit and threads set explicitly (defaults 3GB and 2, the
-          budget of this 2-core machine with headroom under 4 GB for Python itself), then times
-          sync_pairs + build_models: every staging view and mart table, and the audits of
-          sql/audits that read only these models, written to the file and committed.
+          budget of this 2-core machine with headroom under 4 GB for Python itself). The last
+          session (2025-12-31) is held back; it times sync_pairs + build_models, the full build:
+          every staging view and mart table, and the audits of sql/audits that read only these
+          models, written to the file and committed. Then it adds the held-back session and
+          times the daily update, build_models(incremental=True) (transforms.incremental:
+          one new session for every symbol, so every symbol and pair is recomputed from
+          2025-12-01), audits included.
+  polars  benchmarks/polars_marts.py, the same marts with polars (lazy, POLARS_MAX_THREADS set to
+          --threads), checked against the SQL at 1e-9 by tests/transforms/
+          test_indicators_vs_pandas.py; reading raw.prices is timed separately, not counted.
   pandas  reads raw.prices into a DataFrame (timed separately, not counted), then times
           tests/transforms/pandas_oracle.all_marts: the straightforward pandas implementation
           (groupby / rolling / merge_asof) that the test suite checks against the SQL to 1e-9,
           so both sides compute the same numbers. pandas is single-threaded.
-Row counts of every mart are compared between the two engines; a difference fails the run.
+Row counts of every mart are compared between the engines; a difference fails the run.
 """
 
 from __future__ import annotations
