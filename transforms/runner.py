@@ -16,6 +16,10 @@ previous build never see a half-built set of marts. The audits of ``sql/audits``
 can read them: a failed blocking audit rolls the build back like a failed model, so the
 previous marts stay.
 
+With ``incremental=True`` (daily runs, backfills) the five price marts are updated in place from
+what changed since the last build instead (``transforms.incremental``, proven equal to a full
+build); ``BuildReport.plan`` says which build it was and, for a full one, why.
+
 Identifiers are formatted into the ``create`` statement because DDL cannot take them as
 parameters; they come from file names checked against ``[a-z_][a-z0-9_]*`` first.
 """
