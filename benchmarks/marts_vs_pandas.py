@@ -283,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
         choices=["pandas", "polars"],
         help="leave a peer engine out (repeatable)",
     )
+    parser.add_argument(  # the earlier spelling, as in docs/benchmarks.md's history
+        "--skip-pandas", action="append_const", dest="skip", const="pandas", help=argparse.SUPPRESS
+    )
     parser.add_argument(
         "--sizes", help="several universes in one run, e.g. 100x5,500x10,500x25 (symbols x years)"
     )
