@@ -63,6 +63,9 @@ SCRATCH_MODELS = frozenset(
 SCRATCH = "scratch"  # the attached in-memory database's name, as written in sql/incremental
 LOOKBACK_MONTHS = 14  # ret_12m's base is <= 12 months + a few days back; ytd's <= 12 months
 MIN_SESSIONS_BEFORE_CUT = 254  # vol_252 / pair_risk need session > 252; one spare
+# The scratch database is in memory: more rows to rebuild in full than this (a re-base of most
+# of the universe) and a full build, which writes to the file and can spill, is the safer path.
+SCRATCH_FULL_ROWS_LIMIT = 2_000_000
 
 
 def _sql(name: str) -> str:
@@ -219,6 +222,13 @@ def plan(
                 growing = True
     cut = _month_start(cut_key) if cut_key is not None else None
     tail_symbols = sorted(set(tail) - full)
+    rows = dict(con.execute(_sql("symbol_rows")).fetchall())
+    full_rows = sum(int(rows.get(symbol, 0)) for symbol in full)
+    if full_rows > SCRATCH_FULL_ROWS_LIMIT:
+        return Plan(
+            reason=f"{len(full)} symbol(s) with {full_rows:,} price rows to rebuild in full, more "
+            f"than the in-memory scratch build takes ({SCRATCH_FULL_ROWS_LIMIT:,})"
+        )
     if tail_symbols and cut is None:  # only legs pulled in by full pairs: cannot happen
         return Plan(reason="internal: tail symbols without a cut")
     full_pairs = sorted(p for p, s, lg in pairs if {s, lg} & full)

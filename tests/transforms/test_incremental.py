@@ -232,6 +232,19 @@ def test_everything_at_once(synthetic) -> None:
     assert plan.startswith("incremental build"), plan
 
 
+def test_too_much_to_rebuild_in_memory_is_a_full_build(
+    synthetic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from transforms import incremental
+
+    monkeypatch.setattr(incremental, "SCRATCH_FULL_ROWS_LIMIT", 2_000)
+    con, universe = synthetic
+    _new_session(con, universe)
+    con.execute("update raw.prices set adj_close = adj_close * 0.97 where symbol = 'S07'")
+    plan = _incremental_equals_full(con)
+    assert plan.startswith("full build: 2 symbol(s) with 3,016 price rows to rebuild in full"), plan
+
+
 def test_changed_pairs_force_a_full_build(synthetic) -> None:
     con, universe = synthetic
     _new_session(con, universe)
