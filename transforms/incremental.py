@@ -8,7 +8,8 @@ This module finds what changed and recomputes only that, with the same model SQL
    month (session count and sum of ``hash(date, value)``; ``ops.price_fingerprints``) and the
    hash of the price models' SQL and of the configured pairs (``ops.price_build_state``). The
    next build compares. Models or pairs changed, no previous fingerprints, or a symbol gone:
-   a full build (``plan`` says why).
+   a full build (``plan`` says why); so is one with more than 2 M price rows to rebuild in
+   full (the scratch database is in memory).
 2. **Per symbol.** A symbol whose first month changed, or that is new (a re-base moves every
    adjusted close, a backfill adds older rows) is rebuilt in full. Every other changed symbol
    is recomputed from a *cut*: the first day of the earliest changed month among them (a new
