@@ -1,4 +1,4 @@
-"""The ``rotation`` command: run, backfill, status, query, alerts, serve, report.
+"""The ``rotation`` command: run, backfill, rebuild, status, query, alerts, serve, report.
 
 The CLI is a composition root like the flows: it reads settings once and passes plain values
 down. Commands that only read (``status``, ``query``) never import Prefect or Great
@@ -150,6 +150,34 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     )
     _print_summary(summary)
     return EXIT_OK if summary.get("status") == "completed" else EXIT_ERROR
+
+
+def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    """Build every model in full from the stored prices: no fetch, no alerts, no Prefect.
+
+    Daily runs update the price marts from what changed (``transforms.incremental``); this is
+    the way to force a full build, e.g. after suspecting the marts, or to see the full cost.
+    """
+    import time
+
+    from flows import preflight
+    from flows.stages import build_models
+    from rotation.db import publish_copy, writer_lock
+
+    preflight.check_storage(settings)
+    preflight.check_lock_free(settings)
+    db_path = str(settings.storage.path)
+    if not Path(db_path).exists():
+        raise UserError(f"{db_path} does not exist: nothing to rebuild (run `rotation run` first)")
+    started = time.perf_counter()
+    with writer_lock(db_path):
+        report = build_models(db_path, settings, full=True)
+        if report.kept:  # readers see the rebuilt marts; a failed audit keeps the old copy
+            publish_copy(
+                db_path, settings.published_path, settings.storage.published_storage_version
+            )
+    print(f"{report.plan}; {report.line()} in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK if report.kept else EXIT_ERROR
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
@@ -436,6 +464,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--chunk-sessions", type=_positive, default=1260, help="sessions per chunk (>= 1)"
     )
     back.set_defaults(handler=cmd_backfill)
+
+    rebuild = sub.add_parser(
+        "rebuild", help="build every mart in full from the stored prices (no fetch, no alerts)"
+    )
+    rebuild.set_defaults(handler=cmd_rebuild)
 
     status = sub.add_parser("status", help="latest indicators, freshness, last run")
     status.add_argument("--format", choices=("table", "json"), default="table")

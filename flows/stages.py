@@ -323,12 +323,17 @@ def build_models(
     settings: Settings,
     run_id: str | None = None,
     session: dt.date | None = None,
+    *,
+    full: bool = False,
 ) -> BuildReport:
     """Sync the configured pairs, then build and audit every model in one transaction.
 
-    Returns the runner's BuildReport. When a blocking audit fails the build is rolled back
-    (``report.kept`` is False) and the caller keeps the previous published copy; each failed
-    audit is an incident of ``run_id`` either way.
+    The price marts are updated from what changed since the last build (the same result as a
+    full build, ``transforms.incremental``), or built in full when that cannot be proven or
+    ``full`` asks for it (``rotation rebuild``). Returns the runner's BuildReport. When a
+    blocking audit fails the build is rolled back (``report.kept`` is False) and the caller
+    keeps the previous published copy; each failed audit is an incident of ``run_id`` either
+    way.
     """
     from transforms import AuditRun, audit_parameters, sync_breadth_settings, sync_pairs
     from transforms import build_models as build
@@ -337,9 +342,12 @@ def build_models(
     with writing(db_path) as con:
         sync_pairs(con, settings.prices.pairs)
         sync_breadth_settings(con, settings.breadth)
-        report = build(con, parameters=audit_parameters(settings.prices), run=run)
+        report = build(
+            con, parameters=audit_parameters(settings.prices), run=run, incremental=not full
+        )
     for result in report.models:
         log.info("built %s", result)
+    log.info("%s", report.plan)
     log.info("%s", report.line())
     return report
 

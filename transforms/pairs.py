@@ -7,6 +7,7 @@ pair removed from the configuration disappears from the marts too.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -37,18 +38,23 @@ def sync_pairs(con: duckdb.DuckDBPyConnection, pairs: Iterable[PairLike]) -> int
     """
     rows = [(p.name, p.small, p.large, p.kind) for p in pairs]
     names = [r[0] for r in rows]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = sorted(n for n, times in Counter(names).items() if times > 1)
     if duplicates:
         raise ValueError(f"pair(s) configured twice: {', '.join(duplicates)}")
+    stored = con.execute("select pair, small, large, kind from ops.pairs").fetchall()
+    if sorted(stored) == sorted(rows):
+        return len(rows)  # the daily case: nothing to write
     con.execute("begin transaction")
     try:
         con.execute("delete from ops.pairs where not list_contains(?, pair)", [names])
         if rows:
-            con.executemany(
-                """insert into ops.pairs (pair, small, large, kind) values (?, ?, ?, ?)
+            # one statement over four lists (unnest zips them): executemany costs ~3 ms a row
+            con.execute(
+                """insert into ops.pairs (pair, small, large, kind)
+                   select unnest(?), unnest(?), unnest(?), unnest(?)
                    on conflict (pair) do update
                    set small = excluded.small, large = excluded.large, kind = excluded.kind""",
-                rows,
+                [list(column) for column in zip(*rows, strict=True)],
             )
         con.execute("commit")
     except BaseException:

@@ -16,6 +16,10 @@ previous build never see a half-built set of marts. The audits of ``sql/audits``
 can read them: a failed blocking audit rolls the build back like a failed model, so the
 previous marts stay.
 
+With ``incremental=True`` (daily runs, backfills) the five price marts are updated in place from
+what changed since the last build instead (``transforms.incremental``, proven equal to a full
+build); ``BuildReport.plan`` says which build it was and, for a full one, why.
+
 Identifiers are formatted into the ``create`` statement because DDL cannot take them as
 parameters; they come from file names checked against ``[a-z_][a-z0-9_]*`` first.
 """
@@ -35,6 +39,7 @@ import duckdb
 
 from rotation.db import SQL_DIR
 from rotation.settings import PricesSettings
+from transforms import incremental as incremental_build
 from transforms.audits import (
     AuditResult,
     AuditRun,
@@ -228,6 +233,7 @@ class BuildReport:
 
     models: list[ModelResult]
     audits: list[AuditResult]
+    plan: str = "full build"  # what transforms.incremental decided, and why
 
     @property
     def blocked_by(self) -> list[AuditResult]:
@@ -262,6 +268,7 @@ def build_models(
     *,
     parameters: Mapping[str, object] | None = None,
     run: AuditRun | None = None,
+    incremental: bool = False,
 ) -> BuildReport:
     """Build every model under ``sql_dir`` in dependency order, audit them, in one transaction.
 
@@ -272,26 +279,52 @@ def build_models(
     default price settings). With ``run``, failed audits are recorded as incidents (and the
     incidents of audits that pass again are resolved): inside the build's transaction when it
     commits, in a transaction of their own after a rollback.
+
+    With ``incremental``, the price marts are updated from what changed since the last build
+    (``transforms.incremental``: the same result as a full build); whenever that cannot be
+    proven the build is a full one, and ``BuildReport.plan`` says which and why.
     """
     models = discover_models(sql_dir)
     audits = discover_audits(sql_dir, (m.qualified_name for m in models))
     values = dict(audit_parameters(PricesSettings()) if parameters is None else parameters)
+    tracked = {m.qualified_name for m in models} >= incremental_build.SCRATCH_MODELS
+    state: dict[str, str] = {}
+    planned = incremental_build.Plan(reason="requested" if tracked else "no price marts")
+    if tracked:
+        state = _build_state(con, models)
+        if incremental:
+            started = time.perf_counter()
+            planned = _plan_incremental(con, models, state)
+            if not planned.full and not planned.nothing_changed:
+                planned.seconds = round(time.perf_counter() - started, 3)
     results: list[ModelResult] = []
-    con.execute("begin transaction")
     try:
-        for model in models:
-            results.append(_build_one(con, model))
-        report = BuildReport(results, run_audits(con, audits, values))
-        if report.kept:
-            if run is not None:
-                record_incidents(con, report.audits, run)
-            con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        con.execute("begin transaction")
+        try:
+            for model in models:
+                if not planned.full and model.qualified_name in incremental_build.PRICE_MARTS:
+                    results.append(_update_one(con, model, planned, first=not results_of(results)))
+                else:
+                    results.append(_build_one(con, model))
+            report = BuildReport(results, run_audits(con, audits, values), planned.line())
+            if report.kept:
+                if tracked:
+                    if planned.full:
+                        incremental_build.take_fingerprints(con)
+                    incremental_build.record_state(con, state)
+                if run is not None:
+                    record_incidents(con, report.audits, run)
+                con.execute("commit")
+            else:
+                con.execute("rollback")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    finally:
+        incremental_build.drop_scratch(con)
+    log.info("%s", planned.line())
     if report.kept:
         return report
-    con.execute("rollback")
     log.warning("%s", report.line())
     if run is not None:
         con.execute("begin transaction")
@@ -302,6 +335,75 @@ def build_models(
             con.execute("rollback")
             raise
     return report
+
+
+def results_of(results: list[ModelResult]) -> list[ModelResult]:
+    """The price marts already updated in place in this build."""
+    return [r for r in results if r.model in incremental_build.PRICE_MARTS]
+
+
+def _build_state(con: duckdb.DuckDBPyConnection, models: list[Model]) -> dict[str, str]:
+    """What the price marts depend on besides the prices: their SQL and the pairs."""
+    paths = [m.path for m in models if m.qualified_name in incremental_build.SCRATCH_MODELS]
+    return {
+        "models_sha256": incremental_build.models_hash(paths),
+        "pairs_sha256": incremental_build.pairs_hash(con),
+    }
+
+
+def _plan_incremental(
+    con: duckdb.DuckDBPyConnection, models: list[Model], state: Mapping[str, str]
+) -> incremental_build.Plan:
+    """The incremental plan with its scratch build done, or a full plan saying why."""
+    present = con.execute(
+        """select count(*) from information_schema.tables
+           where table_schema || '.' || table_name = any(?)""",
+        [["staging.prices", *incremental_build.PRICE_MARTS]],
+    ).fetchone()
+    if not present or present[0] != 1 + len(incremental_build.PRICE_MARTS):
+        return incremental_build.Plan(reason="the price marts are not built yet")
+    incremental_build.take_fingerprints(con)
+    pairs = [(str(p), str(s), str(lg)) for p, s, lg, _ in incremental_build.pairs_now(con)]
+    planned = incremental_build.plan(con, state, pairs)
+    if planned.full or planned.nothing_changed:
+        return planned
+    statements = [
+        m.create_statement() for m in models if m.qualified_name in incremental_build.SCRATCH_MODELS
+    ]
+    try:
+        unproven = incremental_build.build_scratch(con, planned, statements)
+    except duckdb.Error as exc:
+        incremental_build.drop_scratch(con)
+        return incremental_build.Plan(reason=f"the scratch build failed ({exc})")
+    if unproven:
+        incremental_build.drop_scratch(con)
+        subject, sessions = unproven[0]
+        return incremental_build.Plan(
+            reason=f"{subject} has {sessions} session(s) before {planned.cut} in its "
+            f"recomputed window, fewer than the {incremental_build.MIN_SESSIONS_BEFORE_CUT} "
+            f"the longest window needs"
+            + (f" (and {len(unproven) - 1} more)" if len(unproven) > 1 else "")
+        )
+    return planned
+
+
+def _update_one(
+    con: duckdb.DuckDBPyConnection, model: Model, planned: incremental_build.Plan, *, first: bool
+) -> ModelResult:
+    """A price mart of an incremental build: all five are written back at the first one."""
+    started = time.perf_counter()
+    try:
+        if first and not planned.nothing_changed:
+            incremental_build.write_back(con, planned)
+        counted = con.execute(f"select count(*) from {model.qualified_name}").fetchone()
+    except duckdb.Error as exc:
+        raise ModelBuildError(model.path, f"{type(exc).__name__}: {exc}") from exc
+    rows = int(counted[0]) if counted else 0
+    result = ModelResult(
+        model.qualified_name, "table", rows, round(time.perf_counter() - started, 3)
+    )
+    log.info("updated %s %s: %s rows in %.3f s", *dataclasses.astuple(result))
+    return result
 
 
 def _build_one(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:

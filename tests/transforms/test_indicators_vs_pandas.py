@@ -195,3 +195,57 @@ def test_every_audit_passes_on_the_real_snapshot(built) -> None:
         con.execute("select max(ret_1d) from marts.returns where symbol = '^VIX'").fetchone()[0]
         > PricesSettings().max_daily_move
     )  # the override is what lets ^VIX pass
+
+
+def _load_polars_peer() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "polars_marts.py"
+    spec = importlib.util.spec_from_file_location("polars_marts", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def polars_marts(built) -> dict[str, pd.DataFrame]:
+    """The benchmark's polars peer (benchmarks/polars_marts.py) on the same real prices, as
+    pandas frames (column by column: no pyarrow here)."""
+    pl = pytest.importorskip("polars", reason="polars is a development dependency")
+    peer = _load_polars_peer()
+    con, _ = built
+    rows = con.execute("select symbol, date, adj_close as value from raw.prices").fetchall()
+    prices = pl.DataFrame(
+        rows, schema={"symbol": pl.String, "date": pl.Date, "value": pl.Float64}, orient="row"
+    )
+    marts = peer.all_marts(prices, [(p.name, p.small, p.large, p.kind) for p in PAIRS])
+    return {
+        name: pd.DataFrame({c: frame[c].to_numpy() for c in frame.columns})
+        for name, frame in marts.items()
+    }
+
+
+@pytest.mark.parametrize("mart", list(KEYS))
+def test_polars_peer_matches_sql(built, polars_marts, mart: str) -> None:
+    """The benchmark compares the DuckDB build with polars only because both compute the same
+    numbers: every column of every mart, at the same 1e-9."""
+    con, _ = built
+    keys, columns = KEYS[mart], COLUMNS[mart]
+    got = _normalise(con.sql(f"from {mart}").df(), keys, columns)
+    peer = _normalise(polars_marts[mart], keys, columns)
+    assert len(got) > 0
+    assert got[keys].equals(peer[keys]), f"{mart}: the rows (keys) differ from polars"
+    for column in columns:
+        a, b = got[column].to_numpy(), peer[column].to_numpy()
+        null_a, null_b = np.isnan(a), np.isnan(b)
+        mismatch = np.flatnonzero(null_a != null_b)
+        assert mismatch.size == 0, (
+            f"{mart}.{column}: NULL in one and not the other at "
+            f"{got.loc[mismatch[:3], keys].to_dict('records')} (sql {a[mismatch[:3]]}, "
+            f"polars {b[mismatch[:3]]})"
+        )
+        err = np.abs(a - b) / np.maximum(1.0, np.abs(b))
+        worst = int(np.nanargmax(np.where(null_a, -1.0, err))) if len(err) else 0
+        assert np.nanmax(np.where(null_a, 0.0, err)) <= TOLERANCE, (
+            f"{mart}.{column}: sql {a[worst]!r} vs polars {b[worst]!r} at "
+            f"{got.loc[worst, keys].to_dict()}"
+        )

@@ -1,0 +1,6 @@
+-- marts.relative_strength: the rows the scratch build replaces (every row of a pair rebuilt in full, the
+-- rows from the cut on of a pair recomputed from its tail).
+delete from marts.relative_strength
+where
+    pair in (select unnest($full_pairs))
+    or (pair in (select unnest($tail_pairs)) and date >= $cut)
