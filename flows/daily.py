@@ -262,7 +262,8 @@ def _daily_body(
                 db_path, settings, replay_dir, as_of, run_id=run_id
             )
             build = bounded.stage(build_models)(db_path, settings, run_id, as_of)
-            bounded.stage(cross_check_fund_pe)(db_path, as_of, run_id=run_id)
+            if build.kept:  # a rolled-back build has no new figures to judge
+                bounded.stage(cross_check_fund_pe)(db_path, as_of, run_id=run_id)
             alerts = bounded.stage(alert)(db_path, settings, as_of, run_id)
         except BaseException as exc:
             _record_failure(db_path, run_id, clock.failure(exc))
@@ -435,7 +436,8 @@ def backfill(
                 )
             )
             build = bounded.stage(build_models)(db_path, settings, run_id, end)
-            bounded.stage(cross_check_fund_pe)(db_path, end, run_id=run_id)
+            if build.kept:  # a rolled-back build has no new figures to judge
+                bounded.stage(cross_check_fund_pe)(db_path, end, run_id=run_id)
             alerts = bounded.stage(alert)(
                 db_path, settings, end, run_id, deliver=settings.alerts.deliver_on_backfill
             )
