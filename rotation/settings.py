@@ -38,7 +38,10 @@ from typing import Any
 ENV_PREFIX = "ROTATION_"
 # ROTATION_… variables that are not settings: the config file's path, and the checkout the
 # deployments run in (deploy/rotation.env.example, prefect.yaml's pull step).
-OTHER_ENVIRONMENT = frozenset({"ROTATION_CONFIG", "ROTATION_HOME"})
+# Read by other code than the settings: the config path, the checkout (deploy/), and the tag
+# the CLI puts on a run's processes so its reaper can end Prefect's temporary server
+# (flows/reaper.py TOKEN_VARIABLE; a test keeps the two equal).
+OTHER_ENVIRONMENT = frozenset({"ROTATION_CONFIG", "ROTATION_HOME", "ROTATION_RUN_TOKEN"})
 # Storage versions DuckDB 2.0 writes (ATTACH … (STORAGE_VERSION …)); "" = its own, v69.
 PUBLISHED_STORAGE_VERSIONS = ("", "v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0", "v1.4.0", "v1.5.0")
 

@@ -237,3 +237,12 @@ def test_settings_know_every_alert_channel() -> None:
     from rotation.settings import CHANNELS
 
     assert CHANNELS == CHANNEL_NAMES
+
+
+def test_the_variables_the_pipeline_sets_itself_are_known() -> None:
+    """The CLI tags a run's processes with the reaper's token; a run must not refuse it."""
+    from flows.reaper import TOKEN_VARIABLE
+    from rotation.settings import known_environment, load_settings
+
+    assert TOKEN_VARIABLE in known_environment()
+    load_settings(None, env={TOKEN_VARIABLE: "token"})  # no error
