@@ -100,14 +100,15 @@ def resolve_unseen(
     ``subjects`` narrows it to the subjects the stage checked (None: all of the source's).
     Returns (incident_id, subject, kind) of each incident resolved.
     """
-    params = {"source": source, "kinds": sorted(set(kinds)), "run_id": run_id,
-              "seen_at": seen_at or dt.datetime.now(dt.UTC)}  # fmt: skip
-    if subjects is None:
-        rows = con.execute(_sql("incident_resolve_unseen"), params).fetchall()
-    else:
-        rows = con.execute(
-            _sql("incident_resolve_unseen_subjects"), {**params, "subjects": sorted(subjects)}
-        ).fetchall()
+    if subjects is not None:
+        return resolve_checked(
+            con, source=source, kinds=kinds, subjects=subjects, run_id=run_id, seen_at=seen_at
+        )
+    rows = con.execute(
+        _sql("incident_resolve_unseen"),
+        {"source": source, "kinds": sorted(set(kinds)), "run_id": run_id,
+         "seen_at": seen_at or dt.datetime.now(dt.UTC)},
+    ).fetchall()  # fmt: skip
     return [(str(a), str(b), str(c)) for a, b, c in rows]
 
 
