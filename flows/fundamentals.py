@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.stages import SourceReport
-from quality.records import quarantine_problems, quarantine_rows, record_validation
+from quality.records import quarantine_problems, record_verdict
 from rotation.db import transaction, writing
 from rotation.settings import Settings
 
@@ -116,27 +116,11 @@ def load_holdings(
             max_equity_weight_pct=cfg.max_equity_weight_pct,
         )
         with writing(db_path) as con, transaction(con):
-            quarantined = quarantine_problems(
-                con, run_id=run_id, source="holdings", problems=snapshot.problems
-            ) + quarantine_rows(
-                con,
-                run_id=run_id,
-                source="holdings",
-                rows=verdict.quarantined,
-                key_columns=["fund", "as_of", "line"],
-            )
-            record_validation(
-                con,
-                run_id=run_id,
-                source="holdings",
-                suite="holdings",
-                rows_in=len(snapshot.rows),
-                rows_passed=len(verdict.good),
-                rows_quarantined=quarantined,
-                batch_ok=verdict.batch_ok,
-                message=f"{snapshot.file}: {verdict.message}",
-                results={"checks": verdict.result.checks},
-            )
+            quarantined = record_verdict(
+                con, run_id=run_id, source="holdings", suite="holdings", verdict=verdict,
+                rows_in=len(snapshot.rows), key_columns=["fund", "as_of", "line"],
+                problems=snapshot.problems, message=f"{snapshot.file}: {verdict.message}",
+            )  # fmt: skip
             report.quarantined += quarantined
             if not verdict.batch_ok:
                 report.blocked = True
@@ -233,28 +217,11 @@ def _fetch_validate_load_xbrl(
         return batch
     verdict = validate_facts(batch.frame, today=today)
     with writing(db_path) as con, transaction(con):
-        quarantined = quarantine_problems(
-            con, run_id=run_id, source="xbrl", problems=batch.problems
-        ) + quarantine_rows(
-            con,
-            run_id=run_id,
-            source="xbrl",
-            rows=verdict.quarantined,
+        report.quarantined += record_verdict(
+            con, run_id=run_id, source="xbrl", suite="xbrl", verdict=verdict,
+            rows_in=len(batch.frame), problems=batch.problems,
             key_columns=["cik", "concept", "period_start", "period_end", "accession"],
-        )
-        report.quarantined += quarantined
-        record_validation(
-            con,
-            run_id=run_id,
-            source="xbrl",
-            suite="xbrl",
-            rows_in=len(batch.frame),
-            rows_passed=len(verdict.good),
-            rows_quarantined=quarantined,
-            batch_ok=verdict.batch_ok,
-            message=verdict.message,
-            results={"checks": verdict.result.checks},
-        )
+        )  # fmt: skip
         if verdict.batch_ok:
             report.loaded += xbrl.load_facts(
                 con, batch, verdict.good, run_id=run_id, fetched_at=dt.datetime.now(dt.UTC)
@@ -372,22 +339,10 @@ def load_fund_pe(
     today = as_of if replay_dir is not None else dt.date.today()
     verdict = validate_fund_pe(batch.frame, today=today)
     with writing(db_path) as con, transaction(con):
-        report.quarantined = quarantine_rows(
-            con, run_id=run_id, source="fund_pe", rows=verdict.quarantined,
-            key_columns=["fund", "as_of"],
+        report.quarantined = record_verdict(
+            con, run_id=run_id, source="fund_pe", suite="fund_pe", verdict=verdict,
+            rows_in=len(batch.frame), key_columns=["fund", "as_of"],
         )  # fmt: skip
-        record_validation(
-            con,
-            run_id=run_id,
-            source="fund_pe",
-            suite="fund_pe",
-            rows_in=len(batch.frame),
-            rows_passed=len(verdict.good),
-            rows_quarantined=report.quarantined,
-            batch_ok=verdict.batch_ok,
-            message=verdict.message,
-            results={"checks": verdict.result.checks},
-        )
         if verdict.batch_ok:
             report.loaded = fund_pe.load_fund_pe(
                 con, verdict.good, source=batch.source, run_id=run_id,
@@ -445,23 +400,11 @@ def load_shiller(
     report.fetched = len(rows)
     verdict = validate_shiller(rows, today=today)
     with writing(db_path) as con, transaction(con):
-        report.quarantined = quarantine_problems(
-            con, run_id=run_id, source="shiller", problems=batch.parsed.problems
-        ) + quarantine_rows(
-            con, run_id=run_id, source="shiller", rows=verdict.quarantined, key_columns=["month"]
-        )
-        record_validation(
-            con,
-            run_id=run_id,
-            source="shiller",
-            suite="shiller",
-            rows_in=len(rows),
-            rows_passed=len(verdict.good),
-            rows_quarantined=report.quarantined,
-            batch_ok=verdict.batch_ok,
+        report.quarantined = record_verdict(
+            con, run_id=run_id, source="shiller", suite="shiller", verdict=verdict,
+            rows_in=len(rows), key_columns=["month"], problems=batch.parsed.problems,
             message=f"{batch.parsed.file}: {verdict.message}",
-            results={"checks": verdict.result.checks},
-        )
+        )  # fmt: skip
         if verdict.batch_ok:
             report.loaded = shiller.load_shiller(
                 con, verdict.good, source=batch.source, run_id=run_id,

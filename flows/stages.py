@@ -638,7 +638,7 @@ def _load_source_batch(
 ) -> None:
     """Validation, damage checks and load of one deal-flow or macro batch, in one transaction."""
     from quality import sources as suites
-    from quality.records import quarantine_problems
+    from quality.records import record_verdict
     from sources import edgar, fred, nasdaq
 
     suite, key = {
@@ -661,27 +661,10 @@ def _load_source_batch(
         files,
     )
     checked.looked_at(damage.LOAD_FAILED, [fetched.source])
-    report.quarantined = quarantine_problems(
-        con, run_id=run_id, source=fetched.source, problems=fetched.problems
-    ) + quarantine_rows(
-        con,
-        run_id=run_id,
-        source=fetched.source,
-        rows=validation.quarantined,
-        key_columns=key,
-    )
-    record_validation(
-        con,
-        run_id=run_id,
-        source=fetched.source,
-        suite=suite.name,
-        rows_in=len(fetched.frame),
-        rows_passed=len(validation.good),
-        rows_quarantined=report.quarantined,
-        batch_ok=validation.batch_ok,
-        message=validation.message,
-        results={"checks": validation.result.checks},
-    )
+    report.quarantined = record_verdict(
+        con, run_id=run_id, source=fetched.source, suite=suite.name, verdict=validation,
+        rows_in=len(fetched.frame), key_columns=key, problems=fetched.problems,
+    )  # fmt: skip
     if not validation.batch_ok:
         report.blocked = True
         report.messages.append(validation.message + "; the stored rows are unchanged")

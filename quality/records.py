@@ -14,6 +14,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from quality.suite import BatchVerdict
+
 
 def _jsonable(value: Any) -> Any:
     if value is None:
@@ -104,3 +106,43 @@ def quarantine_problems(
         rows,
     )
     return len(rows)
+
+
+def record_verdict(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    source: str,
+    suite: str,
+    verdict: BatchVerdict,
+    rows_in: int,
+    key_columns: Sequence[str],
+    problems: pd.DataFrame | None = None,
+    message: str | None = None,
+) -> int:
+    """Write what validation decided for one batch: the parser's rejects and the rows that
+    failed (``ops.quarantine``) and one ``ops.validation_runs`` row; return how many rows
+    were quarantined.
+
+    Call inside the transaction that loads the batch's good rows, so the quarantine, the
+    record and the load commit together or not at all.
+    """
+    quarantined = 0
+    if problems is not None:
+        quarantined = quarantine_problems(con, run_id=run_id, source=source, problems=problems)
+    quarantined += quarantine_rows(
+        con, run_id=run_id, source=source, rows=verdict.quarantined, key_columns=key_columns
+    )
+    record_validation(
+        con,
+        run_id=run_id,
+        source=source,
+        suite=suite,
+        rows_in=rows_in,
+        rows_passed=len(verdict.good),
+        rows_quarantined=quarantined,
+        batch_ok=verdict.batch_ok,
+        message=verdict.message if message is None else message,
+        results={"checks": verdict.result.checks},
+    )
+    return quarantined
