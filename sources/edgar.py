@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sources.frames import registered
-from sources.http import HttpClient, SourceSkipped, Throttled, require_contact_user_agent
+from sources.http import HttpClient, SourceSkipped, Throttled, check_sec_manners, sec_client
 from sources.replay import ReplayFolder
 
 SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
@@ -379,16 +379,13 @@ class EdgarLiveClient:
                 "EDGAR skipped: no SEC User-Agent configured; set [edgar] user_agent "
                 '(or ROTATION_EDGAR_USER_AGENT) to e.g. "Acme Research ops@acme.example"'
             )
-        require_contact_user_agent(user_agent, service="SEC EDGAR")
-        if max_requests_per_s >= 10:
-            raise ValueError(f"max_requests_per_s={max_requests_per_s}: the SEC allows < 10/s")
+        check_sec_manners(user_agent, service="SEC EDGAR", max_requests_per_s=max_requests_per_s)
         self.base_url = base_url.rstrip("/")
-        self.http = http or HttpClient(
-            user_agent=user_agent,
-            connect_timeout_s=min(10.0, timeout_s),
-            read_timeout_s=timeout_s,
+        self.http = http or sec_client(
+            user_agent,
+            service="SEC EDGAR",
             max_requests_per_s=max_requests_per_s,
-            throttle_403=True,
+            timeout_s=timeout_s,
             cooldown_s=throttle_cooldown_s,
         )
 

@@ -40,7 +40,14 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 
-from sources.http import HttpClient, HttpError, SourceSkipped, Throttled, require_contact_user_agent
+from sources.http import (
+    HttpClient,
+    HttpError,
+    SourceSkipped,
+    Throttled,
+    check_sec_manners,
+    sec_client,
+)
 from sources.replay import ReplayFileMissing, ReplayFolder
 
 SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
@@ -269,17 +276,14 @@ class XbrlLiveClient:
                 "XBRL skipped: no SEC User-Agent configured; set [edgar] user_agent "
                 '(or ROTATION_EDGAR_USER_AGENT) to e.g. "Acme Research ops@acme.example"'
             )
-        require_contact_user_agent(user_agent, service="SEC XBRL")
-        if max_requests_per_s >= 10:
-            raise ValueError(f"max_requests_per_s={max_requests_per_s}: the SEC allows < 10/s")
+        check_sec_manners(user_agent, service="SEC XBRL", max_requests_per_s=max_requests_per_s)
         self.base_url = base_url.rstrip("/")
         self.tickers_url = tickers_url
-        self.http = http or HttpClient(
-            user_agent=user_agent,
-            connect_timeout_s=min(10.0, timeout_s),
-            read_timeout_s=timeout_s,
+        self.http = http or sec_client(
+            user_agent,
+            service="SEC XBRL",
             max_requests_per_s=max_requests_per_s,
-            throttle_403=True,
+            timeout_s=timeout_s,
         )
 
     def company_tickers(self) -> tuple[str, bytes]:
