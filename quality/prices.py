@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from quality.price_duplicates import resolve_duplicates
 from quality.price_neighbours import LevelShift, judge_closes, odd_basis_rows
 from quality.suite import (
     ROW_ID,
@@ -389,9 +390,14 @@ def validate_prices(
     missing = [c for c in PRICE_COLUMNS if c not in frame.columns]
     if missing:
         return PriceValidation(**vars(missing_columns_verdict("price", frame, missing)))
+    # a duplicated date keeps the row its neighbours agree with (quality/price_duplicates.py)
+    frame, repeats = resolve_duplicates(frame.reset_index(drop=True))
     df, held = _derive(frame, rules, before)
     result = run_suite(df, "prices", price_checks(list(df.columns)))
     verdict = split_batch("price", df, result, PRICE_COLUMNS)
+    if not repeats.empty:
+        verdict.quarantined = pd.concat([verdict.quarantined, repeats[[*PRICE_COLUMNS, "reason"]]])
+        verdict.message += f"; {len(repeats)} duplicate date row(s) set aside"
     return PriceValidation(**vars(verdict), held_shifts=held)
 
 
