@@ -414,7 +414,9 @@ def _writer(settings: Settings) -> Iterator[Any]:
     with writer_lock(path, timeout_s=settings.storage.lock_timeout_s):
         with writing(path) as con:
             yield con
-        publish_copy(path, settings.published_path)
+        publish_copy(
+            path, settings.published_path, settings.storage.published_storage_version
+        )  # the configured format, as a run publishes: DuckDB 1.x readers keep reading
 
 
 def _check_rules(settings: Settings) -> None:
