@@ -254,7 +254,12 @@ def read_statement(con: duckdb.DuckDBPyConnection, sql: str) -> str:
         raise ReadOnlyError(
             f"one statement per call, found {len(statements)}: run them one at a time"
         )
-    kind = statements[0].type
+    try:
+        kind = statements[0].type
+    except ValueError:  # a statement type the Python API has no name for (UPDATE EXTENSIONS)
+        raise ReadOnlyError(
+            "query refused: not a read statement (a statement type this client does not know)"
+        ) from None
     if kind not in READ_STATEMENTS:
         name = _STATEMENT_NAMES.get(kind, kind.name.replace("_", " "))
         raise ReadOnlyError(
