@@ -424,7 +424,11 @@ def _check_rules(settings: Settings) -> None:
     stage would fail a run whose prices were already committed."""
     import alerts
 
-    alerts.load_rules(settings.rules, settings.alerts)
+    rules = alerts.load_rules(settings.rules, settings.alerts)
+    if settings.rules:  # the rules written in the settings file (not the embedded defaults)
+        from alerts.rules import check_subjects
+
+        check_subjects(rules, settings)
 
 
 # Commands that fetch, deliver or evaluate rules; readers skip the check (and the import).
