@@ -117,3 +117,23 @@ def test_a_duplicated_date_without_neighbours_is_not_guessed() -> None:
     kept, taken = resolve_duplicates(frame)
     assert kept.empty and len(taken) == 2
     assert all("no neighbour to judge by" in r for r in taken["reason"])
+
+
+def test_a_volume_of_1e30_is_quarantined_and_the_row_alone(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    spy = _lines(shared_data, "SPY")
+    at = _index(spy, "2025-08-20")
+    fields = spy[at].split(",")
+    spy[at] = ",".join([*fields[:6], "1e30"])
+    (tmp_path / "prices").mkdir()
+    (tmp_path / "prices" / "SPY.csv").write_text("\n".join(spy) + "\n")
+    con = _load(tmp_path, tmp_path / "db.duckdb", ("SPY",))
+    try:
+        assert con.execute("select max(volume) from raw.prices").fetchone()[0] < 1e11
+        assert con.execute("select count(*) from raw.prices").fetchone() == (_in_window(spy) - 1,)
+        reasons = con.execute("select natural_key, reason from ops.quarantine").fetchall()
+        assert len(reasons) == 1 and "volume beyond any real session's" in reasons[0][1]
+        assert reasons[0][0].startswith("SPY|2025-08-20")
+    finally:
+        con.close()
