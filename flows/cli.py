@@ -102,6 +102,15 @@ def _before_a_run(settings: Settings) -> None:
         start_reaper()
 
 
+def _run_lock(settings: Settings) -> Any:
+    """The writer lock, taken here before Prefect starts and held for the whole run: two runs
+    started within seconds both pass the preflight check, and the loser must fail (or wait, by
+    ``[storage] lock_timeout_s``) with one line, not inside the flow with a traceback."""
+    from rotation.db import writer_lock
+
+    return writer_lock(settings.storage.path, timeout_s=settings.storage.lock_timeout_s)
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from flows.preflight import check_session
     from rotation import calendar
@@ -122,7 +131,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     _before_a_run(settings)
     from flows.daily import daily_run
 
-    summary = daily_run(as_of=day, replay_dir=args.replay, config_path=args.config)
+    with _run_lock(settings):
+        summary = daily_run(as_of=day, replay_dir=args.replay, config_path=args.config)
     _print_summary(summary)
     return EXIT_OK if summary.get("status") in {"completed", "skipped"} else EXIT_ERROR
 
@@ -141,13 +151,14 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     _before_a_run(settings)
     from flows.daily import backfill
 
-    summary = backfill(
-        start=args.start,
-        end=args.end,
-        replay_dir=args.replay,
-        config_path=args.config,
-        chunk_sessions=args.chunk_sessions,
-    )
+    with _run_lock(settings):
+        summary = backfill(
+            start=args.start,
+            end=args.end,
+            replay_dir=args.replay,
+            config_path=args.config,
+            chunk_sessions=args.chunk_sessions,
+        )
     _print_summary(summary)
     return EXIT_OK if summary.get("status") == "completed" else EXIT_ERROR
 

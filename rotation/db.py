@@ -105,16 +105,32 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         raise DatabaseError(f"cannot open database {path}: {exc}") from exc
 
 
+_HELD: dict[str, int] = {}  # lock files this process holds, and how deep
+
+
 @contextmanager
 def writer_lock(db_path: str | Path, *, timeout_s: float = 0.0) -> Iterator[None]:
     """Hold the single-writer lock for the database at ``db_path``.
 
     ``timeout_s`` > 0 waits for a running writer to finish (a scheduled run that overlaps a
     manual one); 0 fails at once with the holder's pid.
+
+    Re-entrant within a process: ``rotation run`` takes the lock before Prefect starts (so the
+    loser of two runs started together gets one line, not a Prefect traceback) and the flow
+    and its failure hook take it again inside; a second ``flock`` on a new descriptor would
+    wait for the process itself.
     """
     _refuse_remote(db_path)
     lock_path = Path(f"{db_path}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
+    key = str(lock_path.resolve())
+    if _HELD.get(key):
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + timeout_s
     try:
@@ -131,8 +147,10 @@ def writer_lock(db_path: str | Path, *, timeout_s: float = 0.0) -> Iterator[None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
+        _HELD[key] = 1
         yield
     finally:
+        _HELD.pop(key, None)
         os.close(fd)  # closing the descriptor releases the flock
 
 
