@@ -214,7 +214,7 @@ def _status_check(settings: Settings) -> int:
         print(f"STALE: no completed run published yet ({settings.published_path})", file=sys.stderr)
         return EXIT_ERROR
     with _reader(settings) as con:
-        fresh, line = check_runs(con, dt.datetime.now(dt.UTC), due_after)
+        fresh, line = check_runs(con, dt.datetime.now(dt.UTC), due_after, settings.prices.symbols)
     print(line, file=sys.stdout if fresh else sys.stderr)
     return EXIT_OK if fresh else EXIT_ERROR
 
