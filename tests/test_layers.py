@@ -27,8 +27,6 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {CORE, *STAGES, "pipeline", "flows"},
 }
 PREFECT_ALLOWED = {"flows"}
-# Circles being taken apart on their own branch (issue 17 item 3); empty once it lands.
-KNOWN_CIRCLES = [["alerts.bridges", "alerts.channels", "alerts.deliver"]]
 
 
 def _modules() -> dict[str, Path]:
@@ -142,7 +140,7 @@ def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_module_imports_itself_through_others() -> None:
-    circles = [c for c in _circles(_graph()) if c not in KNOWN_CIRCLES]
+    circles = _circles(_graph())
     assert not circles, "import circles: " + "; ".join(" <-> ".join(c) for c in circles)
 
 
