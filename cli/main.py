@@ -108,9 +108,9 @@ def _run_lock(settings: Settings) -> Any:
     """The writer lock, taken here before Prefect starts and held for the whole run: two runs
     started within seconds both pass the preflight check, and the loser must fail (or wait, by
     ``[storage] lock_timeout_s``) with one line, not inside the flow with a traceback."""
-    from rotation.db import writer_lock
+    from rotation.db import run_lock
 
-    return writer_lock(settings.storage.path, timeout_s=settings.storage.lock_timeout_s)
+    return run_lock(settings.storage.path, timeout_s=settings.storage.lock_timeout_s)
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:

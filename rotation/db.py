@@ -105,7 +105,7 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         raise DatabaseError(f"cannot open database {path}: {exc}") from exc
 
 
-_HELD: dict[str, int] = {}  # lock files this process holds, and how deep
+_HELD_FOR_RUN: set[str] = set()  # lock files this process holds for a whole run (run_lock)
 
 
 @contextmanager
@@ -115,21 +115,14 @@ def writer_lock(db_path: str | Path, *, timeout_s: float = 0.0) -> Iterator[None
     ``timeout_s`` > 0 waits for a running writer to finish (a scheduled run that overlaps a
     manual one); 0 fails at once with the holder's pid.
 
-    Re-entrant within a process: ``rotation run`` takes the lock before Prefect starts (so the
-    loser of two runs started together gets one line, not a Prefect traceback) and the flow
-    and its failure hook take it again inside; a second ``flock`` on a new descriptor would
-    wait for the process itself.
+    Inside :func:`run_lock` for the same database (the command holds it for the whole run)
+    it passes through: a second ``flock`` on a new descriptor would wait for the process itself.
     """
     _refuse_remote(db_path)
     lock_path = Path(f"{db_path}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    key = str(lock_path.resolve())
-    if _HELD.get(key):
-        _HELD[key] += 1
-        try:
-            yield
-        finally:
-            _HELD[key] -= 1
+    if str(lock_path.resolve()) in _HELD_FOR_RUN:
+        yield
         return
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + timeout_s
@@ -147,11 +140,26 @@ def writer_lock(db_path: str | Path, *, timeout_s: float = 0.0) -> Iterator[None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
-        _HELD[key] = 1
         yield
     finally:
-        _HELD.pop(key, None)
         os.close(fd)  # closing the descriptor releases the flock
+
+
+@contextmanager
+def run_lock(db_path: str | Path, *, timeout_s: float = 0.0) -> Iterator[None]:
+    """The writer lock, held by a command for a whole run (``rotation run``, ``backfill``).
+
+    Taken before Prefect starts, so the loser of two runs started together gets one line (or
+    waits, by ``timeout_s``) instead of a traceback from inside the flow; the flow and its
+    failure hook call :func:`writer_lock` again inside and pass through.
+    """
+    with writer_lock(db_path, timeout_s=timeout_s):
+        key = str(Path(f"{db_path}.lock").resolve())
+        _HELD_FOR_RUN.add(key)
+        try:
+            yield
+        finally:
+            _HELD_FOR_RUN.discard(key)
 
 
 @dataclass(frozen=True)

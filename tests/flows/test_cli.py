@@ -183,7 +183,7 @@ def test_the_writer_lock_is_held_before_prefect_starts(
 ) -> None:
     """Issue 15: the lock was checked before Prefect started but taken inside the flow."""
     import flows.daily
-    from flows.cli import main
+    from cli.main import main
     from rotation.db import writer_lock
 
     config, db, replay = run_config
@@ -211,7 +211,7 @@ def test_the_loser_of_two_runs_started_together_gets_one_line(
     """Both runs pass the preflight check; the other takes the lock before this one's flow."""
     import flows.daily
     import flows.preflight
-    from flows.cli import main
+    from cli.main import main
 
     config, db, replay = run_config
     db.parent.mkdir()

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from alerts import evaluate, load_rules
-from flows.fundamentals import load_holdings, load_sec_tickers, load_xbrl
+from pipeline.fundamentals import load_holdings, load_sec_tickers, load_xbrl
 from rotation.db import writing
 from rotation.runs import start_run
 from rotation.settings import HoldingsSettings, Settings, XbrlSettings

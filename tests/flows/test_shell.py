@@ -62,7 +62,7 @@ def test_statement_types_the_client_does_not_know_are_one_line_in_the_shell(
 def test_statement_types_the_client_does_not_know_are_one_line_in_query(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], sql: str
 ) -> None:
-    from flows.cli import main
+    from cli.main import main
     from rotation.db import publish_copy, writing
 
     db = tmp_path / "data" / "rotation.duckdb"

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from flows.stages import validate_and_load_prices
+from pipeline.stages import validate_and_load_prices
 from quality.prices import PriceRules
 from sources.replay import ReplayPriceSource
 

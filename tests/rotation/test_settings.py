@@ -270,7 +270,7 @@ def test_real_ticker_shapes_pass_and_funds_are_checked_too() -> None:
 def test_a_rule_on_a_subject_not_configured_is_refused_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from flows.cli import main
+    from cli.main import main
 
     rule = (
         '[[rules]]\nname = "qqq_vs_spy"\nfamily = "relative_strength"\n'
