@@ -734,8 +734,13 @@ def _flag_short_indexes(con: Any, index_files: Any, checked: damage.Checked) -> 
             damage.SHORT_INDEX,
             f"{row.index_file} has {int(row.rows):,} rows, under "
             f"{edgar.SHORT_INDEX_FRACTION:.0%} of the median {float(row.median_rows):,.0f} of "
-            f"the last {int(row.files)} files of its weekday: taken for a cut download, its day "
-            "counts as not read and the next run reads it again",
+            + (
+                f"the last {int(row.files)} files of its weekday"
+                if row.basis == "weekday"
+                else f"the nearest {int(row.files)} daily files (too few of its weekday yet)"
+            )
+            + ": taken for a cut download, its day counts as not read and the next run reads it "
+            "again",
         )
     return flagged
 
