@@ -18,11 +18,11 @@ import pytest
 
 from rotation.db import migrate
 from rotation.settings import PricesSettings
-from transforms import audit_parameters, build_models, discover_audits
+from transforms import audit_parameters, build_models, project_audits
 from transforms.audits import Audit, AuditResult, run_audit, run_audits
 
 REPO = Path(__file__).resolve().parents[2]
-AUDITS = {a.name: a for a in discover_audits(REPO / "sql")}
+AUDITS = {a.name: a for a in project_audits(REPO / "sql")}
 PARAMETERS = audit_parameters(PricesSettings())
 
 
@@ -71,7 +71,9 @@ def prices(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, dt.date, float]
 def test_every_audit_declares_a_severity_and_is_a_select() -> None:
     assert AUDITS, "sql/audits holds no audit"
     assert {a.severity for a in AUDITS.values()} <= {"blocking", "warning"}
-    assert all(isinstance(a, Audit) and a.path.suffix == ".sql" for a in AUDITS.values())
+    files = [a for name, a in AUDITS.items() if name != "unique_keys"]
+    assert all(isinstance(a, Audit) and a.path.suffix == ".sql" for a in files)
+    assert AUDITS["unique_keys"].path == REPO / "sql" / "marts"  # generated from the headers
 
 
 def test_unique_keys_price_marts(db: duckdb.DuckDBPyConnection) -> None:
@@ -84,15 +86,15 @@ def test_unique_keys_price_marts(db: duckdb.DuckDBPyConnection) -> None:
         """insert into marts.calendar_year_returns (symbol, year) values
            ('IWM', 2024), ('IWM', 2024), ('IWM', 2025)"""
     )
-    assert all_rows(db, "unique_keys_price_marts") == [
-        ("marts.calendar_year_returns", "IWM 2024", 2),
-        ("marts.latest_indicators", "IWM/SPY", 2),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.calendar_year_returns", "IWM 2024", 2, 1),
+        ("marts.latest_indicators", "IWM/SPY", 2, 1),
     ]
-    result = audit(db, "unique_keys_price_marts")
+    result = audit(db, "unique_keys")
     assert (result.offending, result.severity, result.blocks) == (2, "blocking", True)
 
 
-def test_unique_keys_relative_strength(db: duckdb.DuckDBPyConnection) -> None:
+def test_relative_strength_sessions_have_both_legs(db: duckdb.DuckDBPyConnection) -> None:
     # IWB lacks 01-06: IWM/IWB's common sessions are 01-02 and 01-03 (a real gap, not a fault
     # of the mart); ^RUI has no prices at all
     prices(
@@ -111,7 +113,7 @@ def test_unique_keys_relative_strength(db: duckdb.DuckDBPyConnection) -> None:
     db.executemany(
         "insert into marts.relative_strength (pair, small, large, date) values (?, ?, ?, ?)", rows
     )
-    assert all_rows(db, "unique_keys_relative_strength") == [
+    assert all_rows(db, "relative_strength_sessions_have_both_legs") == [
         ("IWM/SPY", d(3), 2, True, True),
         ("IWM/SPY", d(7), 1, False, False),
         ("^RUT/^RUI", d(2), 1, True, False),
@@ -122,14 +124,16 @@ def test_unique_keys_relative_strength(db: duckdb.DuckDBPyConnection) -> None:
         "insert into marts.relative_strength (pair, small, large, date) values (?, ?, ?, ?)",
         [("IWM/SPY", "IWM", "SPY", day) for day in (d(2), d(2), d(6))],
     )
-    assert all_rows(db, "unique_keys_relative_strength") == [("IWM/SPY", d(2), 2, True, True)]
+    assert all_rows(db, "relative_strength_sessions_have_both_legs") == [
+        ("IWM/SPY", d(2), 2, True, True)
+    ]
     # the mart exactly as it should be: nothing
     db.execute("delete from marts.relative_strength where pair <> 'IWM/IWB'")
     db.executemany(
         "insert into marts.relative_strength (pair, small, large, date) values (?, ?, ?, ?)",
         [("IWM/SPY", "IWM", "SPY", day) for day in (d(2), d(3), d(6))],
     )
-    assert all_rows(db, "unique_keys_relative_strength") == []
+    assert all_rows(db, "relative_strength_sessions_have_both_legs") == []
 
 
 def test_unique_keys_symbol_marts_match_the_prices_one_to_one(
@@ -147,11 +151,11 @@ def test_unique_keys_symbol_marts_match_the_prices_one_to_one(
     }  # fmt: skip
     for mart, keys in rows.items():
         db.executemany(f"insert into marts.{mart} (symbol, date) values (?, ?)", keys)
-    assert all_rows(db, "unique_keys_symbol_marts") == [
-        ("marts.returns", "IWM", d(3), 2, 1),
-        ("marts.returns", "SPY", d(7), 1, 0),
-        ("marts.risk", "IWM", d(6), 0, 1),
-        ("marts.risk", "^VIX", d(6), 1, 0),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.returns", "IWM 2025-01-03", 2, 1),
+        ("marts.returns", "SPY 2025-01-07", 1, 0),
+        ("marts.risk", "IWM 2025-01-06", 0, 1),
+        ("marts.risk", "^VIX 2025-01-06", 1, 0),
     ]
 
 
@@ -169,9 +173,9 @@ def test_unique_keys_symbol_marts_sees_a_swap_the_counts_hide(
         """insert into marts.risk (symbol, date) values
            ('IWM', date '2025-01-02'), ('IWM', date '2025-01-03'), ('IWM', date '2025-01-06')"""
     )
-    assert all_rows(db, "unique_keys_symbol_marts") == [
-        ("marts.returns", "IWM", d(2), 2, 1),
-        ("marts.returns", "IWM", d(3), 0, 1),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.returns", "IWM 2025-01-02", 2, 1),
+        ("marts.returns", "IWM 2025-01-03", 0, 1),
     ]
 
 
@@ -183,10 +187,10 @@ def test_unique_keys_pair_risk_matches_relative_strength(db: duckdb.DuckDBPyConn
             ("^RUT/^GSPC", d(3))]  # fmt: skip
     db.executemany("insert into marts.relative_strength (pair, date) values (?, ?)", strength)
     db.executemany("insert into marts.pair_risk (pair, date) values (?, ?)", risk)
-    assert all_rows(db, "unique_keys_pair_risk") == [
-        ("IWM/SPY", d(2), 0, 1),
-        ("IWM/SPY", d(3), 2, 1),
-        ("^RUT/^GSPC", d(3), 1, 0),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.pair_risk", "IWM/SPY 2025-01-02", 0, 1),
+        ("marts.pair_risk", "IWM/SPY 2025-01-03", 2, 1),
+        ("marts.pair_risk", "^RUT/^GSPC 2025-01-03", 1, 0),
     ]
 
 
@@ -200,9 +204,9 @@ def test_unique_keys_flow_and_macro_marts(db: duckdb.DuckDBPyConnection) -> None
         """insert into marts.deal_flow_daily (date, category, filings) values
            (date '2025-01-02', 'mna', 1), (date '2025-01-02', 'ipo_pipeline', 2)"""
     )
-    assert all_rows(db, "unique_keys_flow_and_macro_marts") == [
-        ("marts.daily_dashboard", "2025-01-02", 2),
-        ("marts.ipo_calendar", "a", 3),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.daily_dashboard", "2025-01-02", 2, 1),
+        ("marts.ipo_calendar", "a", 3, 1),
     ]
 
 
@@ -220,10 +224,10 @@ def test_unique_keys_fundamentals_marts(db: duckdb.DuckDBPyConnection) -> None:
         """insert into marts.shiller_context (month) values
            (date '2026-04-01'), (date '2026-05-01'), (date '2026-05-01')"""
     )
-    assert all_rows(db, "unique_keys_fundamentals_marts") == [
-        ("marts.fund_valuation", "2025-01-02 IWM", 2),
-        ("marts.latest_valuation", "IVV", 2),
-        ("marts.shiller_context", "2026-05-01", 2),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.fund_valuation", "2025-01-02 IWM", 2, 1),
+        ("marts.latest_valuation", "IVV", 2, 1),
+        ("marts.shiller_context", "2026-05-01", 2, 1),
     ]
 
 
@@ -237,9 +241,9 @@ def test_unique_keys_breadth_marts(db: duckdb.DuckDBPyConnection) -> None:
            ('AAPL', date '2025-01-02'), ('AAPL', date '2025-01-03')"""
     )
     db.execute("insert into marts.latest_breadth (fund) values ('IWM'), ('IWM'), ('IWM')")
-    assert all_rows(db, "unique_keys_breadth_marts") == [
-        ("marts.breadth", "IWM 2025-01-02", 2),
-        ("marts.latest_breadth", "IWM", 3),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.breadth", "IWM 2025-01-02", 2, 1),
+        ("marts.latest_breadth", "IWM", 3, 1),
     ]
 
 

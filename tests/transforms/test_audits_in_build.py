@@ -12,7 +12,7 @@ import pytest
 
 from rotation import incidents
 from rotation.settings import PricesSettings, Settings
-from transforms import AuditError, AuditRun, build_models, discover_audits
+from transforms import AuditError, AuditRun, ModelError, build_models, discover_audits
 
 SESSION = dt.date(2025, 1, 3)
 
@@ -234,3 +234,73 @@ def test_a_sample_is_plain_json(numbers: duckdb.DuckDBPyConnection, project: Pat
     [failed] = report.failed_audits
     assert failed.as_dict()["sample"] == [{"day": "2025-01-03", "x": "nan", "y": 0.123457}]
     assert json.loads(json.dumps(failed.as_dict(), allow_nan=False))["offending"] == 1
+
+
+def test_a_declared_grain_is_audited_and_a_duplicated_key_blocks_the_build(
+    numbers: duckdb.DuckDBPyConnection, project: Path
+) -> None:
+    """The ``-- grain:`` header is all a mart needs: the runner generates ``unique_keys``."""
+    write(
+        project,
+        "marts/numbers.sql",
+        "-- marts.numbers\n-- grain: n\nselect n, n * 10 as tens from staging.numbers\n",
+    )
+    con, params = numbers, {"ceiling": 100}
+    con.execute("insert into main.numbers values (1), (2)")
+    first = build_models(con, project, parameters=params, run=AuditRun("run-1", SESSION))
+    assert first.kept and "unique_keys" in [a.audit for a in first.audits]
+
+    con.execute("insert into main.numbers values (2), (3)")
+    second = build_models(con, project, parameters=params, run=AuditRun("run-2", SESSION))
+    assert [a.audit for a in second.blocked_by] == ["unique_keys"]
+    assert con.execute("select n from marts.numbers order by n").fetchall() == [(1,), (2,)]
+    [(subject, _, detail, *_)] = audit_incidents(con)
+    assert subject == "unique_keys"
+    assert detail.startswith(
+        "audit unique_keys (blocking) found 1 offending row: "
+        "{mart=marts.numbers, key=2, mart_rows=2, expected_rows=1}"
+    )
+
+
+def test_a_grain_matching_another_model_finds_missing_and_extra_keys(
+    numbers: duckdb.DuckDBPyConnection, project: Path
+) -> None:
+    """``-- grain matches:``: one row per row of the other model, compared per subject."""
+    write(project, "staging/pairs.sql", "select n % 2 as parity, n from main.numbers\n")
+    write(
+        project,
+        "marts/pairs.sql",
+        "-- grain: parity, n\n-- grain matches: staging.pairs\n"
+        "select parity, n from staging.pairs where n <> 4\n"
+        "union all select 1, 99 union all select 0, 2\n",
+    )
+    numbers.execute("insert into main.numbers values (1), (2), (3), (4), (5)")
+    report = build_models(numbers, project, parameters={"ceiling": 100})
+    [failed] = report.blocked_by
+    assert failed.audit == "unique_keys" and failed.offending == 3
+    assert [(r["key"], r["mart_rows"], r["expected_rows"]) for r in failed.sample] == [
+        ("0 2", 2, 1),
+        ("0 4", 0, 1),
+        ("1 99", 1, 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("-- grain: n, n\n", "bad '-- grain:' line"),
+        ("-- grain: n-1\n", "bad '-- grain:' line"),
+        ("-- grain matches: staging.numbers\n", "without a '-- grain:' line"),
+        ("-- grain: n\n-- grain matches: staging.numbers\n", "at least two columns"),
+        ("-- grain: n, tens\n-- grain matches: numbers\n", "bad '-- grain matches:' line"),
+    ],
+)
+def test_a_malformed_grain_header_names_its_file(
+    numbers: duckdb.DuckDBPyConnection, project: Path, header: str, message: str
+) -> None:
+    bad = write(
+        project, "marts/numbers.sql", header + "select n, n * 10 as tens from staging.numbers\n"
+    )
+    with pytest.raises(ModelError, match=message) as err:
+        build_models(numbers, project, parameters={"ceiling": 100})
+    assert str(bad) in str(err.value)
