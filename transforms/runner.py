@@ -51,6 +51,7 @@ from transforms.audits import (
 )
 from transforms.errors import ModelError
 from transforms.grain import Grain, read_grain, unique_key_audit
+from transforms.isolation import HeldRows, held_subjects, hold
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +256,25 @@ class BuildReport:
     models: list[ModelResult]
     audits: list[AuditResult]
     plan: str = "full build"  # what transforms.incremental decided, and why
+    held: list[HeldRows] = dataclasses.field(default_factory=list)  # transforms.isolation
+
+    @property
+    def held_subjects(self) -> dict[str, list[str]]:
+        """Subject column -> the subjects whose previous marts were kept: those the audits
+        named, and the pairs a held symbol is a leg of."""
+        found: dict[str, set[str]] = {}
+        for rows in self.held:
+            found.setdefault(rows.column, set()).update(rows.subjects)
+        return {column: sorted(subjects) for column, subjects in found.items()}
+
+    @property
+    def damage(self) -> list[str]:
+        """One line per audit that held subjects: damage contained, as the sources report it."""
+        return [
+            f"audits {a.audit}: {a.subject} {', '.join(a.held)} held at the previous marts"
+            for a in self.audits
+            if a.held
+        ]
 
     @property
     def blocked_by(self) -> list[AuditResult]:
@@ -278,8 +298,19 @@ class BuildReport:
                 f"published copy are kept"
             )
         text = f"built {len(self.models)} models, {len(self.audits)} audits"
-        if failed:
-            text += f" ({len(failed)} warning(s): {', '.join(a.audit for a in failed)})"
+        warned = [a for a in failed if not a.held]
+        if warned:
+            text += f" ({len(warned)} warning(s): {', '.join(a.audit for a in warned)})"
+        for column, named in held_subjects(self.audits).items():
+            subjects = sorted(named)
+            shown = ", ".join(subjects[:5]) + (
+                f" and {len(subjects) - 5} more" if len(subjects) > 5 else ""
+            )
+            audits = ", ".join(a.audit for a in failed if a.held and a.subject == column)
+            text += (
+                f"; held {len(subjects)} {column}(s) at their previous marts by failed "
+                f"audit(s) {audits}: {shown}"
+            )
         return text
 
 
@@ -333,6 +364,8 @@ def build_models(
                     if planned.full:
                         incremental_build.take_fingerprints(con)
                     incremental_build.record_state(con, state)
+                grains = [m.grain for m in models if m.grain is not None]
+                report.held.extend(hold(con, grains, held_subjects(report.audits)))
                 if run is not None:
                     record_incidents(con, report.audits, run)
                 con.execute("commit")

@@ -186,7 +186,8 @@ def test_audit_parameters_are_only_those_the_sql_mentions(project: Path) -> None
 
 def test_the_flow_stage_audits_with_the_configured_limits(db_path: Path) -> None:
     """flows.stages.build_models on a database file: a 40% one-day move in SPY (loaded behind
-    the price suite's back) blocks the build until the configured limit allows it."""
+    the price suite's back) holds SPY's marts at the previous build (the rest is kept) until
+    the configured limit allows it."""
     from flows import stages
     from rotation.db import writing
 
@@ -203,11 +204,18 @@ def test_the_flow_stage_audits_with_the_configured_limits(db_path: Path) -> None
     load([("SPY", "2025-01-02", 500.0), ("SPY", "2025-01-03", 505.0)])
     assert stages.build_models(str(db_path), settings, "run-1", SESSION).kept
 
-    load([("SPY", "2025-01-06", 707.0)])
+    load([("SPY", "2025-01-06", 707.0), ("IWM", "2025-01-03", 200.0), ("IWM", "2025-01-06", 201.0)])
     report = stages.build_models(str(db_path), settings, "run-2", SESSION)
-    assert [a.audit for a in report.blocked_by] == ["daily_moves_within_bounds"]
+    assert report.kept and report.blocked_by == []
+    assert report.held_subjects == {"symbol": ["SPY"], "pair": ["IWC/SPY", "IWM/SPY"]}
+    assert "held 1 symbol(s) at their previous marts" in report.line()
+    assert report.damage == [
+        "audits daily_moves_within_bounds: symbol SPY held at the previous marts"
+    ]
     with writing(str(db_path)) as con:
-        assert con.execute("select max(date) from marts.returns").fetchone()[0] == SESSION
+        assert con.execute(
+            "select symbol, max(date) from marts.returns group by symbol order by symbol"
+        ).fetchall() == [("IWM", dt.date(2025, 1, 6)), ("SPY", SESSION)]
         [open_one] = incidents.open_incidents(con)
     assert open_one["subject"] == "daily_moves_within_bounds"
     assert "symbol=SPY, date=2025-01-06" in open_one["detail"]
