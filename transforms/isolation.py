@@ -97,8 +97,9 @@ def hold(
     wanted = {column: set(subjects) for column, subjects in held.items() if subjects}
     if not wanted:
         return []
-    if SYMBOL in wanted:
-        wanted.setdefault(PAIR, set()).update(_pairs_of(con, sorted(wanted[SYMBOL])))
+    pairs = _pairs_of(con, sorted(wanted[SYMBOL])) if SYMBOL in wanted else set()
+    if pairs:
+        wanted.setdefault(PAIR, set()).update(pairs)
     done: list[HeldRows] = []
     previous = con.cursor()  # another connection: it sees the last committed build
     try:

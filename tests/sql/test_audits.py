@@ -473,3 +473,80 @@ def test_every_audit_passes_on_real_prices_and_macro_data(shared_data: Path) -> 
     results = run_audits(con, AUDITS.values(), PARAMETERS)
     assert {r.audit: r.offending for r in results} == dict.fromkeys(AUDITS, 0)
     con.close()
+
+
+MEMBER_PRICES = "member-prices/stooq-us-daily.iwm-iwb-members.2024-01-02..2025-06-10.csv.gz"
+
+
+def load_members(con: duckdb.DuckDBPyConnection, data: Path, tickers: list[str]) -> None:
+    """Real member bars (Stooq) into raw.prices as a Yahoo download with ``Adj Close`` would
+    store them: raw and adjusted closes that move together (Stooq's are back-adjusted, and a
+    real move moves both), and the members recorded as such (ops.member_symbols)."""
+    con.execute(
+        f"""insert into raw.prices (symbol, date, close, adj_close, adj_close_received,
+                                   adjustment, source, fetched_at, run_id)
+            select replace("<TICKER>", '.US', ''), strptime("<DATE>", '%Y%m%d')::date,
+                   "<CLOSE>"::double, "<CLOSE>"::double, "<CLOSE>"::double, 'raw',
+                   'replay:stooq', timestamptz '2026-01-01 00:00:00+00', 'test'
+            from read_csv('{data / MEMBER_PRICES}', all_varchar = true)
+            where replace("<TICKER>", '.US', '') = any($tickers)""",
+        {"tickers": tickers},
+    )
+    con.executemany(
+        """insert into ops.member_symbols (symbol, first_requested, last_requested, run_id)
+           values (?, date '2025-06-10', date '2025-06-10', 'test')""",
+        [(t,) for t in tickers],
+    )
+
+
+def test_a_real_small_cap_doubling_is_no_offence_but_a_one_sided_shift_is(
+    shared_data: Path,
+) -> None:
+    """Regulus (RGLS) rose 137% on 2025-04-30 (Novartis' offer): a single stock, raw and
+    adjusted closes agreeing, is a real move and passes. The fund limit (25%) would have
+    failed it, and so would the stock limit (60%) without the agreeing closes; the same jump in
+    the adjusted close alone (a re-basing gone wrong) is damage, held to that symbol."""
+    con = duckdb.connect()
+    migrate(con)
+    load_members(con, shared_data, ["RGLS", "CRNC"])
+    report = build_models(con)
+    assert report.kept and not report.failed_audits, report.line()
+    [(move,)] = con.execute(
+        "select ret_1d from marts.returns where symbol = 'RGLS' and date = date '2025-04-30'"
+    ).fetchall()
+    assert move > 1.3
+    moves = audit(con, "daily_moves_within_bounds")
+    assert moves.offending == 0
+
+    # the same rows as a fund's (no member record): beyond the 25% limit, held to RGLS only
+    con.execute("delete from ops.member_symbols where symbol = 'RGLS'")
+    as_fund = audit(con, "daily_moves_within_bounds")
+    assert as_fund.failed and as_fund.held == ("RGLS",) and not as_fund.blocks
+    assert {row["asset_class"] for row in as_fund.sample} == {"fund"}
+
+    # a member again, but its raw close did not move on a session the adjusted close doubled
+    con.execute(
+        "insert into ops.member_symbols values ('RGLS', date '2025-06-10', date '2025-06-10', "
+        "null, 'test')"
+    )
+    con.execute(
+        """update raw.prices set adj_close = adj_close * 2
+           where symbol = 'CRNC' and date >= date '2025-03-03'"""
+    )
+    rebuilt = build_models(con)
+    assert rebuilt.kept and rebuilt.held_subjects == {"symbol": ["CRNC"]}
+    [failed] = rebuilt.failed_audits
+    assert failed.audit == "daily_moves_within_bounds" and failed.offending == 1
+    assert failed.sample[0]["date"] == dt.date(2025, 3, 3)
+    assert failed.sample[0]["asset_class"] == "stock"
+    # CRNC's marts are the previous build's (the closes before the damage); RGLS's are new
+    assert con.execute(
+        """select r.value = p.close from marts.returns as r
+           inner join raw.prices as p on r.symbol = p.symbol and r.date = p.date
+           where r.symbol = 'CRNC' and r.date = date '2025-03-03'"""
+    ).fetchone() == (True,)
+    assert (
+        con.execute("select count(*) from marts.returns where symbol = 'RGLS'").fetchone()[0]
+        == con.execute("select count(*) from raw.prices where symbol = 'RGLS'").fetchone()[0]
+    )
+    con.close()
