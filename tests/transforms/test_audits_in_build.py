@@ -312,3 +312,69 @@ def test_a_malformed_grain_header_names_its_file(
     with pytest.raises(ModelError, match=message) as err:
         build_models(numbers, project, parameters={"ceiling": 100})
     assert str(bad) in str(err.value)
+
+
+@pytest.fixture
+def subjects(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> Path:
+    """A mart keyed by (symbol, n) and a blocking audit that names the symbol of each
+    negative n (``-- subject: symbol``)."""
+    con.execute("create table main.readings (symbol varchar, n integer)")
+    write(tmp_path, "staging/readings.sql", "select symbol, n from main.readings\n")
+    write(
+        tmp_path,
+        "marts/readings.sql",
+        "-- grain: symbol, n\nselect symbol, n, n * 10 as tens from staging.readings\n",
+    )
+    write(
+        tmp_path,
+        "audits/no_negative_readings.sql",
+        "-- severity: blocking\n-- subject: symbol\n"
+        "select symbol, n from marts.readings where n < 0 order by symbol, n\n",
+    )
+    return tmp_path
+
+
+def marts_readings(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute("select symbol, n from marts.readings order by symbol, n").fetchall()
+
+
+def test_an_audit_with_a_subject_holds_that_subject_and_keeps_the_rest(
+    con: duckdb.DuckDBPyConnection, subjects: Path
+) -> None:
+    con.execute("insert into main.readings values ('A', 1), ('B', 1)")
+    assert build_models(con, subjects, parameters={}, run=AuditRun("run-1", SESSION)).kept
+
+    con.execute("insert into main.readings values ('A', -1), ('B', 2), ('C', -3)")
+    report = build_models(con, subjects, parameters={}, run=AuditRun("run-2", SESSION))
+    assert report.kept and report.blocked_by == []
+    assert report.held_subjects == {"symbol": ["A", "C"]}
+    # A keeps its previous rows, C (no previous build) is left out, B is new
+    assert marts_readings(con) == [("A", 1), ("B", 1), ("B", 2)]
+    [(subject, _, detail, *_)] = audit_incidents(con)
+    assert subject == "no_negative_readings"
+    assert detail.endswith("symbol A, C held at the previous marts, the rest of the build kept")
+
+    # repaired: A and C come back, the incident is resolved
+    con.execute("delete from main.readings where n < 0")
+    fixed = build_models(con, subjects, parameters={}, run=AuditRun("run-3", SESSION))
+    assert fixed.kept and fixed.held == [] and incidents.open_incidents(con) == []
+
+
+def test_damage_not_pinned_on_a_subject_still_rolls_the_whole_build_back(
+    con: duckdb.DuckDBPyConnection, subjects: Path
+) -> None:
+    con.execute("insert into main.readings values ('A', 1), ('B', 1)")
+    assert build_models(con, subjects, parameters={}).kept
+
+    # a row with no subject: nobody to hold, the build goes
+    con.execute("insert into main.readings values (null, -1), ('B', 2)")
+    report = build_models(con, subjects, parameters={})
+    assert [a.audit for a in report.blocked_by] == ["no_negative_readings"]
+    assert marts_readings(con) == [("A", 1), ("B", 1)]
+
+    # a broken key next to a subject's damage: the key blocks everything
+    con.execute("delete from main.readings where symbol is null")
+    con.execute("insert into main.readings values ('A', -1), ('B', 2)")
+    report = build_models(con, subjects, parameters={})
+    assert [a.audit for a in report.blocked_by] == ["unique_keys"]
+    assert marts_readings(con) == [("A", 1), ("B", 1)]
