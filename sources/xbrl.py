@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,20 @@ CONCEPTS: dict[tuple[str, str, str], tuple[str, int]] = {
     ("us-gaap", "SalesRevenueGoodsNet", "USD"): ("revenue", 5),
     ("us-gaap", "RevenuesNetOfInterestExpense", "USD"): ("revenue", 6),
     ("dei", "EntityCommonStockSharesOutstanding", "shares"): ("shares_outstanding", 1),
+    # IFRS filers (20-F: TSMC files ifrs-full only). Loaded so the mart can say why such a
+    # company has no figure; never used for one (docs/fundamentals.md: per ordinary share,
+    # not per ADR, and the USD amounts are convenience translations of the home currency).
+    ("ifrs-full", "ProfitLossAttributableToOwnersOfParent", "USD"): ("net_income", 11),
+    ("ifrs-full", "DilutedEarningsLossPerShare", "USD/shares"): ("eps", 11),
+    ("ifrs-full", "BasicEarningsLossPerShare", "USD/shares"): ("eps", 12),
+    ("ifrs-full", "Revenue", "USD"): ("revenue", 11),
+}
+# A currency amount may come in another currency (TWD, EUR): such facts load under their own
+# unit (the mart withholds them: a TWD net income must not meet a USD price). Any other unit
+# (shares for an amount, pure for EPS) is a unit slip: a problem row, the fact does not load.
+_OTHER_CURRENCY = {
+    "USD": re.compile(r"[A-Z]{3}"),
+    "USD/shares": re.compile(r"[A-Z]{3}/shares"),
 }
 FACT_COLUMNS = [
     "cik", "metric", "priority", "taxonomy", "concept", "unit", "period_start", "period_end",
@@ -139,10 +154,13 @@ def parse_companyfacts(data: bytes | str, file: str) -> ParsedFacts:
     name = str(payload.get("entityName", ""))
     records: list[dict[str, Any]] = []
     problems: list[dict[str, Any]] = []
-    for (taxonomy, concept, unit), (metric, priority) in CONCEPTS.items():
-        facts = _dig(payload["facts"], taxonomy, concept, "units", unit)
+    for (taxonomy, concept, unit), (metric, priority), facts in _concept_units(payload["facts"]):
         if not isinstance(facts, list):
             path = f"facts.{taxonomy}.{concept}.units.{unit}"
+            if isinstance(facts, _UnexpectedUnit):
+                reason = f"{concept} filed in unit {unit!r}: {facts.expected}"
+                problems.append(_problem(file, path, cik, concept, facts.count, reason))
+                continue
             problems.append(_problem(file, path, cik, concept, facts, "expected a list of facts"))
             continue
         for i, fact in enumerate(facts):
@@ -211,6 +229,34 @@ def parse_companyfacts(data: bytes | str, file: str) -> ParsedFacts:
     return ParsedFacts(
         file, cik, name, frame, pd.DataFrame(problems, columns=PROBLEM_COLUMNS), collapsed
     )
+
+
+@dataclass(frozen=True)
+class _UnexpectedUnit:
+    expected: str
+    count: str
+
+
+def _concept_units(
+    facts: Any,
+) -> Iterable[tuple[tuple[str, str, str], tuple[str, int], Any]]:
+    """Each configured concept's facts per unit: its own unit, then other currencies of it;
+    a unit of another kind comes back as :class:`_UnexpectedUnit` (one problem per unit)."""
+    for (taxonomy, concept, unit), mapped in CONCEPTS.items():
+        yield (taxonomy, concept, unit), mapped, _dig(facts, taxonomy, concept, "units", unit)
+        units = _dig(facts, taxonomy, concept, "units")
+        if not isinstance(units, dict):
+            continue
+        other = _OTHER_CURRENCY.get(unit)
+        for name in sorted(units):
+            if name == unit:
+                continue
+            if other is not None and other.fullmatch(name):
+                yield (taxonomy, concept, name), mapped, units[name]
+            else:
+                size = len(units[name]) if isinstance(units[name], list) else 0
+                expected = f"expected {unit}" + (" or another currency" if other else "")
+                yield (taxonomy, concept, name), mapped, _UnexpectedUnit(expected, f"{size} facts")
 
 
 def _dig(node: Any, *keys: str) -> Any:
