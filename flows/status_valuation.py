@@ -37,7 +37,14 @@ def _records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def collect_valuation_context(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, Any]:
     """``fund_pe_check``: per fund, the latest compared quote on or before ``today``."""
-    context: dict[str, Any] = {"fund_pe_check": [], "large_cap_context": None}
+    context: dict[str, Any] = {
+        "fund_pe_check": [],
+        "large_cap_context": None,
+        "valuation_coverage": [],
+    }
+    if _exists(con, "marts", "valuation_coverage"):
+        sql = (SQL_DIR / "reporting" / "valuation_coverage.sql").read_text()
+        context["valuation_coverage"] = _records(con.execute(sql))
     if _exists(con, "marts", "fund_pe_cross_check"):
         sql = (SQL_DIR / "ops" / "fund_pe_gaps.sql").read_text()
         context["fund_pe_check"] = _records(con.execute(sql, [today]))
@@ -49,6 +56,20 @@ def collect_valuation_context(con: duckdb.DuckDBPyConnection, today: dt.date) ->
 
 
 def render_valuation_context(status: dict[str, Any], console: Console) -> None:
+    coverage = status.get("valuation_coverage", [])
+    if coverage:
+        table = Table(title="Valuation coverage: members by earnings status (latest session)")
+        for column in ("fund", "status", "members", "weight", "example reason"):
+            table.add_column(column, justify="right" if column in ("members", "weight") else "left")
+        for r in coverage:
+            table.add_row(
+                r["fund"],
+                r["status"],
+                str(r["members"]),
+                f"{(r['weight'] or 0):.1%}",
+                (r["reason"] or "")[:70],
+            )
+        console.print(table)
     shiller = status.get("large_cap_context")
     if shiller:
         table = Table(title="S&P 500 in its own history since 1871 (Shiller)")
