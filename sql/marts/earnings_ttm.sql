@@ -221,6 +221,19 @@ versions as (
     )
 ),
 
+-- The share basis of each version day, as the product of the ratios of the splits in effect
+-- by then: a value filed on day F and used on day D is rescaled by basis(F) / basis(D). Both
+-- are version days (every filing day is one), so this is two equality joins, not a range.
+version_basis as (
+    select
+        v.cik,
+        v.known_from,
+        coalesce(exp(sum(ln(s.ratio))), 1) as basis
+    from versions as v
+    left join split_events as s on v.cik = s.cik and v.known_from >= s.effective
+    group by v.cik, v.known_from
+),
+
 -- One value per period and filing day: the preferred concept of that filing.
 filed_values as (
     select
@@ -242,17 +255,19 @@ filed_values as (
 -- ends the old value's validity on its own filing day.
 fact_versions as (
     select
-        cik,
-        metric,
-        period_start,
-        period_end,
-        days,
-        value,
-        filed as valid_from,
-        lead(filed) over (
-            partition by cik, metric, period_start, period_end order by filed
+        f.cik,
+        f.metric,
+        f.period_start,
+        f.period_end,
+        f.days,
+        -- EPS as filed, times the basis of its filing day (divided by the day's below)
+        case when f.metric = 'eps' then f.value * b.basis else f.value end as value,
+        f.filed as valid_from,
+        lead(f.filed) over (
+            partition by f.cik, f.metric, f.period_start, f.period_end order by f.filed
         ) as valid_until
-    from filed_values
+    from filed_values as f
+    inner join version_basis as b on f.cik = b.cik and f.filed = b.known_from
 ),
 
 -- What was known on each version day. The join is bucketed by year so each version day only
@@ -262,8 +277,9 @@ version_buckets as (
     select
         cik,
         known_from,
+        basis,
         year(known_from) as bucket
-    from versions
+    from version_basis
 ),
 
 fact_buckets as (
@@ -274,7 +290,7 @@ fact_buckets as (
     cross join range(0, 4) as b (k)
 ),
 
-known_as_filed as (
+known as (
     select
         v.cik,
         v.known_from,
@@ -282,8 +298,8 @@ known_as_filed as (
         f.period_start,
         f.period_end,
         f.days,
-        f.value,
-        f.valid_from
+        -- EPS on the share basis of the version day
+        case when f.metric = 'eps' then f.value / v.basis else f.value end as value
     from version_buckets as v
     inner join fact_buckets as f
         on
@@ -292,32 +308,6 @@ known_as_filed as (
             and v.known_from >= f.valid_from
             and (f.valid_until is null or v.known_from < f.valid_until)
             and f.period_end > v.known_from - interval 800 day
-),
-
--- EPS on the share basis of the version day: a value filed before a split that is in effect
--- on that day is divided by its ratio (a product for several splits).
-known as (
-    select
-        k.cik,
-        k.known_from,
-        k.metric,
-        k.period_start,
-        k.period_end,
-        k.days,
-        case
-            when k.metric = 'eps'
-                then
-                    k.value / coalesce((
-                        select exp(sum(ln(s.ratio)))
-                        from split_events as s
-                        where
-                            s.cik = k.cik
-                            and s.effective > k.valid_from
-                            and s.effective <= k.known_from
-                    ), 1)
-            else k.value
-        end as value
-    from known_as_filed as k
 ),
 
 reported_quarters as (
