@@ -172,7 +172,7 @@ def test_coverage_says_why_the_rest_is_out(members) -> None:
 def test_status_shows_coverage_and_withheld_reasons(members) -> None:
     from rich.console import Console
 
-    from flows.status_valuation import collect_valuation_context, render_valuation_context
+    from cli.status_valuation import collect_valuation_context, render_valuation_context
 
     context = collect_valuation_context(members, dt.date(2026, 7, 17))
     statuses = {(r["fund"], r["status"]) for r in context["valuation_coverage"]}
