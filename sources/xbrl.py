@@ -25,6 +25,11 @@ Concepts read, each mapped to a metric with a priority (the first a company repo
   RevenueFromContractWithCustomerIncludingAssessedTax, SalesRevenueNet, SalesRevenueGoodsNet,
   RevenuesNetOfInterestExpense (companies moved between these tags over the years)
 - ``shares_outstanding``: dei EntityCommonStockSharesOutstanding (an instant)
+- IFRS filers' ifrs-full profit, EPS and revenue: loaded so the mart can say why such a company
+  has no figure, never used for one (docs/fundamentals.md, "Odd filers")
+
+Each concept is read in its own unit and in any other currency (``TWD``, ``EUR/shares``: loaded
+under that unit, withheld by the mart); a unit of another kind is a problem row.
 """
 
 from __future__ import annotations
