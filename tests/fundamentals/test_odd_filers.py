@@ -181,3 +181,41 @@ def test_a_reverse_split_the_filings_reveal(tmp_path: Path) -> None:
     assert on["eps_ttm_prev"] == pytest.approx(-4.0)  # 2022 on the new basis
     assert on["net_income_ttm"] == pytest.approx(-4.0e6)
     con.close()
+
+
+def test_an_annual_filers_year_stays_usable_for_500_days(tmp_path: Path) -> None:
+    """FY2023 (to 2023-12-31, 20-F of 2024-04-18) on 2025-02-03, 400 days after its end:
+    usable for an annual-only filer (a quarterly filer's would be stale after 200)."""
+    years = [fact("2023-01-01", "2023-12-31", 2.0, "2024-04-18", "20-F", "y2")]
+    con = duckdb.connect()
+    migrate(con)
+    load(con, body(11, {"us-gaap": {"EarningsPerShareDiluted": {"units": {"USD/shares": years}}}}))
+    fetched = dt.datetime(2025, 1, 1)
+    con.execute(
+        """insert into raw.prices (symbol, date, close, adj_close, adj_close_received,
+               adjustment, source, fetched_at, run_id)
+           values ('IWM', '2025-02-03', 1, 1, 1, 'raw', 't', ?, 't')""",
+        [fetched],
+    )
+    con.execute(
+        """insert into raw.holdings (fund, as_of, line, ticker, name, weight_pct, price,
+               is_equity, file, source, fetched_at, run_id)
+           values ('IWM', '2025-02-03', 1, 'X', 'X ADR', 100, 40.0, true, 'f', 't', ?, 't')""",
+        [fetched],
+    )
+    con.execute("insert into raw.sec_company_tickers values ('X', 11, 'X', 't', ?, 't')", [fetched])
+    sql_dir = tmp_path / "sql"
+    for model in (
+        "staging/dashboard_sessions.sql",
+        "staging/holdings_members.sql",
+        "marts/earnings_ttm.sql",
+        "marts/fund_valuation.sql",
+    ):
+        (sql_dir / model).parent.mkdir(parents=True, exist_ok=True)
+        (sql_dir / model).symlink_to(REPO / "sql" / model)
+    build_models(con, sql_dir)
+    coverage, pe = con.execute(
+        "select coverage, pe from marts.fund_valuation where session = '2025-02-03'"
+    ).fetchone()
+    assert (coverage, pe) == (pytest.approx(1.0), pytest.approx(20.0))  # 40 / 2.0
+    con.close()
