@@ -19,19 +19,13 @@
 --   restriction keeps the version x fact join linear in history (benchmarks/fundamentals_marts.py).
 -- * EPS TTM is the sum of quarterly EPS (a derived Q4 EPS is FY EPS minus nine-month EPS,
 --   an approximation when the share count moved during the year).
--- * Share basis (splits): every quarterly EPS in a sum is on the share basis of the version
---   day. A filing reports EPS on the basis of its own filing date; a value filed before a
---   split and still the latest for its period is divided by the split ratio from the split's
---   date on. Splits come from the filings themselves (a comparative restated by a clean ratio,
---   at least two facts agreeing: known from that filing's date) and from the price vendor's
---   split events (raw.prices.splits, known from the ex-date, which also dates a split the
---   filings reveal later). Quarters whose EPS and net income imply share counts more than
---   1.8x apart are still on mixed bases (an undetected split): the EPS is withheld.
--- * Only us-gaap facts in USD are used. A company whose latest filing has the metric only
---   under ifrs-full (not mapped: per ordinary share, convenience USD figures) or in another
---   currency gets NULL with the reason in *_withheld_reason; so do the usual gaps.
--- * Annual-only filers (20-F/40-F in US GAAP): with no quarter known, TTM is the latest fiscal
---   year as reported, annual_only = true.
+-- * Share basis: every quarterly EPS in a sum is on the share basis of the version day. A
+--   value filed before a split is divided by its ratio from the split's date on. Splits: a
+--   comparative restated by a clean ratio (two facts agreeing; from that filing's date) and
+--   the price vendor's events (raw.prices.splits, from the ex-date). Quarters whose EPS and
+--   net income imply share counts over 1.8x apart are on mixed bases: EPS withheld.
+-- * Only us-gaap USD facts make figures; IFRS, another currency and the gaps give NULL with
+--   *_withheld_reason. Annual-only filers (20-F/40-F): the latest year, annual_only = true.
 with facts as (
     select
         cik,
@@ -106,7 +100,8 @@ eps_restated as (
         cik,
         filed as new_filed,
         value as new_value,
-        lag(value) over w as old_value
+        lag(value) over w as old_value,
+        lag(filed) over w as old_filed
     from eps_reports
     window w as (partition by cik, concept, period_start, period_end order by filed)
 ),
@@ -115,6 +110,7 @@ eps_ratios as (
     select
         cik,
         new_filed,
+        old_filed,
         case
             when abs(old_value) >= abs(new_value) then round(old_value / new_value * 2) / 2
             else 1 / round(new_value / old_value)
@@ -134,7 +130,8 @@ filing_split_facts as (
         cik,
         new_filed,
         ratio,
-        count(*) as facts
+        count(*) as facts,
+        max(old_filed) as old_filed
     from eps_ratios
     where
         (ratio >= 1.5 or ratio <= 0.5)
@@ -146,12 +143,14 @@ filing_split_facts as (
 ),
 
 -- The same split shows again whenever a pre-split period is reported again (up to a year
--- later): only the first filing that reveals a ratio is the event.
+-- later, or more for a three-year 10-K): a filing whose restated values were all filed
+-- before an earlier event of the same ratio repeats that event; only the first is one.
 filing_splits as (
     select
         s.cik,
         s.new_filed as revealed,
         s.ratio,
+        s.old_filed,
         (
             select max(f.filed) from filings as f
             where f.cik = s.cik and f.filed < s.new_filed
@@ -168,7 +167,7 @@ filing_split_events as (
             s.cik = e.cik
             and abs(e.ratio / s.ratio - 1) < 0.01
             and s.revealed > e.revealed
-            and s.revealed - interval 400 day < e.revealed
+            and s.old_filed < e.revealed
 ),
 
 -- The price vendor's split events of the company's tickers, dated by the ex-date.
