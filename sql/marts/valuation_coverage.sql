@@ -1,5 +1,6 @@
 -- Why members have no usable earnings: per fund, on its latest snapshot and latest session,
 -- the members and weight behind each status (what `rotation status` shows under coverage).
+-- grain: fund, status
 --
 -- status: usable (in the figures) | no CIK (ticker not in the SEC table) | no filings (no
 -- companyfacts loaded, or none filed by then) | withheld: <class> (marts.earnings_ttm's
