@@ -441,9 +441,30 @@ def cross_check_fund_pe(db_path: str, as_of: dt.date, *, run_id: str) -> list[st
         checked = {fund for fund, *_ in rows}
         if checked:
             incidents.resolve_unseen(con, source="fund_pe", kinds=["pe_gap"], run_id=run_id)
+    with writing(db_path) as con:  # outside the transaction: a missing mart must not abort it
+        coverage = valuation_coverage_lines(con)
     for line in lines:
         log.info("fund P/E cross-check: %s", line)
+    for line in coverage:
+        log.info("valuation coverage: %s", line)
     return lines
+
+
+def valuation_coverage_lines(con: Any) -> list[str]:
+    """One line per fund from ``marts.valuation_coverage`` (the daily run and the backfill log
+    it after the build): the usable weight and every reason members are out, heaviest first."""
+    import duckdb
+
+    sql = (SQL_LOAD_DIR.parent / "reporting" / "valuation_coverage.sql").read_text()
+    try:
+        rows = con.execute(sql).fetchall()
+    except duckdb.CatalogException:  # not built yet (a first run that stopped early)
+        return []
+    funds: dict[str, list[str]] = {}
+    for fund, session, status, members, weight, _reason in rows:
+        head = funds.setdefault(fund, [f"{fund} on {session}:"])
+        head.append(f"{status} {members} ({(weight or 0):.1%})")
+    return [" ".join(parts[:2]) + "; " + ", ".join(parts[2:]) for parts in funds.values()]
 
 
 def sync_valuation_settings(db_path: str, settings: Settings) -> None:

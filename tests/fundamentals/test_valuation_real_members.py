@@ -182,3 +182,13 @@ def test_status_shows_coverage_and_withheld_reasons(members) -> None:
     text = console.export_text()
     assert "Valuation coverage: members by earnings status" in text
     assert "IWB" in text and "stale" in text and "no filings" in text
+
+
+def test_the_run_logs_coverage_per_fund(members) -> None:
+    from pipeline.fundamentals import valuation_coverage_lines
+
+    lines = valuation_coverage_lines(members)
+    assert lines[0].startswith("IVV on 2026-07-17: usable 3 (6.5%); no filings 496 (85.2%)")
+    assert "stale 1 (6.8%)" in lines[0] and "no CIK 4 (1.6%)" in lines[0]
+    assert lines[1].startswith("IWB on 2026-07-17: usable 3 (5.6%);")
+    assert valuation_coverage_lines(duckdb.connect()) == []  # nothing built yet
