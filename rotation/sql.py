@@ -22,6 +22,7 @@ _CHECKOUT = Path(__file__).resolve().parent.parent / "sql"
 
 #: The ``sql/`` folder in use: the wheel's copy when installed, else the checkout's.
 ROOT: Path = _PACKAGED if _PACKAGED.is_dir() else _CHECKOUT
+SQL_DIR = ROOT  # the name alerts/ uses
 
 
 def path(relative_path: str) -> Path:
@@ -35,7 +36,10 @@ def path(relative_path: str) -> Path:
 @cache
 def read(relative_path: str) -> str:
     """The text of ``sql/<relative_path>`` (e.g. ``"load/upsert_prices.sql"``), cached."""
-    return path(relative_path).read_text()
+    found = path(relative_path)
+    if not found.is_file():
+        raise FileNotFoundError(f"no SQL file {relative_path!r} under {ROOT}")
+    return found.read_text()
 
 
 def run(

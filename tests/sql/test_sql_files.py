@@ -11,10 +11,8 @@
   identifiers: the runner's ``create or replace <kind> <name> as``, see docs/architecture.md);
 - ``rotation.sql.read`` reads from the checkout, caches, and refuses paths outside ``sql/``.
 
-The code scanned is every Python package of the project, except tests. ``alerts/`` still
-reads its SQL through its own folder constants while another change moves it to
-``rotation.sql`` (issue 17): its files are checked by name only, and its strings are not
-scanned for SQL until then.
+The code scanned is every Python package of the project, except tests (benchmarks/ is
+scanned for paths but not for statements: see ``NOT_SCANNED_FOR_SQL``).
 """
 
 from __future__ import annotations
@@ -32,9 +30,9 @@ SQL_ROOT = REPO / "sql"
 # Folders whose files are found by walking the folder: the model runner (staging, marts),
 # its audits, and the migrations.
 FOUND_BY_FOLDER = ("staging", "marts", "audits", "schema")
-# Not scanned for SQL literals: alerts/ (yet, see the module docstring) and benchmarks/,
-# whose scaffolding fills throw-away databases with synthetic rows and is not the product.
-NOT_SCANNED_FOR_SQL = ("alerts", "benchmarks")
+# Not scanned for SQL literals: benchmarks/, whose scaffolding fills throw-away databases
+# with synthetic rows and is not the product.
+NOT_SCANNED_FOR_SQL = ("benchmarks",)
 _SQL_PATH = re.compile(r"^[a-z_]+(?:/[a-z0-9_]+)+\.sql$")
 # Lower-case keywords, as the project writes SQL (a docstring starts with a capital).
 _STATEMENT = re.compile(
@@ -98,12 +96,9 @@ def test_every_sql_path_named_in_the_code_exists() -> None:
 
 
 def _referenced(relative: str) -> bool:
-    folder, _, file_name = relative.rpartition("/")
-    stem = file_name.removesuffix(".sql")
+    stem = relative.rpartition("/")[2].removesuffix(".sql")
     if relative.split("/")[0] in FOUND_BY_FOLDER or relative in PLAIN:
         return True
-    if relative.startswith("alerts/"):  # read by family or step name (see the docstring)
-        return stem in PLAIN or f"{stem}.sql" in PLAIN or f"{folder}/{stem}.sql" in PLAIN
     read_by_format = any(
         re.fullmatch(pattern, relative) for pattern in PATTERNS if pattern.endswith(r"\.sql")
     )
