@@ -13,9 +13,6 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import duckdb
 
 _PACKAGED = Path(__file__).resolve().parent / "sql_files"
 _CHECKOUT = Path(__file__).resolve().parent.parent / "sql"
@@ -26,7 +23,7 @@ SQL_DIR = ROOT  # the name alerts/ uses
 
 
 def path(relative_path: str) -> Path:
-    """The file ``sql/<relative_path>``; for the runner and migrations, which walk folders."""
+    """The file ``sql/<relative_path>``; a path that would leave ``sql/`` is refused."""
     relative = Path(relative_path)
     if relative.is_absolute() or ".." in relative.parts:
         raise ValueError(f"SQL paths are relative to sql/ and stay inside it: {relative_path!r}")
@@ -40,12 +37,3 @@ def read(relative_path: str) -> str:
     if not found.is_file():
         raise FileNotFoundError(f"no SQL file {relative_path!r} under {ROOT}")
     return found.read_text()
-
-
-def run(
-    con: duckdb.DuckDBPyConnection,
-    relative_path: str,
-    parameters: list[Any] | dict[str, Any] | None = None,
-) -> duckdb.DuckDBPyConnection:
-    """Execute the statement in ``sql/<relative_path>`` with its values bound as parameters."""
-    return con.execute(read(relative_path), parameters)
