@@ -26,7 +26,7 @@ from rotation.sql import read as read_sql
 
 def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     schema, name = qualified.split(".")
-    found = con.execute(read_sql("status/table_exists.sql"), [schema, name]).fetchone()
+    found = con.execute(read_sql("build/table_exists.sql"), [schema, name]).fetchone()
     return bool(found and found[0])
 
 

@@ -18,7 +18,7 @@ from rotation.sql import read as read_sql
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    found = con.execute(read_sql("status/table_exists.sql"), [schema, name]).fetchone()
+    found = con.execute(read_sql("build/table_exists.sql"), [schema, name]).fetchone()
     return bool(found and found[0])
 
 
