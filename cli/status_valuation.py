@@ -8,21 +8,17 @@ touching the screen everyone else edits; plain reads of the published copy, SQL 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+from rotation.sql import read as read_sql
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
+    found = con.execute(read_sql("build/table_exists.sql"), [schema, name]).fetchone()
     return bool(found and found[0])
 
 
@@ -46,10 +42,10 @@ def collect_valuation_context(con: duckdb.DuckDBPyConnection, today: dt.date) ->
         sql = (SQL_DIR / "reporting" / "valuation_coverage.sql").read_text()
         context["valuation_coverage"] = _records(con.execute(sql))
     if _exists(con, "marts", "fund_pe_cross_check"):
-        sql = (SQL_DIR / "ops" / "fund_pe_gaps.sql").read_text()
+        sql = read_sql("ops/fund_pe_gaps.sql")
         context["fund_pe_check"] = _records(con.execute(sql, [today]))
     if _exists(con, "marts", "shiller_context"):
-        sql = (SQL_DIR / "reporting" / "shiller_latest.sql").read_text()
+        sql = read_sql("reporting/shiller_latest.sql")
         found = _records(con.execute(sql, [today]))
         context["large_cap_context"] = found[0] if found else None
     return context

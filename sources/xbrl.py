@@ -46,6 +46,7 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 
+from rotation.sql import read as read_sql
 from sources.http import (
     HttpClient,
     HttpError,
@@ -55,8 +56,6 @@ from sources.http import (
     sec_client,
 )
 from sources.replay import ReplayFileMissing, ReplayFolder
-
-SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 
 # (taxonomy, concept, unit) -> (metric, priority): lower priority wins for a period.
 CONCEPTS: dict[tuple[str, str, str], tuple[str, int]] = {
@@ -450,7 +449,7 @@ def load_company_tickers(
     batch["source"] = source
     con.register("ticker_batch", batch)
     try:
-        con.execute((SQL_LOAD_DIR / "xbrl_company_tickers.sql").read_text(), [fetched_at, run_id])
+        con.execute(read_sql("load/xbrl_company_tickers.sql"), [fetched_at, run_id])
     finally:
         con.unregister("ticker_batch")
     return len(batch)
@@ -477,8 +476,8 @@ def load_facts(
     con.register("facts_batch", facts)
     con.register("fetch_batch", fetches)
     try:
-        con.execute((SQL_LOAD_DIR / "xbrl_facts.sql").read_text(), [fetched_at, run_id])
-        con.execute((SQL_LOAD_DIR / "xbrl_fetches.sql").read_text(), [fetched_at, run_id])
+        con.execute(read_sql("load/xbrl_facts.sql"), [fetched_at, run_id])
+        con.execute(read_sql("load/xbrl_fetches.sql"), [fetched_at, run_id])
     finally:
         con.unregister("facts_batch")
         con.unregister("fetch_batch")
@@ -491,6 +490,6 @@ def refresh_queue(
     """The companies to fetch this run, most urgent first (``sql/load/xbrl_refresh_queue.sql``):
     members that filed a periodic report since their last fetch, members never fetched (by
     weight), then the ``sweep`` longest unrefreshed; at most ``limit`` in all."""
-    sql = (SQL_LOAD_DIR / "xbrl_refresh_queue.sql").read_text()
+    sql = read_sql("load/xbrl_refresh_queue.sql")
     rows = con.execute(sql, [list(funds), sweep, limit]).fetchall()
     return [int(r[0]) for r in rows]
