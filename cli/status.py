@@ -362,9 +362,7 @@ def check_data(
     """
     if not symbols or not _table_exists(con, "raw.prices"):
         return True, ""
-    row = con.execute(
-        "select max(date) from raw.prices where list_contains(?, symbol)", [list(symbols)]
-    ).fetchone()
+    row = con.execute(read_sql("status/latest_configured_price.sql"), [list(symbols)]).fetchone()
     if row is None or row[0] is None:
         return True, ""
     latest = pd.Timestamp(row[0]).date()
