@@ -235,7 +235,9 @@ def _load_price_batch(
     as incidents. A batch that reaches every symbol's latest stored session re-checked the
     recent damage and may resolve it; an older backfill chunk did not and must not.
     """
-    validation = validate_prices(batch.frame, rules, stored_context(con, batch.frame))
+    validation = validate_prices(
+        batch.frame, rules, stored_context(con, batch.frame), fetched_at=batch.fetched_at
+    )
     latest = [d for _, d in stored_extent(con, list(batch.requested)).values() if d]
     rechecked = not batch.missing_symbols and all(d <= end for d in latest)
     reasons = reason_counts(validation.quarantined)
