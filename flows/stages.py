@@ -73,6 +73,23 @@ def price_source(settings: Settings, replay_dir: str | Path | None) -> PriceSour
     )
 
 
+def fallback_price_source(settings: Settings, replay_dir: str | Path | None) -> PriceSource | None:
+    """The second vendor for symbols Yahoo delivered nothing for: Stooq live (off without its
+    key, which it says once), its replay twin over ``DIR/stooq/`` (None when the folder has
+    none), or None with ``[prices] fallback = "none"``."""
+    if settings.prices.fallback == "none":
+        return None
+    from sources.stooq import StooqPriceSource, StooqReplaySource
+
+    if replay_dir:
+        return StooqReplaySource.from_folder(replay_dir)
+    return StooqPriceSource(
+        settings.secrets.stooq_apikey,
+        base_url=settings.prices.stooq_base_url,
+        timeout_s=settings.prices.download_timeout_s,
+    )
+
+
 CATCH_UP_DAYS = 730  # a daily run fills gaps up to two years; older needs `rotation backfill`
 FULL_HISTORY_BELOW = 260  # sessions: fewer stored than a year of them means "not loaded yet"
 
