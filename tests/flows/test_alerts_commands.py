@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from cli.main import main
 from rotation.db import writer_lock, writing
 from rotation.runs import start_run
 
@@ -61,7 +61,7 @@ def test_a_good_run_resolves_the_failure_and_messages_carry_their_links(
 ) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows import stages
+    from pipeline import stages
     from rotation.settings import load_settings
 
     settings = load_settings(config)
@@ -72,8 +72,12 @@ def test_a_good_run_resolves_the_failure_and_messages_carry_their_links(
     stages.record_failure_alert(db, settings, "run-bad", "daily-run", "fred: timed out")
     with writing(db) as con:
         start_run(con, "run-good", "daily-run", day)
+    from flows.daily import run_page_url
+
+    assert run_page_url("run-good") == ""  # ephemeral: no server page outlives the run
     with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
-        outcome = stages.evaluate_and_deliver_alerts(db, settings, day, "run-good")
+        url = run_page_url("run-good")
+    outcome = stages.evaluate_and_deliver_alerts(db, settings, day, "run-good", run_url=url)
     assert outcome["new_events"] == 1  # the resolution (no models built: rules skipped)
     sent = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
     assert [(x["transition"], x["run_url"]) for x in sent] == [

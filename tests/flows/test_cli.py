@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 def rotation(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
              timeout: float = 120) -> subprocess.CompletedProcess[str]:  # fmt: skip
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         capture_output=True, text=True, timeout=timeout, cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
     )  # fmt: skip
@@ -137,7 +137,7 @@ def test_a_locked_database_is_one_line(small_db: Path, tmp_path: Path) -> None:
 
 
 def test_every_command_is_documented_in_the_readme() -> None:
-    from flows.cli import build_parser
+    from cli.main import build_parser
 
     readme = (REPO / "README.md").read_text()
     parser = build_parser()

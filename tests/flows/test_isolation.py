@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from flows import stages
+from pipeline import stages
 from rotation.db import writing
 from rotation.runs import start_run
 from rotation.settings import load_settings
@@ -278,7 +278,7 @@ def test_a_source_with_nothing_to_read_is_one_incident_and_the_run_goes_on(
 def test_status_shows_damage_per_symbol_and_source(con: duckdb.DuckDBPyConnection) -> None:
     from rich.console import Console
 
-    from flows.status import collect_status, render_status
+    from cli.status import collect_status, render_status
     from rotation import incidents
     from rotation.incidents import Incident
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.shell import run_shell
+from cli.shell import run_shell
 
 
 def scripted(lines: list[str]) -> object:

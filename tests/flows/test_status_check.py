@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.status import SCHEDULED_AT, check_runs, due_session
+from cli.status import SCHEDULED_AT, check_runs, due_session
 from rotation.calendar import NEW_YORK
 from rotation.db import migrate, publish_copy
 
@@ -38,7 +38,7 @@ def test_the_session_due_follows_the_schedule_and_the_calendar(now: str, due: st
 
 
 def test_schedule_time_is_the_deployments_cron() -> None:
-    from flows.serve import DAILY_CRON
+    from flows.deployments import DAILY_CRON
 
     minute, hour, *_ = DAILY_CRON.split()
     assert dt.time(int(hour), int(minute)) == SCHEDULED_AT
@@ -75,7 +75,7 @@ def test_a_missed_run_is_stale_and_a_failed_one_does_not_count(
 
 def rotation(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         capture_output=True, text=True, timeout=60, cwd=db.parent,
         env={**os.environ, "PYTHONPATH": str(REPO), "ROTATION_STORAGE_PATH": str(db)},
     )  # fmt: skip

@@ -2,7 +2,7 @@
 
 Each case damages a real download the way vendors do (a wrong value first, in the middle or
 last; a level halved from one day on; a row on another adjustment basis near the end;
-impossible bars) and runs ``flows.stages.validate_and_load_prices`` on a DuckDB file. What must
+impossible bars) and runs ``pipeline.stages.validate_and_load_prices`` on a DuckDB file. What must
 hold every time: no stored daily return beyond a plausible bound, no impossible bar stored,
 every good row kept, and the odd rows quarantined with their reason. The bound is checked on
 ``raw.prices`` and on ``marts.returns`` built from it by the real runner.
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flows.stages import validate_and_load_prices
+from pipeline.stages import validate_and_load_prices
 from quality.prices import PriceRules
 from sources.yahoo import PriceBatch, concat_price_frames, parse_price_csv
 from transforms import build_models

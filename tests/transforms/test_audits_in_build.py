@@ -185,9 +185,9 @@ def test_audit_parameters_are_only_those_the_sql_mentions(project: Path) -> None
 
 
 def test_the_flow_stage_audits_with_the_configured_limits(db_path: Path) -> None:
-    """flows.stages.build_models on a database file: a 40% one-day move in SPY (loaded behind
+    """pipeline.stages.build_models on a database file: a 40% one-day move in SPY (loaded behind
     the price suite's back) blocks the build until the configured limit allows it."""
-    from flows import stages
+    from pipeline import stages
     from rotation.db import writing
 
     def load(rows: list[tuple[str, str, float]]) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows import stages
+from pipeline import stages
 from rotation import incidents
 from rotation.db import transaction, writing
 from rotation.progress import Steps

@@ -752,11 +752,18 @@ def edgar_days(as_of: dt.date, lookback_sessions: int) -> list[dt.date]:
 
 
 def evaluate_and_deliver_alerts(
-    db_path: str, settings: Settings, as_of: dt.date, run_id: str, *, deliver: bool = True
+    db_path: str,
+    settings: Settings,
+    as_of: dt.date,
+    run_id: str,
+    *,
+    deliver: bool = True,
+    run_url: str = "",
 ) -> dict[str, Any]:
     """Run the rules for ``as_of`` into the outbox, then deliver everything pending.
 
     A run that gets this far also resolves an earlier failure of its flow (pipeline health).
+    ``run_url`` is the orchestrator's page of this run (the flows pass Prefect's), or empty.
     """
     import alerts
 
@@ -772,7 +779,7 @@ def evaluate_and_deliver_alerts(
         if deliver or recovered:
             channels = alerts.build_channels(settings.alerts, settings.secrets)
             _embed_headline_chart(channels, con)
-            context = alert_context(settings, run_id, as_of)
+            context = alert_context(settings, as_of, run_url)
             report = alerts.deliver(con, channels, run_id, context=context)
             refreshed = alerts.refresh_alertmanager(con, channels, as_of, run_id, context=context)
             if refreshed:
@@ -794,17 +801,12 @@ def pipeline_channels(settings: Settings) -> tuple[str, ...]:
     return routed
 
 
-def alert_context(settings: Settings, run_id: str, as_of: dt.date | None) -> Any:
-    """The links every alert message of this run carries: the Prefect flow run's page (only
-    when a real server API is configured: an ephemeral server is gone when the run ends) and
-    the session's report (a URL under ``[alerts] report_base_url``, else its path)."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
-
+def alert_context(settings: Settings, as_of: dt.date | None, run_url: str = "") -> Any:
+    """The links every alert message of this run carries: the run's page in the orchestrator
+    (given by the flows, which alone know Prefect) and the session's report (a URL under
+    ``[alerts] report_base_url``, else its path)."""
     import alerts
 
-    run_url = ""
-    if PREFECT_API_URL.value() and PREFECT_UI_URL.value():
-        run_url = f"{str(PREFECT_UI_URL.value()).rstrip('/')}/flow-runs/flow-run/{run_id}"
     report = ""
     if as_of is not None:
         name = f"report-{as_of.isoformat()}.html"
@@ -832,7 +834,7 @@ def _embed_headline_chart(channels: Sequence[Any], con: Any) -> None:
 
 
 def record_failure_alert(
-    db_path: str, settings: Settings, run_id: str, flow: str, message: str
+    db_path: str, settings: Settings, run_id: str, flow: str, message: str, run_url: str = ""
 ) -> None:
     """A failed run is itself an alert (pipeline health); deliver it right away."""
     import alerts
@@ -842,7 +844,7 @@ def record_failure_alert(
             con, run_id, flow, message, channels=pipeline_channels(settings)
         )
         channels = alerts.build_channels(settings.alerts, settings.secrets)
-        alerts.deliver(con, channels, run_id, context=alert_context(settings, run_id, None))
+        alerts.deliver(con, channels, run_id, context=alert_context(settings, None, run_url))
 
 
 # ----------------------------------------------------------------------------- report

@@ -1,6 +1,6 @@
 """The fundamentals stages of a run as plain functions: tickers, holdings, XBRL facts.
 
-Kept apart from ``flows.stages`` (the price and deal-flow stages) and free of ``prefect``, so
+Kept apart from ``pipeline.stages`` (the price and deal-flow stages) and free of ``prefect``, so
 each stage is testable alone and ``flows.daily`` only wraps them as tasks. Order matters and is
 the order of :func:`load_fundamentals`: the SEC ticker table first (the holdings parser uses it
 to put class-share tickers in the vendor's form, the XBRL queue to find each member's CIK),
@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flows.stages import SourceReport
+from pipeline.stages import SourceReport
 from quality.records import quarantine_problems, record_verdict
 from rotation.db import transaction, writing
 from rotation.settings import Settings

@@ -1,7 +1,7 @@
 """The valuation context of ``rotation status``: the vendor P/E cross-check (and, where loaded,
 the S&P 500's long-run P/E and CAPE percentiles).
 
-Apart from ``flows.status`` (prices, pairs, runs) so the fundamentals can grow without
+Apart from ``cli.status`` (prices, pairs, runs) so the fundamentals can grow without
 touching the screen everyone else edits; plain reads of the published copy, SQL in ``sql/``.
 """
 

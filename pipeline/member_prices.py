@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows import stages
-from flows.stages import SourceReport
+from pipeline import stages
+from pipeline.stages import SourceReport
 from quality.prices import PriceRules
 from rotation import calendar, incidents
 from rotation.db import SQL_DIR, transaction, writing

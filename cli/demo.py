@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flows.cli import main as cli_main
+from cli.main import main as cli_main
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 AS_OF = "2025-09-26"

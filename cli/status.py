@@ -18,7 +18,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from flows.status_valuation import collect_valuation_context, render_valuation_context
+from cli.status_valuation import collect_valuation_context, render_valuation_context
+from flows.deployments import DAILY_CRON
 from rotation import calendar, incidents
 from rotation.db import SQL_DIR
 
@@ -337,9 +338,10 @@ def print_frame(frame: pd.DataFrame, console: Console | None = None, limit: int 
 
 # ----------------------------------------------------------------------------- status --check
 
-# When the daily run is scheduled (flows/serve.py DAILY_CRON and prefect.yaml: 30 18 * * 1-5
-# in New York; a test keeps them equal). Kept here as a time so `status` never imports Prefect.
-SCHEDULED_AT = dt.time(18, 30)
+# When the daily run is scheduled, in New York (flows/deployments.py, which imports nothing, so
+# `status` never imports Prefect; a test keeps prefect.yaml equal to it).
+_MINUTE, _HOUR, *_ = DAILY_CRON.split()
+SCHEDULED_AT = dt.time(int(_HOUR), int(_MINUTE))
 COMPLETED = ("completed", "completed_with_blocked_batches")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from flows.status import print_frame
+from cli.status import print_frame
 from rotation.db import DatabaseError, read_statement
 
 PROMPT, MORE = "rotation> ", "     ...> "

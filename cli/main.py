@@ -30,7 +30,9 @@ PREFECT_DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     # The stages log through their own loggers: without this a run's page in the Prefect UI
     # lacks the rebases, quarantine counts and model timings.
-    "PREFECT_LOGGING_EXTRA_LOGGERS": "flows,sources,quality,transforms,alerts,reporting,rotation",
+    "PREFECT_LOGGING_EXTRA_LOGGERS": (
+        "flows,pipeline,sources,quality,transforms,alerts,reporting,rotation"
+    ),
     # The same loggers also log outside a flow run (the watchdog's thread, a command that
     # runs no flow): that is not worth a warning per line.
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
@@ -161,7 +163,7 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     import time
 
     from flows import preflight
-    from flows.stages import build_models
+    from pipeline.stages import build_models
     from rotation.db import publish_copy, writer_lock
 
     preflight.check_storage(settings)
@@ -181,7 +183,7 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
-    from flows.status import collect_status, render_status
+    from cli.status import collect_status, render_status
 
     if args.check:
         return _status_check(settings)
@@ -196,7 +198,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 def _status_check(settings: Settings) -> int:
     """``status --check``: one line, exit 0 when the due session's run completed, else 1."""
-    from flows.status import check_runs
+    from cli.status import check_runs
 
     due_after = dt.timedelta(minutes=settings.heartbeat.due_after_minutes)
     if not Path(settings.published_path).exists():  # reads the copy, never the working file
@@ -224,7 +226,7 @@ def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
     elif args.format == "json":
         print(frame.to_json(orient="records", date_format="iso", indent=2))
     else:
-        from flows.status import print_frame
+        from cli.status import print_frame
 
         print_frame(frame)
     return EXIT_OK
@@ -257,7 +259,7 @@ def cmd_alerts_preview(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_alerts_list(settings: Settings, args: argparse.Namespace) -> int:
     import alerts
-    from flows.status import print_frame
+    from cli.status import print_frame
 
     with _reader(settings, schema_hint=True) as con:
         events = alerts.list_events(con, args.since)
@@ -301,7 +303,7 @@ def cmd_alerts_unsilence(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_alerts_silences(settings: Settings, args: argparse.Namespace) -> int:
     import alerts
-    from flows.status import print_frame
+    from cli.status import print_frame
     from rotation import calendar
 
     with _reader(settings, schema_hint=True) as con:
@@ -317,7 +319,7 @@ def cmd_alerts_silences(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_alerts_backtest(settings: Settings, args: argparse.Namespace) -> int:
     import alerts
-    from flows.status import print_frame
+    from cli.status import print_frame
 
     rules = alerts.load_rules(settings.rules, settings.alerts)
     with _reader(settings) as con:
@@ -355,7 +357,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_shell(settings: Settings, args: argparse.Namespace) -> int:
-    from flows.shell import run_shell
+    from cli.shell import run_shell
 
     with _reader(settings) as con:
         run_shell(con)
