@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flows.member_prices import load_member_prices
+from pipeline.member_prices import load_member_prices
 from rotation.db import migrate, writing
 from rotation.settings import BreadthSettings, HoldingsSettings, Settings, XbrlSettings
 from sources.http import HttpClient
