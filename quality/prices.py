@@ -348,23 +348,33 @@ def _derive(
     df["last_bar_forming"] = False
     held: list[HeldShift] = []
     order = df.sort_values(["symbol", "date"], kind="stable")
+    # per-symbol results are gathered and written once: a .loc write per symbol copies the
+    # whole frame each time, minutes for ~2,000 index members
+    judged_parts: list[pd.DataFrame] = []
+    last_parts: list[pd.Series] = []
     for symbol, group in order.groupby("symbol", sort=False):
         prev = (before or {}).get(str(symbol))
         judged, shifts = _judge_group(
             group, rules.move_limit(str(symbol)), prev, rules.asset_class(str(symbol)) == STOCK
         )
-        df.loc[group.index, list(neighbour_columns)] = judged[list(neighbour_columns)]
+        judged_parts.append(judged[list(neighbour_columns)])
         held += [
             HeldShift(str(symbol), s, int(judged["level_shift_held"].sum()))
             for s in shifts
             if not s.confirmed
         ]
         if fetched_at is not None:  # known: the clock decides, never the volume
-            df.loc[group.index, "last_bar_forming"] = _last_bar_forming(group, fetched_at)
+            last_parts.append(_last_bar_forming(group, fetched_at))
         else:
-            df.loc[group.index, "last_bar_volume_ratio"] = _last_bar_volume_ratio(
-                group, prev.volumes if prev is not None else ()
+            last_parts.append(
+                _last_bar_volume_ratio(group, prev.volumes if prev is not None else ())
             )
+    if judged_parts:
+        judged_all = pd.concat(judged_parts).reindex(df.index)
+        for column in neighbour_columns:
+            df[column] = judged_all[column].to_numpy()
+        last_column = "last_bar_forming" if fetched_at is not None else "last_bar_volume_ratio"
+        df[last_column] = pd.concat(last_parts).reindex(df.index).to_numpy()
     df["level_shift_held"] = df["level_shift_held"].astype(bool)
     df["last_bar_forming"] = df["last_bar_forming"].astype(bool)
     return df, held
