@@ -136,3 +136,36 @@ def test_without_a_key_the_stage_says_so_once(db_path: Path) -> None:
     off = [m for m in report.messages if "ROTATION_STOOQ_APIKEY is not set" in m]
     assert len(off) == 1  # two chunks, one message
     assert any(m.startswith("no data for 3 members: CRS, INSM, SFM") for m in report.messages)
+
+
+def test_a_configured_symbol_yahoo_lacks_is_priced_from_stooq_in_the_daily_run(
+    db_path: Path, shared_data: Path
+) -> None:
+    from pipeline import stages
+    from quality.prices import PriceRules
+    from rotation.runs import start_run
+    from sources.replay import ReplayPriceSource
+    from sources.stooq import StooqReplaySource
+
+    db, as_of = str(db_path), dt.date(2025, 5, 13)
+    with writing(db) as con:
+        migrate(con)
+        start_run(con, "r1", "daily-run", as_of)
+    yahoo = db_path.parent / "yahoo" / "prices"  # Yahoo has IWM (real), nothing for SFM
+    yahoo.mkdir(parents=True)
+    (yahoo / "IWM.csv").symlink_to(shared_data / "prices" / "yahoo-csv-2025-09-26" / "IWM.csv")
+    start = dt.date(2025, 4, 29)
+    batch = stages.fetch_prices(
+        ReplayPriceSource(yahoo.parent), ("IWM", "SFM", "NOPE"), start, as_of,
+        StooqReplaySource(shared_data / BULK),
+    )  # fmt: skip
+    assert batch.missing_symbols == ("NOPE",) and batch.fallback is not None
+    report = stages.validate_and_load_prices(
+        db, batch, rules=PriceRules(), run_id="r1", start=start, end=as_of
+    )
+    assert (report.loaded, report.quarantined, report.blocked) == (22, 0, False)
+    assert _rows(
+        db, "select symbol, count(*), min(source) from raw.prices group by 1 order by 1"
+    ) == [("IWM", 11, "replay:yahoo"), ("SFM", 11, f"replay:stooq:{Path(BULK).name}")]
+    # the symbol neither vendor had is the only "no data" incident
+    assert _rows(db, "select subject, kind from ops.incidents") == [("NOPE", "no_data")]
