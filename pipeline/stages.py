@@ -7,6 +7,7 @@ lock around all of them) and commits one batch per transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ from rotation.db import transaction, writing
 from rotation.settings import PricesSettings, Settings
 from rotation.sql import read as read_sql
 from sources.price_store import SEAM_CONFLICT, load_prices, stored_context, stored_extent
-from sources.yahoo import PriceBatch, PriceSource
+from sources.yahoo import PriceBatch, PriceSource, PriceSourceError
 
 if TYPE_CHECKING:  # transforms is imported where it is used (it is not needed to fetch)
     from transforms import BuildReport
@@ -75,6 +76,23 @@ def price_source(settings: Settings, replay_dir: str | Path | None) -> PriceSour
     )
 
 
+def fallback_price_source(settings: Settings, replay_dir: str | Path | None) -> PriceSource | None:
+    """The second vendor for symbols Yahoo delivered nothing for: Stooq live (off without its
+    key, which it says once), its replay twin over ``DIR/stooq/`` (None when the folder has
+    none), or None with ``[prices] fallback = "none"``."""
+    if settings.prices.fallback == "none":
+        return None
+    from sources.stooq import StooqPriceSource, StooqReplaySource
+
+    if replay_dir:
+        return StooqReplaySource.from_folder(replay_dir)
+    return StooqPriceSource(
+        settings.secrets.stooq_apikey,
+        base_url=settings.prices.stooq_base_url,
+        timeout_s=settings.prices.download_timeout_s,
+    )
+
+
 CATCH_UP_DAYS = 730  # a daily run fills gaps up to two years; older needs `rotation backfill`
 FULL_HISTORY_BELOW = 260  # sessions: fewer stored than a year of them means "not loaded yet"
 
@@ -117,9 +135,17 @@ def price_rules(prices: PricesSettings) -> PriceRules:
 
 
 def fetch_prices(
-    source: PriceSource, symbols: tuple[str, ...], start: dt.date, end: dt.date
+    source: PriceSource,
+    symbols: tuple[str, ...],
+    start: dt.date,
+    end: dt.date,
+    fallback: PriceSource | None = None,
 ) -> PriceBatch:
+    """The source's batch; what it delivered nothing for is asked of ``fallback`` and attached
+    as ``batch.fallback`` (loaded with the batch, under its own source label)."""
     batch = source.fetch(symbols, start, end)
+    if fallback is not None and batch.missing_symbols:
+        batch = with_fallback(batch, fallback, start, end)
     log.info(
         "fetched %d price rows for %d symbols from %s (%s to %s)",
         len(batch.frame),
@@ -131,6 +157,34 @@ def fetch_prices(
     for note in batch.notes:
         log.warning("%s", note)
     return batch
+
+
+def with_fallback(
+    batch: PriceBatch, fallback: PriceSource, start: dt.date, end: dt.date
+) -> PriceBatch:
+    """``batch`` with the fallback vendor's rows for its missing symbols attached.
+
+    Symbols the fallback delivered leave ``batch.missing_symbols`` (no "no data" incident);
+    the others stay missing there. A fallback that fails is one note, never the run's end.
+    """
+    try:
+        second = fallback.fetch(batch.missing_symbols, start, end)
+    except PriceSourceError as exc:
+        return dataclasses.replace(batch, notes=(*batch.notes, f"{fallback.name}: {exc}"))
+    got = tuple(dict.fromkeys(second.frame["symbol"]))
+    per_symbol = tuple(f"{s}: " for s in second.requested)
+    general = tuple(n for n in second.notes if not n.startswith(per_symbol))
+    priced = tuple(f"{s}: priced from {second.source} instead" for s in got)
+    if not got:
+        return dataclasses.replace(batch, notes=(*batch.notes, *general))
+    second = dataclasses.replace(second, requested=got, missing_symbols=(), notes=general,
+                                 damaged=())  # fmt: skip
+    return dataclasses.replace(
+        batch,
+        missing_symbols=tuple(s for s in batch.missing_symbols if s not in got),
+        notes=(*batch.notes, *priced),
+        fallback=second,
+    )
 
 
 def validate_and_load_prices(
@@ -189,6 +243,19 @@ def validate_and_load_prices(
                 )
         except damage.CONTAINED_ERRORS as exc:
             _contain(con, report, checked, exc, run_id=run_id, session=session)
+    if batch.fallback is not None:  # the second vendor's rows, judged the same way
+        extra = validate_and_load_prices(
+            db_path, batch.fallback, rules=rules, run_id=run_id, start=start, end=end,
+            source=source, resolve_incidents=resolve_incidents,
+        )  # fmt: skip
+        report.fetched += extra.fetched
+        report.loaded += extra.loaded
+        report.unchanged += extra.unchanged
+        report.quarantined += extra.quarantined
+        report.blocked |= extra.blocked
+        report.messages += extra.messages
+        report.note_damage([None] * extra.new_incidents, extra.damage)
+        return report
     for message in report.messages:
         log.info("%s: %s", source, message)
     for line in report.damage:
@@ -248,7 +315,9 @@ def _load_price_batch(
     as incidents. A batch that reaches every symbol's latest stored session re-checked the
     recent damage and may resolve it; an older backfill chunk did not and must not.
     """
-    validation = validate_prices(batch.frame, rules, stored_context(con, batch.frame))
+    validation = validate_prices(
+        batch.frame, rules, stored_context(con, batch.frame), fetched_at=batch.fetched_at
+    )
     latest = [d for _, d in stored_extent(con, list(batch.requested)).values() if d]
     rechecked = not batch.missing_symbols and all(d <= end for d in latest)
     reasons = reason_counts(validation.quarantined)

@@ -81,6 +81,12 @@ class PriceBatch:
     # lines a file had that could not be read (cut mid-line, a date or number that does not
     # parse): the file's other lines load, these go to quarantine with file and line number
     rejected: tuple[LineReject, ...] = ()
+    # when the bytes were fetched (or recorded, for a replay that knows it): validation judges
+    # whether the last bar was final then; None when nobody knows (a folder of old CSVs)
+    fetched_at: dt.datetime | None = None
+    # the second vendor's batch for symbols this one delivered nothing for (see
+    # pipeline.stages.fetch_prices); its symbols are no longer in missing_symbols
+    fallback: PriceBatch | None = None
 
 
 class LineReject(NamedTuple):
@@ -720,8 +726,9 @@ class YahooPriceSource:
                 f"{', '.join(pending)}; try again later or use --replay DIR"
             )
         in_range = combined["date"].between(pd.Timestamp(start), pd.Timestamp(end))
+        now = self._clock()
         combined, forming_note = drop_forming_bar(
-            combined.loc[in_range].reset_index(drop=True), self._clock()
+            combined.loc[in_range].reset_index(drop=True), now
         )
         if forming_note:
             notes.append(forming_note)
@@ -730,7 +737,7 @@ class YahooPriceSource:
         for symbol in missing:
             reason = errors.get(symbol.upper(), "no rows in the requested range")
             notes.append(f"{symbol}: nothing came back from Yahoo ({reason})")
-        return PriceBatch(combined, wanted, missing, self.name, tuple(notes))
+        return PriceBatch(combined, wanted, missing, self.name, tuple(notes), fetched_at=now)
 
     def _resolve_download(self) -> DownloadFn:
         """Import yfinance only when fetching (1.3 s), and keep its caches out of the repo."""
