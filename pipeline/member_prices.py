@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 SOURCE = "member_prices"
 PREVIEW = 10  # symbols named in a one-line summary before "…"
+MISSING_SESSIONS = " session(s) missing: "  # quality.completeness.summarise, one line a symbol
+QUARANTINED = re.compile(r"\d+ rows quarantined: ")  # a chunk's count by reason
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,38 @@ def _quiet(batch: PriceBatch) -> PriceBatch:
     return PriceBatch(batch.frame, batch.requested, batch.missing_symbols, batch.source, notes)
 
 
+def damage_line(counts: Sequence[tuple[str, int, int]], noun: str = "members") -> str | None:
+    """The open damage of the members as one line, from (kind, open, opened by this run).
+
+    '41 members with quarantined rows, 3 held shifts (5 new); see `rotation status`': the
+    same words as the one data_incident alert of the source (sql/alerts/data_quality.sql),
+    so the run output, the report and the alert agree; the per-member lines stay in
+    ``ops.incidents`` and ``rotation status``.
+    """
+    parts = []
+    for kind, n, _ in counts:
+        if kind == "level_shift":
+            parts.append(f"{n} held shift{'' if n == 1 else 's'}")
+        elif kind == "rows_quarantined":
+            parts.append(f"{n} {noun} with quarantined rows")
+        else:
+            parts.append(f"{n} {noun} with {kind.replace('_', ' ')}")
+    if not parts:
+        return None
+    new = sum(c for _, _, c in counts)
+    return (
+        f"{SOURCE}: {', '.join(parts)}"
+        + (f" ({new} new)" if new else "")
+        + ("; see `rotation status`")
+    )
+
+
+def _per_member(message: str, symbols: Sequence[str]) -> bool:
+    """A line about one member (a vendor note, a seam, a held shift): told in the summary."""
+    head = message.split(":", 1)[0].split(" ", 1)[0]
+    return head in symbols
+
+
 def load_member_prices(
     db_path: str,
     settings: Settings,
@@ -181,6 +216,8 @@ def load_member_prices(
     missing: list[str] = []
     failed: list[str] = []
     rebased = 0
+    gaps: dict[str, int] = {}  # member -> sessions missing in its window
+    per_member = 0  # other one-member lines (held shifts, seams, vendor notes), in the log
     deadline = clock() + cfg.stage_timeout_s
     with Steps(len(chunks), "member prices", log) as steps:
         for chunk in chunks:
@@ -210,6 +247,7 @@ def load_member_prices(
                 end=chunk.end,
                 source=SOURCE,
                 resolve_incidents=False,
+                log_damage=False,  # summarised once, below
             )
             report.loaded += loaded.loaded
             report.unchanged += loaded.unchanged
@@ -220,8 +258,16 @@ def load_member_prices(
             for message in loaded.messages:
                 if "adjustment basis moved" in message:
                     rebased += 1
-                elif not message.startswith("no data for:"):
-                    report.messages.append(message)
+                elif message.startswith("no data for:"):
+                    continue
+                elif MISSING_SESSIONS in message:
+                    symbol, rest = message.split(": ", 1)
+                    gaps[symbol] = gaps.get(symbol, 0) + int(rest.split(" ", 1)[0])
+                elif _per_member(message, chunk.symbols):
+                    per_member += 1
+                    log.info("%s: %s", SOURCE, message)
+                elif not QUARANTINED.match(message):  # one total at the end instead
+                    report.messages.append(message)  # a chunk's own line (blocked, not loaded)
             steps.advance(f"{chunk.label}: {loaded.loaded} rows loaded")
     with writing(db_path) as con, transaction(con):
         con.executemany(
@@ -236,6 +282,10 @@ def load_member_prices(
             run_id=run_id,
             subjects=sorted(rechecked),
         )
+        counts = con.execute(
+            (SQL_DIR / "ops" / "incidents_open_by_kind.sql").read_text(),
+            {"source": SOURCE, "run_id": run_id},
+        ).fetchall()
     summary = f"priced {len(delivered)} of {len(members)} members in {len(chunks)} chunks"
     report.messages.insert(0, summary)
     if rebased:
@@ -244,6 +294,21 @@ def load_member_prices(
         report.messages.append(
             f"no data for {len(missing)} members: {_preview(sorted(missing))}; asked again next run"
         )
+    if report.quarantined:
+        report.messages.append(
+            f"{report.quarantined} rows quarantined (per member in ops.quarantine)"
+        )
+    if gaps:
+        report.messages.append(
+            f"sessions missing for {len(gaps)} members, {sum(gaps.values())} in all: "
+            f"{_preview(sorted(gaps))} (per member in ops.missing_sessions)"
+        )
+    if per_member:
+        report.messages.append(f"{per_member} notes on single members, in the log")
+    line = damage_line([(str(k), int(n), int(c)) for k, n, c in counts])
+    if line:
+        report.damage.append(line)
+        report.new_incidents += sum(int(c) for _, _, c in counts)
     if failed:
         report.messages.append(
             f"{len(failed)} members not fetched (chunk failed or time up): "

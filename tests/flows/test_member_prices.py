@@ -149,6 +149,39 @@ def test_every_member_is_asked_for_and_the_missing_ones_are_one_line(
     )
     assert again.fetched == 2 * 10 and again.unchanged == 2 * 10 and again.loaded == 0
     assert again.messages[0] == "priced 2 of 1024 members in 12 chunks"
+    # the member damage is one line of the run output, naming where the detail is
+    assert (
+        report.damage
+        == again.damage
+        == ["member_prices: 1 members with quarantined rows; see `rotation status`"]
+    )
+
+
+def test_members_missing_sessions_are_one_line(with_members: str, replay: Path) -> None:
+    """Gaps in two members' bars: one summary line, not one line per member."""
+    for symbol, cut in (("MSFT", 3), ("NVDA", 2)):
+        path = replay / "prices" / f"{symbol}.csv"
+        lines = path.read_text().splitlines(keepends=True)
+        path.write_text("".join(lines[:100] + lines[100 + cut :]))
+    report = load_member_prices(with_members, _settings(), replay, AS_OF, run_id="r1")
+    gaps = [m for m in report.messages if "missing" in m]
+    assert gaps == [
+        "sessions missing for 2 members, 5 in all: MSFT, NVDA (per member in ops.missing_sessions)"
+    ]
+    assert not [m for m in report.messages if m.startswith(("MSFT", "NVDA"))]
+    assert _rows(with_members, "select count(*) from ops.missing_sessions") == [(5,)]
+
+
+def test_damage_line_counts_kinds_and_new() -> None:
+    from pipeline.member_prices import damage_line
+
+    assert damage_line([]) is None
+    assert damage_line(
+        [("rows_quarantined", 41, 5), ("level_shift", 3, 0), ("seam_conflict", 1, 0)]
+    ) == (
+        "member_prices: 41 members with quarantined rows, 3 held shifts, 1 members with seam "
+        "conflict (5 new); see `rotation status`"
+    )
 
 
 def test_plan_groups_short_and_current_members() -> None:
