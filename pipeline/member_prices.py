@@ -18,11 +18,12 @@ members are listed in ops.member_symbols (the per-symbol staleness rule leaves t
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,142 @@ def _per_member(message: str, symbols: Sequence[str]) -> bool:
     return head in symbols
 
 
+@dataclass
+class _Tally:
+    """What the member chunks of one stage did, summed into one report (a line per kind of
+    news, never a line per member)."""
+
+    report: SourceReport
+    rules: PriceRules
+    run_id: str
+    delivered: set[str] = field(default_factory=set)
+    rechecked: set[str] = field(default_factory=set)  # in a chunk validated and loaded
+    missing: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    rebased: int = 0
+    gaps: dict[str, int] = field(default_factory=dict)  # member -> sessions missing
+    per_member: int = 0  # other one-member lines (held shifts, seams, notes), in the log
+
+    def load(
+        self, db_path: str, batch: PriceBatch, start: dt.date, end: dt.date
+    ) -> SourceReport | None:
+        """Validate and load one chunk's batch; None when nothing came back."""
+        report = self.report
+        self.missing.extend(batch.missing_symbols)
+        report.fetched += len(batch.frame)
+        if batch.frame.empty:
+            return None
+        self.delivered.update(batch.frame["symbol"].unique())
+        loaded = stages.validate_and_load_prices(
+            db_path,
+            _quiet(batch),
+            rules=self.rules,
+            run_id=self.run_id,
+            start=start,
+            end=end,
+            source=SOURCE,
+            resolve_incidents=False,
+            log_damage=False,  # summarised once, at the end
+        )
+        report.loaded += loaded.loaded
+        report.unchanged += loaded.unchanged
+        report.quarantined += loaded.quarantined
+        report.blocked |= loaded.blocked
+        if not loaded.blocked:
+            self.rechecked.update(batch.frame["symbol"].unique())
+        for message in loaded.messages:
+            if "adjustment basis moved" in message:
+                self.rebased += 1
+            elif message.startswith("no data for:"):
+                continue
+            elif MISSING_SESSIONS in message:
+                symbol, rest = message.split(": ", 1)
+                self.gaps[symbol] = self.gaps.get(symbol, 0) + int(rest.split(" ", 1)[0])
+            elif _per_member(message, batch.requested):
+                self.per_member += 1
+                log.info("%s: %s", SOURCE, message)
+            elif not QUARANTINED.match(message):  # one total at the end instead
+                report.messages.append(message)  # a chunk's own line (blocked, not loaded)
+        return loaded
+
+    def finish(self, db_path: str, members: Sequence[Member], as_of: dt.date, chunks: int) -> None:
+        """Record the members asked for, resolve what was re-checked, say it in few lines."""
+        report = self.report
+        with writing(db_path) as con, transaction(con):
+            con.executemany(
+                _sql("member_symbols_record.sql"),
+                [[m.symbol, as_of, m.symbol in self.delivered, self.run_id] for m in members],
+            )
+            # the members whose rows were validated were re-checked: damage not seen is over
+            incidents.resolve_unseen(
+                con,
+                source=SOURCE,
+                kinds=stages.PRICE_INCIDENT_KINDS,
+                run_id=self.run_id,
+                subjects=sorted(self.rechecked),
+            )
+            counts = con.execute(
+                (SQL_DIR / "ops" / "incidents_open_by_kind.sql").read_text(),
+                {"source": SOURCE, "run_id": self.run_id},
+            ).fetchall()
+        summary = f"priced {len(self.delivered)} of {len(members)} members in {chunks} chunks"
+        report.messages.insert(0, summary)
+        if self.rebased:
+            report.messages.append(f"adjustment basis moved for {self.rebased} members (re-based)")
+        missing = sorted(set(self.missing) - self.delivered)
+        if missing:
+            report.messages.append(
+                f"no data for {len(missing)} members: {_preview(missing)}; asked again next run"
+            )
+        if report.quarantined:
+            report.messages.append(
+                f"{report.quarantined} rows quarantined (per member in ops.quarantine)"
+            )
+        if self.gaps:
+            report.messages.append(
+                f"sessions missing for {len(self.gaps)} members, {sum(self.gaps.values())} in "
+                f"all: {_preview(sorted(self.gaps))} (per member in ops.missing_sessions)"
+            )
+        if self.per_member:
+            report.messages.append(f"{self.per_member} notes on single members, in the log")
+        line = damage_line([(str(k), int(n), int(c)) for k, n, c in counts])
+        if line:
+            report.damage.append(line)
+            report.new_incidents += sum(int(c) for _, _, c in counts)
+        if self.failed:
+            report.messages.append(
+                f"{len(self.failed)} members not fetched (chunk failed or time up): "
+                f"{_preview(sorted(set(self.failed)))}; asked again next run"
+            )
+        for message in report.messages:
+            log.info("%s: %s", SOURCE, message)
+
+
+def _member_rules(settings: Settings, members: Sequence[Member]) -> PriceRules:
+    return PriceRules(
+        settings.prices.max_daily_move,
+        dict(settings.prices.max_daily_move_overrides),
+        stock_max_daily_move=settings.breadth.max_daily_move,
+        stocks=frozenset(m.symbol for m in members),
+    )
+
+
+def _members_or_skip(db_path: str, settings: Settings, report: SourceReport) -> list[Member]:
+    """The members to price, or [] with the reason in ``report`` (skipped)."""
+    if not settings.breadth.members:
+        report.skipped = True
+        report.messages.append("members are not priced ([breadth] members = false)")
+        return []
+    with writing(db_path) as con:
+        members = member_symbols(con, settings.holdings.funds, settings.prices.symbols)
+    if not members:
+        report.skipped = True
+        report.messages.append(
+            "no holdings snapshot loaded yet: members are priced from the first one"
+        )
+    return members
+
+
 def load_member_prices(
     db_path: str,
     settings: Settings,
@@ -185,25 +322,11 @@ def load_member_prices(
     """Price every member of the funds' latest snapshots; one report for the whole stage."""
     cfg = settings.breadth
     report = SourceReport(SOURCE)
-    if not cfg.members:
-        report.skipped = True
-        report.messages.append("members are not priced ([breadth] members = false)")
-        return report
-    with writing(db_path) as con:
-        members = member_symbols(con, settings.holdings.funds, settings.prices.symbols)
+    members = _members_or_skip(db_path, settings, report)
     if not members:
-        report.skipped = True
-        report.messages.append(
-            "no holdings snapshot loaded yet: members are priced from the first one"
-        )
         return report
     source = source or member_price_source(settings, replay_dir)
-    rules = PriceRules(
-        settings.prices.max_daily_move,
-        dict(settings.prices.max_daily_move_overrides),
-        stock_max_daily_move=cfg.max_daily_move,
-        stocks=frozenset(m.symbol for m in members),
-    )
+    tally = _Tally(report, _member_rules(settings, members), run_id)
     chunks = plan_member_chunks(
         members,
         as_of,
@@ -211,109 +334,96 @@ def load_member_prices(
         history_sessions=cfg.history_sessions,
         chunk_size=cfg.chunk_size,
     )
-    delivered: set[str] = set()
-    rechecked: set[str] = set()  # delivered in a chunk that was validated and loaded
-    missing: list[str] = []
-    failed: list[str] = []
-    rebased = 0
-    gaps: dict[str, int] = {}  # member -> sessions missing in its window
-    per_member = 0  # other one-member lines (held shifts, seams, vendor notes), in the log
     deadline = clock() + cfg.stage_timeout_s
     with Steps(len(chunks), "member prices", log) as steps:
         for chunk in chunks:
             if clock() > deadline:
-                failed.extend(chunk.symbols)
+                tally.failed.extend(chunk.symbols)
                 steps.advance(f"{chunk.label}: not started, the stage's time is up")
                 continue
             try:
                 batch = source.fetch(chunk.symbols, chunk.start, chunk.end)
             except PriceSourceError as exc:
-                failed.extend(chunk.symbols)
+                tally.failed.extend(chunk.symbols)
                 report.messages.append(f"chunk {chunk.label} failed: {exc}; asked again next run")
                 steps.advance(f"{chunk.label}: failed")
                 continue
-            missing.extend(batch.missing_symbols)
-            report.fetched += len(batch.frame)
-            if batch.frame.empty:
+            loaded = tally.load(db_path, batch, chunk.start, chunk.end)
+            if loaded is None:
                 steps.advance(f"{chunk.label}: nothing came back")
                 continue
-            delivered.update(batch.frame["symbol"].unique())
-            loaded = stages.validate_and_load_prices(
-                db_path,
-                _quiet(batch),
-                rules=rules,
-                run_id=run_id,
-                start=chunk.start,
-                end=chunk.end,
-                source=SOURCE,
-                resolve_incidents=False,
-                log_damage=False,  # summarised once, below
-            )
-            report.loaded += loaded.loaded
-            report.unchanged += loaded.unchanged
-            report.quarantined += loaded.quarantined
-            report.blocked |= loaded.blocked
-            if not loaded.blocked:
-                rechecked.update(batch.frame["symbol"].unique())
-            for message in loaded.messages:
-                if "adjustment basis moved" in message:
-                    rebased += 1
-                elif message.startswith("no data for:"):
-                    continue
-                elif MISSING_SESSIONS in message:
-                    symbol, rest = message.split(": ", 1)
-                    gaps[symbol] = gaps.get(symbol, 0) + int(rest.split(" ", 1)[0])
-                elif _per_member(message, chunk.symbols):
-                    per_member += 1
-                    log.info("%s: %s", SOURCE, message)
-                elif not QUARANTINED.match(message):  # one total at the end instead
-                    report.messages.append(message)  # a chunk's own line (blocked, not loaded)
             steps.advance(f"{chunk.label}: {loaded.loaded} rows loaded")
-    with writing(db_path) as con, transaction(con):
-        con.executemany(
-            _sql("member_symbols_record.sql"),
-            [[m.symbol, as_of, m.symbol in delivered, run_id] for m in members],
-        )
-        # the members whose rows were validated were re-checked: damage not seen again is over
-        incidents.resolve_unseen(
-            con,
-            source=SOURCE,
-            kinds=stages.PRICE_INCIDENT_KINDS,
-            run_id=run_id,
-            subjects=sorted(rechecked),
-        )
-        counts = con.execute(
-            (SQL_DIR / "ops" / "incidents_open_by_kind.sql").read_text(),
-            {"source": SOURCE, "run_id": run_id},
-        ).fetchall()
-    summary = f"priced {len(delivered)} of {len(members)} members in {len(chunks)} chunks"
-    report.messages.insert(0, summary)
-    if rebased:
-        report.messages.append(f"adjustment basis moved for {rebased} members (re-based)")
-    if missing:
-        report.messages.append(
-            f"no data for {len(missing)} members: {_preview(sorted(missing))}; asked again next run"
-        )
-    if report.quarantined:
-        report.messages.append(
-            f"{report.quarantined} rows quarantined (per member in ops.quarantine)"
-        )
-    if gaps:
-        report.messages.append(
-            f"sessions missing for {len(gaps)} members, {sum(gaps.values())} in all: "
-            f"{_preview(sorted(gaps))} (per member in ops.missing_sessions)"
-        )
-    if per_member:
-        report.messages.append(f"{per_member} notes on single members, in the log")
-    line = damage_line([(str(k), int(n), int(c)) for k, n, c in counts])
-    if line:
-        report.damage.append(line)
-        report.new_incidents += sum(int(c) for _, _, c in counts)
-    if failed:
-        report.messages.append(
-            f"{len(failed)} members not fetched (chunk failed or time up): "
-            f"{_preview(sorted(failed))}; asked again next run"
-        )
-    for message in report.messages:
-        log.info("%s: %s", SOURCE, message)
+    tally.finish(db_path, members, as_of, len(chunks))
+    return report
+
+
+def member_scope(symbols: Sequence[str], replay_dir: str | Path | None) -> str:
+    """The ``ops.backfill_chunks`` scope of one group of members: ``member_prices:A…Z#hash``
+    (the hash names the whole group: a group that changes with the holdings is asked again)."""
+    ordered = sorted(symbols)
+    digest = hashlib.sha256(",".join(ordered).encode()).hexdigest()[:12]
+    return stages.backfill_scope(
+        f"{SOURCE}:{ordered[0]}…{ordered[-1]}({len(ordered)})#{digest}", replay_dir
+    )
+
+
+def backfill_member_prices(
+    db_path: str,
+    settings: Settings,
+    replay_dir: str | Path | None,
+    chunks: Sequence[tuple[dt.date, dt.date]],
+    *,
+    run_id: str,
+    source: PriceSource | None = None,
+) -> SourceReport:
+    """History for breadth: every member over the backfill's chunks, so a new installation
+    has breadth from its first day.
+
+    The same session chunks as the configured symbols' backfill (newest first, each reaching
+    into the newer one so one adjustment basis holds), times groups of ``[breadth]
+    chunk_size`` members: one download per (chunk, group), validated and loaded in its own
+    transaction and recorded in ``ops.backfill_chunks`` once loaded, so an interrupted
+    backfill resumes with the first group not loaded. Members are those of the latest
+    holdings snapshot (the backfill loads the holdings first); a member that did not trade
+    yet in an old chunk simply has no rows there, which is not damage (a group with no rows
+    at all is not marked loaded: an outage looks the same).
+    """
+    report = SourceReport(SOURCE)
+    members = _members_or_skip(db_path, settings, report)
+    if not members:
+        return report
+    source = source or member_price_source(settings, replay_dir)
+    tally = _Tally(report, _member_rules(settings, members), run_id)
+    size = settings.breadth.chunk_size
+    symbols = sorted(m.symbol for m in members)
+    groups = [tuple(symbols[i : i + size]) for i in range(0, len(symbols), size)]
+    scopes = {group: member_scope(group, replay_dir) for group in groups}
+    with writing(db_path) as con:
+        done = {scope: stages.completed_chunks(con, scope) for scope in scopes.values()}
+    skipped = 0
+    with Steps(len(chunks) * len(groups), "member history", log) as steps:
+        for start, end in chunks:
+            for group in groups:
+                label = f"{group[0]}…{group[-1]} {start} to {end}"
+                if (start, end) in done[scopes[group]]:
+                    skipped += 1
+                    steps.advance(f"{label}: already loaded, skipped")
+                    continue
+                try:
+                    batch = source.fetch(group, start, end)
+                except PriceSourceError as exc:
+                    tally.failed.extend(group)
+                    report.messages.append(f"{label} failed: {exc}; left for the next backfill")
+                    steps.advance(f"{label}: failed")
+                    continue
+                loaded = tally.load(db_path, batch, start, end)
+                # nothing back for a whole group is asked again (an outage looks the same)
+                if loaded is not None and not loaded.blocked:
+                    with writing(db_path) as con:
+                        stages.mark_chunk_done(con, run_id, scopes[group], start, end)
+                steps.advance(f"{label}: {loaded.loaded if loaded else 0} rows loaded")
+    if chunks:
+        tally.finish(db_path, members, max(end for _, end in chunks), len(chunks) * len(groups))
+    if skipped:
+        report.messages.append(f"{skipped} member chunks already loaded, skipped")
     return report

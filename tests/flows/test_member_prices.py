@@ -251,3 +251,50 @@ def test_live_client_chunks_a_stalled_chunk_fails_alone(
     finally:
         con.close()
     assert delivered == [("MSFT",)]
+
+
+def test_backfill_prices_the_members_in_the_same_chunks_and_resumes(
+    with_members: str, replay: Path
+) -> None:
+    """`rotation backfill` gives breadth its history: every member over the price chunks."""
+    from pipeline.member_prices import backfill_member_prices
+    from pipeline.stages import backfill_chunks
+
+    settings = _settings(chunk_size=400)  # 1,024 members: three groups
+    chunks = backfill_chunks(dt.date(2021, 2, 1), AS_OF, 100, 10)
+    assert len(chunks) == 3
+    report = backfill_member_prices(with_members, settings, replay, chunks, run_id="b1")
+    assert report.messages[0] == "priced 2 of 1024 members in 9 chunks"
+    assert not report.blocked and report.damage == []
+    stored = _rows(
+        with_members,
+        "select symbol, count(*), min(date), max(date) from raw.prices group by 1 order by 1",
+    )
+    assert stored == [
+        ("MSFT", SESSIONS_RECORDED, dt.date(2021, 2, 1), AS_OF),
+        ("NVDA", SESSIONS_RECORDED, dt.date(2021, 2, 1), AS_OF),
+    ]
+    # the group holding MSFT and NVDA is done for every chunk; groups with no rows at all
+    # are asked again next time (nothing back looks like an outage)
+    done = _rows(
+        with_members,
+        "select count(*), count(distinct scope) from ops.backfill_chunks "
+        "where scope like 'member_prices:%'",
+    )
+    assert done == [(3, 1)]
+    assert _rows(
+        with_members,
+        "select symbol, last_delivered from ops.member_symbols where last_delivered is not null "
+        "order by 1",
+    ) == [("MSFT", AS_OF), ("NVDA", AS_OF)]
+    # interrupted after the newest chunk of that group: the rerun fetches only the rest
+    with writing(with_members) as con:
+        con.execute(
+            "delete from ops.backfill_chunks where scope like 'member_prices:%' "
+            "and chunk_start < ?",
+            [chunks[0][0]],
+        )
+    again = backfill_member_prices(with_members, settings, replay, chunks, run_id="b2")
+    assert again.loaded == 0 and again.unchanged > 0
+    assert "1 member chunks already loaded, skipped" in again.messages
+    assert _rows(with_members, "select count(*) from raw.prices") == [(2 * SESSIONS_RECORDED,)]
