@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from reporting.charts import deal_flow_chart
@@ -49,3 +50,29 @@ def test_edgar_months_without_a_filing_are_no_data_in_words(tmp_path: Path) -> N
                    "mna": [0.0, 12.0]}, ["2025-08-01", "2025-09-01"])  # fmt: skip
     drawn = deal_flow_chart(some, pd.DataFrame(), START, END).panels[0]
     assert drawn.drawn and drawn.title.startswith("M&A filings per session, Sep 2025 1.2")
+
+
+def test_run_summary_lists_member_damage_per_member_capped(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """The run output says member damage in one line; the summary artifact has the rows."""
+    from reporting.summary import MAX_MESSAGES, run_summary_markdown
+    from rotation import incidents
+    from rotation.incidents import Incident
+
+    damaged = [
+        Incident("member_prices", f"M{i:03d}", "rows_quarantined", f"M{i:03d}: bad close")
+        for i in range(25)
+    ]
+    incidents.record_all(con, [*damaged, Incident("prices", "IWC", "no_data", "no file")],
+                         run_id="r1", session=END)  # fmt: skip
+    summary = {
+        "status": "completed", "as_of": END.isoformat(), "run_id": "r1", "sources": [],
+        "damage": ["member_prices: 25 members with quarantined rows; see `rotation status`"],
+    }  # fmt: skip
+    text = run_summary_markdown(summary, con)
+    section = text[text.index("### Per member") : text.index("## Quarantined")]
+    assert "25 members or companies with open damage" in section
+    assert section.count("| member_prices |") == MAX_MESSAGES
+    assert f"… and {25 - MAX_MESSAGES} more (see `rotation status`)" in section
+    assert "IWC" not in section  # a configured symbol's damage is its own line above
