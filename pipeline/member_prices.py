@@ -31,9 +31,10 @@ from pipeline import stages
 from pipeline.stages import SourceReport
 from quality.prices import PriceRules
 from rotation import calendar, incidents
-from rotation.db import SQL_DIR, transaction, writing
+from rotation.db import transaction, writing
 from rotation.progress import Steps
 from rotation.settings import Settings
+from rotation.sql import read as read_sql
 from sources.yahoo import PriceBatch, PriceSource, PriceSourceError
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,11 @@ class MemberChunk:
         return f"{self.symbols[0]}…{self.symbols[-1]} ({len(self.symbols)}, {self.why})"
 
 
-def _sql(name: str) -> str:
-    return (SQL_DIR / "load" / name).read_text()
-
-
 def member_symbols(con: Any, funds: Sequence[str], configured: Sequence[str]) -> list[Member]:
     """The members of the funds' latest snapshots, without the configured symbols."""
-    rows = con.execute(_sql("member_symbols.sql"), [list(funds), list(configured)]).fetchall()
+    rows = con.execute(
+        read_sql("load/member_symbols.sql"), [list(funds), list(configured)]
+    ).fetchall()
     return [Member(str(s), int(n), latest) for s, n, latest in rows]
 
 
@@ -236,7 +235,7 @@ class _Tally:
         report = self.report
         with writing(db_path) as con, transaction(con):
             con.executemany(
-                _sql("member_symbols_record.sql"),
+                read_sql("load/member_symbols_record.sql"),
                 [[m.symbol, as_of, m.symbol in self.delivered, self.run_id] for m in members],
             )
             # the members whose rows were validated were re-checked: damage not seen is over
@@ -248,7 +247,7 @@ class _Tally:
                 subjects=sorted(self.rechecked),
             )
             counts = con.execute(
-                (SQL_DIR / "ops" / "incidents_open_by_kind.sql").read_text(),
+                read_sql("ops/incidents_open_by_kind.sql"),
                 {"source": SOURCE, "run_id": self.run_id},
             ).fetchall()
         summary = f"priced {len(self.delivered)} of {len(members)} members in {chunks} chunks"
