@@ -39,7 +39,7 @@ def collect_valuation_context(con: duckdb.DuckDBPyConnection, today: dt.date) ->
         "valuation_coverage": [],
     }
     if _exists(con, "marts", "valuation_coverage"):
-        sql = (SQL_DIR / "reporting" / "valuation_coverage.sql").read_text()
+        sql = read_sql("reporting/valuation_coverage.sql")
         context["valuation_coverage"] = _records(con.execute(sql))
     if _exists(con, "marts", "fund_pe_cross_check"):
         sql = read_sql("ops/fund_pe_gaps.sql")

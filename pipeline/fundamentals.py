@@ -454,7 +454,7 @@ def valuation_coverage_lines(con: Any) -> list[str]:
     it after the build): the usable weight and every reason members are out, heaviest first."""
     import duckdb
 
-    sql = (SQL_LOAD_DIR.parent / "reporting" / "valuation_coverage.sql").read_text()
+    sql = read_sql("reporting/valuation_coverage.sql")
     try:
         rows = con.execute(sql).fetchall()
     except duckdb.CatalogException:  # not built yet (a first run that stopped early)
