@@ -63,6 +63,7 @@ def make_event(rule: Rule, t: Transition, run_id: str, *, deliverable: bool) -> 
         unit=rule.unit,
         runbook_url=rule.runbook_url,
         firing_since=t.firing_since,
+        extra=t.detail,
     )
     channels = rule.channels
     if t.transition == RESOLVED and not rule.notify_resolved:

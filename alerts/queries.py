@@ -1,6 +1,6 @@
 """Running the rule SQL: one file per family under ``sql/alerts/``, values bound as parameters.
 
-Every family file returns the rule's series, (subject, date, value), for the same named
+Every family file returns the rule's series, (subject, date, value[, detail]), for the same named
 parameters ($subject, $indicator, $start, $end); ``sql/alerts/crossings.sql`` then flags each
 value against the rule ($direction, $threshold, $rearm_at), so the threshold logic is written
 once for every family. The NYSE
@@ -85,14 +85,16 @@ def observations(
     finally:
         if registered:
             con.unregister("alert_sessions")
+    if "detail" not in series:  # only families with something to add per session return it
+        series["detail"] = pd.Series([None] * len(series), dtype="object")
     con.register("alert_series", series)
     try:
         rows = con.execute(_crossings_sql(), rule_params).fetchall()
     finally:
         con.unregister("alert_series")
     by_subject: dict[str, list[Observation]] = defaultdict(list)
-    for _rule, subject, date, value, _threshold, breached, cleared, _severity in rows:
+    for _rule, subject, date, value, _threshold, breached, cleared, _severity, detail in rows:
         by_subject[subject].append(
-            Observation(subject, date, float(value), bool(breached), bool(cleared))
+            Observation(subject, date, float(value), bool(breached), bool(cleared), detail or "")
         )
     return dict(by_subject)

@@ -36,6 +36,7 @@ class Observation:
     value: float
     breached: bool
     cleared: bool
+    detail: str = ""  # one line the event shows (a grouped source's damage by kind), or ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Transition:
     value: float
     transition: str  # fired | resolved | reminder
     firing_since: dt.date | None = None  # the session the rule fired (reminder, resolved)
+    detail: str = ""  # the observation's detail on that session
 
 
 def step(
@@ -120,5 +122,7 @@ def run(
         )
         if what is not None:
             started = obs.date if what == FIRED else since
-            transitions.append(Transition(obs.subject, obs.date, obs.value, what, started))
+            transitions.append(
+                Transition(obs.subject, obs.date, obs.value, what, started, obs.detail)
+            )
     return state, transitions

@@ -2,8 +2,11 @@
 
 Builds a replay folder of symlinks (never copies: the data is third-party and stays outside
 the repository) in the layout every replay source reads — ``prices/``, ``edgar/``,
-``nasdaq/``, ``fred/``, ``holdings/``, ``xbrl/``, ``fund_pe/``, ``shiller/`` — then runs
-``rotation run --replay`` for 2025-09-26, the last session the price snapshot covers.
+``nasdaq/``, ``fred/``, ``holdings/``, ``xbrl/``, ``fund_pe/``, ``shiller/``, ``stooq/`` — then
+runs ``rotation run --replay`` twice: for 2025-06-10, the last session of the index members'
+recorded bars (Stooq's bulk file, read by the Stooq replay twin where Yahoo has no member), so
+breadth has real members, then for 2025-09-26, the last session the price snapshot covers.
+The report and ``rotation status`` of the second show the breadth of the first's sessions.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from cli.main import main as cli_main
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 AS_OF = "2025-09-26"
+# the members' bars (member-prices/: 2024-01-02 .. 2025-06-10) end before AS_OF: one run on
+# their last session first prices them (history_sessions back), so breadth is real
+MEMBERS_AS_OF = "2025-06-10"
+MEMBER_BARS = "member-prices"
 # yahoo-csv-2025-09-26 has the funds, ^GSPC and ^VIX; the Russell 2000 index comes from the
 # stitched snapshot (its rows after the as-of date are ignored by the run).
 PRICE_FILES = {
@@ -50,13 +57,30 @@ def build_replay_folder(target: Path, shared: Path = SHARED_DATA) -> Path:
             link.unlink()
         if (shared / "fundamentals").is_dir():
             link.symlink_to(shared / "fundamentals")
+    # Stooq's bulk file and its ticker map, in the layout of the Stooq replay twin (stooq/)
+    link = target / "stooq"
+    if link.is_symlink():
+        link.unlink()
+    if (shared / MEMBER_BARS).is_dir():
+        link.symlink_to(shared / MEMBER_BARS)
     return target
+
+
+def demo_dates(folder: Path) -> list[str]:
+    """The sessions the demo runs, oldest first: the members' last session when their bars
+    are in the folder, then ``AS_OF``."""
+    return ([MEMBERS_AS_OF] if (folder / "stooq").exists() else []) + [AS_OF]
 
 
 def main() -> int:
     folder = build_replay_folder(Path("data") / "replay-demo")
     print(f"replay folder {folder} -> {SHARED_DATA}")
-    return cli_main(["run", "--replay", str(folder), "--date", AS_OF, *sys.argv[1:]])
+    for day in demo_dates(folder):
+        print(f"demo: rotation run --replay {folder} --date {day}")
+        code = cli_main(["run", "--replay", str(folder), "--date", day, *sys.argv[1:]])
+        if code:
+            return code
+    return 0
 
 
 if __name__ == "__main__":

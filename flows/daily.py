@@ -57,6 +57,9 @@ load_member_prices = task(name="load-member-prices", cache_policy=NO_CACHE)(
 )
 build_models = task(name="build-models", cache_policy=NO_CACHE)(stages.build_models)
 backfill_xbrl = task(name="backfill-xbrl", cache_policy=NO_CACHE)(fundamentals.backfill_xbrl)
+backfill_members = task(name="backfill-member-prices", cache_policy=NO_CACHE)(
+    member_prices.backfill_member_prices
+)
 cross_check_fund_pe = task(name="cross-check-fund-pe", cache_policy=NO_CACHE)(
     fundamentals.cross_check_fund_pe
 )
@@ -380,7 +383,8 @@ def backfill(
 
     Resumable: a chunk that loaded is recorded in ``ops.backfill_chunks`` and skipped when the
     same backfill runs again after an interruption. An EDGAR quarter counts as loaded only
-    when its index was read whole (``pipeline.edgar_backfill``).
+    when its index was read whole (``pipeline.edgar_backfill``). The index members are priced
+    over the same chunks once the holdings are loaded (``pipeline.member_prices``).
     """
     _route_stage_logs()
     logger = get_run_logger()
@@ -461,6 +465,12 @@ def backfill(
                 )
             reports.extend(
                 bounded.stage(load_fundamentals)(db_path, settings, replay_dir, end, run_id=run_id)
+            )
+            # the members of the snapshot just loaded, over the same chunks: breadth history
+            reports.append(
+                backfill_members.with_options(timeout_seconds=lim.backfill_timeout_s)(
+                    db_path, settings, replay_dir, chunks, run_id=run_id
+                )
             )
             reports.append(
                 backfill_xbrl.with_options(timeout_seconds=lim.backfill_timeout_s)(

@@ -197,6 +197,7 @@ def validate_and_load_prices(
     end: dt.date,
     source: str = "prices",
     resolve_incidents: bool = True,
+    log_damage: bool = True,
 ) -> SourceReport:
     """Validate the batch, then write quarantine, validation record, rows and gaps together.
 
@@ -210,7 +211,8 @@ def validate_and_load_prices(
     (``member_prices`` for index members, so their damage and health are told apart from the
     configured symbols'); ``resolve_incidents`` false leaves resolving the price suite's
     incidents to the caller (the member stage loads many chunks and resolves once, after the
-    last).
+    last); ``log_damage`` false leaves the warning per incident to the caller too (the member
+    stage says all of its chunks' damage in one line).
     """
     report = SourceReport(source, fetched=len(batch.frame))
     report.messages += list(batch.notes)
@@ -258,7 +260,7 @@ def validate_and_load_prices(
         return report
     for message in report.messages:
         log.info("%s: %s", source, message)
-    for line in report.damage:
+    for line in report.damage if log_damage else ():
         log.warning("damage: %s", line)
     return report
 

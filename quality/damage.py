@@ -4,7 +4,8 @@ A damaged file, a symbol or series that delivered nothing, an index cut short, a
 load failed: each stays inside its symbol or source (the rest of the run loads) and becomes one
 ``ops.incidents`` row naming the file or value and the reason, written in the same transaction
 as the batch that revealed it. The data-quality rule ``data_incident`` turns each new incident
-into one alert; ``rotation status`` and the run summary list the open ones.
+into one alert (the members' and companies' sources into one per source, however many are
+damaged); ``rotation status`` and the run summary list the open ones.
 
 An incident is resolved only by a run that *checked* the same thing again and found it whole:
 each stage passes the kinds and subjects it looked at (``Checked``), never more. A source that

@@ -90,18 +90,37 @@ def _ad_panel(ax: Any, breadth: Result, fund: str, start: dt.date, end: dt.date)
     if missing:
         return _no_data(ax, base, missing)
     frame = _fund_rows(breadth, fund, "ad_line")
+    # a session with no member priced has an A/D line of 0 by construction, not a flat market:
+    # a line of such sessions would read "falling" over zero members
+    frame = frame[frame["members_priced"].fillna(0) > 0]
     if frame.empty:
-        return _no_data(ax, base, f"no member returns in {fund} yet")
+        return _no_data(
+            ax,
+            base,
+            f"no {fund} member priced between {start} and {end} "
+            "(members are priced from the first holdings snapshot on)",
+        )
     ax.plot(frame["date"], frame["ad_line"], color=AD_COLOR, linewidth=1.5)
     last = _last(frame, "ad_line") or 0.0
     _label_last(ax, frame, "ad_line", f"{last:+,.0f}", AD_COLOR)
     _dates(ax, start, end)
     window = frame["ad_line"].tail(20)
-    rising = len(window) > 1 and window.iloc[-1] > window.iloc[0]
     _title(
         ax,
-        f"A/D line {'rising' if rising else 'falling'} over the last 20 sessions",
-        reading.GOOD if rising else reading.BAD,
+        *_ad_verdict(window.tolist()),
         "Running sum of advancing minus declining members since the first holdings snapshot.",
     )
     return Panel(base, drawn=True)
+
+
+def _ad_verdict(window: list[float]) -> tuple[str, str]:
+    """The A/D line's headline and colour over its last sessions (flat is not falling)."""
+    sessions = len(window)
+    if sessions < 2:
+        return "A/D line: one session priced so far", reading.NEUTRAL
+    span = f"over the last {sessions} sessions"
+    if window[-1] > window[0]:
+        return f"A/D line rising {span}", reading.GOOD
+    if window[-1] < window[0]:
+        return f"A/D line falling {span}", reading.BAD
+    return f"A/D line flat {span}", reading.NEUTRAL

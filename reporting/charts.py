@@ -606,6 +606,17 @@ def _edgar_panel(ax: Any, edgar: Result, start: dt.date, end: dt.date, note: str
         hint = note or " (EDGAR is skipped until ROTATION_EDGAR_USER_AGENT is set)"
         return _no_data(ax, base, missing + hint)
     assert not isinstance(edgar, Unavailable)
+    if not edgar["filings"].fillna(0).any():
+        # sessions counted as read but not one deal filing in any month: no index with
+        # filings covers the window (a replay without them), which a 0.0 over an empty axis
+        # would pass off as a quiet market
+        months = ", ".join(f"{m:%b %Y}" for m in sorted(set(edgar["month_start"])))
+        return _no_data(
+            ax,
+            base,
+            f"the EDGAR indexes read for {months} list no deal filing at all: "
+            "no index with filings covers the window",
+        )
     width = 9.0  # days: three bars side by side inside a month
     verdicts = []
     for i, (category, (label, color)) in enumerate(EDGAR_CATEGORIES.items()):

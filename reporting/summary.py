@@ -85,6 +85,26 @@ def _damage(summary: Mapping[str, Any]) -> list[str]:
             *lines]  # fmt: skip
 
 
+def _member_damage(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The members' and companies' open incidents, one row each (capped): the detail behind
+    their source's one line above and its one alert."""
+    result = queries.run_query(con, "member_incidents", [])
+    if isinstance(result, Unavailable) or result.empty:
+        return []
+    rows = [
+        [r["source"], r["subject"], r["kind"], r["detail"]]
+        for _, r in result.head(MAX_MESSAGES).iterrows()
+    ]
+    more = len(result) - MAX_MESSAGES
+    tail = [f"… and {more} more (see `rotation status`)"] if more > 0 else []
+    return [
+        f"{len(result)} members or companies with open damage:",
+        "",
+        _table(["source", "member", "kind", "detail"], rows),
+        *tail,
+    ]
+
+
 def _quarantine(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     result = queries.run_query(con, "run_quarantine", [run_id])
     if isinstance(result, Unavailable):
@@ -176,6 +196,9 @@ def run_summary_markdown(
     run_id = str(summary.get("run_id", ""))
     lines += ["## Fetched and loaded", "", *_sources(summary), ""]
     lines += ["## Damage contained", "", *_damage(summary), ""]
+    members = _member_damage(con)
+    if members:
+        lines += ["### Per member", "", *members, ""]
     lines += ["## Quarantined", "", *_quarantine(con, run_id), ""]
     lines += ["## Headline indicators", "", *_indicators(con, as_of), ""]
     lines += ["## Alerts", "", *_alerts(con, run_id), ""]

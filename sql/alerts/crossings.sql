@@ -1,7 +1,8 @@
 -- alerts/crossings: where each value of a rule's series stands against the rule, one query
 -- for every family (the family files under sql/alerts/ only say what the series is).
 --
--- Reads alert_series(subject, date, value), the family query's rows, registered by
+-- Reads alert_series(subject, date, value, detail), the family query's rows (detail: one line
+-- the event shows, null where the family has none), registered by
 -- alerts/queries.py; missing and non-finite values are dropped here, once for every family. Parameters: $rule and $severity are echoed into every row; $direction is
 -- above | below; $threshold the level; $rearm_at the hysteresis level the value must get back
 -- to (<= for above, >= for below) to re-arm.
@@ -18,7 +19,8 @@ with flagged as (
             as breached,
         case when $direction = 'above' then value <= $rearm_at else value >= $rearm_at end
             as cleared,
-        $severity as severity
+        $severity as severity,
+        detail
     from alert_series
     where value is not null and isfinite(value)  -- a gap in a series is not a crossing
 )
@@ -31,6 +33,7 @@ select
     threshold,
     breached,
     cleared,
-    severity
+    severity,
+    detail
 from flagged
 order by subject, date

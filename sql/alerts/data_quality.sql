@@ -25,6 +25,15 @@
 --                      silent while it lasts and re-arms when it is resolved (a recurrence
 --                      later is a new incident and fires again). $subject is '*', a source
 --                      (prices, edgar, ...) or a whole subject.
+--                      Sources of many members (member_prices, holdings, xbrl: one incident
+--                      per index member or company) are one subject per source instead,
+--                      "<source>: damage to members or companies", whose value is the number
+--                      of its incidents open on the session: the source fires once when its
+--                      first member is damaged and resolves when the last is whole, however
+--                      many members there are (a few hundred members would otherwise be a
+--                      few hundred alerts). Its detail counts the open incidents by kind
+--                      ("41 members with quarantined rows, 3 held shifts; see `rotation
+--                      status`"); the per-member detail stays in ops.incidents.
 -- A run's session is ops.runs.as_of (the validation time's date when the run row is missing).
 -- alert_sessions(date, n) is the NYSE calendar with its ordinal n, registered by
 -- alerts/queries.py from rotation.calendar (SQL has no exchange calendar of its own).
@@ -32,7 +41,8 @@
 -- Parameters (named; alerts/queries.py binds them): $subject (the subject the rule watches,
 -- or * for every subject of the family), $indicator (the column to watch, validated in
 -- alerts/rules.py), $start and $end (the sessions to return, inclusive).
--- Returns (subject, date, value); sql/alerts/crossings.sql turns them into breached/cleared.
+-- Returns (subject, date, value, detail); sql/alerts/crossings.sql turns them into
+-- breached/cleared and carries detail (null but for the grouped incident sources) to the event.
 with sessions as (
     select
         date,
@@ -153,7 +163,18 @@ since_ok as (
 
 incidents as (
     select
-        i.source || ' ' || i.subject || ': ' || coalesce(i.first_detail, i.detail) as subject,
+        i.kind,
+        i.source in ('member_prices', 'holdings', 'xbrl') as grouped,
+        case
+            when i.source = 'member_prices' then 'members'
+            when i.source = 'xbrl' then 'companies'
+            else 'members or files'
+        end as noun,
+        case
+            when i.source in ('member_prices', 'holdings', 'xbrl')
+                then i.source || ': damage to members or companies'
+            else i.source || ' ' || i.subject || ': ' || coalesce(i.first_detail, i.detail)
+        end as subject,
         coalesce(i.session, opened.as_of, cast(i.first_seen as date)) as opened_on,
         case
             when i.resolved_at is not null
@@ -167,48 +188,82 @@ incidents as (
         and ($subject = '*' or i.source = $subject or i.subject = $subject)
 ),
 
-incident_days as (
+incident_kind_days as (
     select
         inc.subject,
+        inc.grouped,
+        inc.noun,
+        inc.kind,
         s.date,
-        max(
-            case
-                when inc.resolved_on is null or s.date < inc.resolved_on then 1.0 else 0.0
-            end
-        ) as value
+        count(*) filter (
+            where inc.resolved_on is null or s.date < inc.resolved_on
+        ) as open_count
     from incidents as inc
     inner join sessions as s
         on inc.opened_on <= s.date
     where inc.resolved_on is null or inc.resolved_on >= $start
-    group by inc.subject, s.date
+    group by inc.subject, inc.grouped, inc.noun, inc.kind, s.date
+),
+
+incident_days as (
+    select
+        subject,
+        date,
+        -- one incident per subject is open or not (a recurrence is a new incident with the
+        -- same subject, so max); a grouped source counts its open incidents
+        case
+            when bool_or(grouped) then cast(sum(open_count) as double)
+            when max(open_count) > 0 then 1.0
+            else 0.0
+        end as value,
+        case
+            when bool_or(grouped) and sum(open_count) > 0
+                then string_agg(
+                    case
+                        when open_count = 0 then null
+                        when kind = 'level_shift'
+                            then open_count || ' held shift' || if(open_count = 1, '', 's')
+                        when kind = 'rows_quarantined'
+                            then open_count || ' ' || noun || ' with quarantined rows'
+                        else open_count || ' ' || noun || ' with ' || replace(kind, '_', ' ')
+                    end,
+                    ', ' order by open_count desc, kind asc
+                ) || '; see `rotation status`'
+        end as detail
+    from incident_kind_days
+    group by subject, date
 ),
 
 series as (
     select
         subject,
         date,
-        value
+        value,
+        cast(null as varchar) as detail
     from stale
     where $indicator = 'stale_sessions'
     union all
     select
         subject,
         date,
-        value
+        value,
+        null as detail
     from blocked
     where $indicator = 'blocked_batches'
     union all
     select
         subject,
         date,
-        value
+        value,
+        null as detail
     from since_ok
     where $indicator = 'sessions_since_ok'
     union all
     select
         subject,
         date,
-        value
+        value,
+        detail
     from incident_days
     where $indicator = 'open_incidents'
 )
@@ -216,5 +271,6 @@ series as (
 select
     subject,
     date,
-    value
+    value,
+    detail
 from series

@@ -108,3 +108,60 @@ def test_a_source_really_down_still_alerts_on_the_run_that_sees_it(
     assert [(e.subject, e.event_date, e.value, e.suppressed) for e in events] == [
         ("fred", SESSIONS[7], 7.0, False)
     ]
+
+
+def _member_damage(n: int, kind: str = "rows_quarantined") -> list[Incident]:
+    return [
+        Incident("member_prices", f"M{i:04d}", kind, f"1 row(s) quarantined: M{i:04d} bad close")
+        for i in range(n)
+    ]
+
+
+def test_member_damage_is_one_alert_per_source_whatever_the_number_of_members(
+    con: duckdb.DuckDBPyConnection, tmp_path
+) -> None:
+    """150 damaged members, then 140 whole again, then all: at most one event per run."""
+    import io
+    import json
+
+    from alerts import deliver
+    from alerts.channels.console import ConsoleChannel
+
+    jsonl = tmp_path / "alerts.jsonl"
+    console = ConsoleChannel(jsonl, stream=io.StringIO())
+    kinds = {"member_prices": ["rows_quarantined", "level_shift"]}
+    quarantined = _member_damage(150)
+    shifts = [Incident("member_prices", "S1", "level_shift", "held a level shift of -90%")]
+    per_run: list[list[dict]] = []
+
+    def run_and_deliver(day: dt.date, seen: list[Incident]) -> list[str]:
+        before = jsonl.read_text().splitlines() if jsonl.exists() else []
+        subjects = _run(con, day, seen, kinds)
+        deliver(con, [console], f"run-{day}")
+        after = jsonl.read_text().splitlines() if jsonl.exists() else []
+        per_run.append([json.loads(line) for line in after[len(before) :]])
+        return subjects
+
+    assert run_and_deliver(SESSIONS[0], []) == []
+    fired = run_and_deliver(SESSIONS[1], quarantined + shifts)
+    assert fired == ["fired member_prices: damage to members or companies"]
+    [event] = per_run[-1]
+    assert event["value"] == 151.0
+    assert (
+        "150 members with quarantined rows, 1 held shift; see `rotation status`" in (event["text"])
+    )
+    assert len(incidents.open_incidents(con)) == 151  # the detail stays per member
+    # 140 members whole again, the shift still held: nothing to say
+    assert run_and_deliver(SESSIONS[2], quarantined[140:] + shifts) == []
+    assert per_run[-1] == []
+    # the rest whole: one resolution for the source
+    assert run_and_deliver(SESSIONS[3], []) == [
+        "resolved member_prices: damage to members or companies"
+    ]
+    assert [e["transition"] for e in per_run[-1]] == ["resolved"]
+    assert max(len(events) for events in per_run) <= 3
+    # a configured symbol's damage is still its own alert beside the members' one
+    assert run_and_deliver(SESSIONS[4], [BAD_FILE, *_member_damage(3)]) == [
+        "fired member_prices: damage to members or companies",
+        "fired prices IWM: " + BAD_FILE.detail,
+    ]

@@ -133,9 +133,9 @@ def test_backfill_loads_in_chunks_and_resumes(
     assert len(loaded) == 1 and loaded[0] > 0  # the two other chunks were skipped
     assert read(settings_env, "select count(*) as n from raw.prices")["n"][0] == 2 * 296
     skipped = {s["source"] for s in again["sources"] if s["skipped"]}
-    # the replay folder has only prices/
+    # the replay folder has only prices/ (no holdings: no members to price either)
     assert skipped == {"edgar", "nasdaq", "fred", "sec_tickers", "holdings", "xbrl",
-                       "fund_pe", "shiller", "xbrl-backfill"}  # fmt: skip
+                       "fund_pe", "shiller", "xbrl-backfill", "member_prices"}  # fmt: skip
 
 
 def test_backfill_reads_quarterly_edgar_indexes(

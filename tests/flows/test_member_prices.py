@@ -149,6 +149,39 @@ def test_every_member_is_asked_for_and_the_missing_ones_are_one_line(
     )
     assert again.fetched == 2 * 10 and again.unchanged == 2 * 10 and again.loaded == 0
     assert again.messages[0] == "priced 2 of 1024 members in 12 chunks"
+    # the member damage is one line of the run output, naming where the detail is
+    assert (
+        report.damage
+        == again.damage
+        == ["member_prices: 1 members with quarantined rows; see `rotation status`"]
+    )
+
+
+def test_members_missing_sessions_are_one_line(with_members: str, replay: Path) -> None:
+    """Gaps in two members' bars: one summary line, not one line per member."""
+    for symbol, cut in (("MSFT", 3), ("NVDA", 2)):
+        path = replay / "prices" / f"{symbol}.csv"
+        lines = path.read_text().splitlines(keepends=True)
+        path.write_text("".join(lines[:100] + lines[100 + cut :]))
+    report = load_member_prices(with_members, _settings(), replay, AS_OF, run_id="r1")
+    gaps = [m for m in report.messages if "missing" in m]
+    assert gaps == [
+        "sessions missing for 2 members, 5 in all: MSFT, NVDA (per member in ops.missing_sessions)"
+    ]
+    assert not [m for m in report.messages if m.startswith(("MSFT", "NVDA"))]
+    assert _rows(with_members, "select count(*) from ops.missing_sessions") == [(5,)]
+
+
+def test_damage_line_counts_kinds_and_new() -> None:
+    from pipeline.member_prices import damage_line
+
+    assert damage_line([]) is None
+    assert damage_line(
+        [("rows_quarantined", 41, 5), ("level_shift", 3, 0), ("seam_conflict", 1, 0)]
+    ) == (
+        "member_prices: 41 members with quarantined rows, 3 held shifts, 1 members with seam "
+        "conflict (5 new); see `rotation status`"
+    )
 
 
 def test_plan_groups_short_and_current_members() -> None:
@@ -218,3 +251,50 @@ def test_live_client_chunks_a_stalled_chunk_fails_alone(
     finally:
         con.close()
     assert delivered == [("MSFT",)]
+
+
+def test_backfill_prices_the_members_in_the_same_chunks_and_resumes(
+    with_members: str, replay: Path
+) -> None:
+    """`rotation backfill` gives breadth its history: every member over the price chunks."""
+    from pipeline.member_prices import backfill_member_prices
+    from pipeline.stages import backfill_chunks
+
+    settings = _settings(chunk_size=400)  # 1,024 members: three groups
+    chunks = backfill_chunks(dt.date(2021, 2, 1), AS_OF, 100, 10)
+    assert len(chunks) == 3
+    report = backfill_member_prices(with_members, settings, replay, chunks, run_id="b1")
+    assert report.messages[0] == "priced 2 of 1024 members in 9 chunks"
+    assert not report.blocked and report.damage == []
+    stored = _rows(
+        with_members,
+        "select symbol, count(*), min(date), max(date) from raw.prices group by 1 order by 1",
+    )
+    assert stored == [
+        ("MSFT", SESSIONS_RECORDED, dt.date(2021, 2, 1), AS_OF),
+        ("NVDA", SESSIONS_RECORDED, dt.date(2021, 2, 1), AS_OF),
+    ]
+    # the group holding MSFT and NVDA is done for every chunk; groups with no rows at all
+    # are asked again next time (nothing back looks like an outage)
+    done = _rows(
+        with_members,
+        "select count(*), count(distinct scope) from ops.backfill_chunks "
+        "where scope like 'member_prices:%'",
+    )
+    assert done == [(3, 1)]
+    assert _rows(
+        with_members,
+        "select symbol, last_delivered from ops.member_symbols where last_delivered is not null "
+        "order by 1",
+    ) == [("MSFT", AS_OF), ("NVDA", AS_OF)]
+    # interrupted after the newest chunk of that group: the rerun fetches only the rest
+    with writing(with_members) as con:
+        con.execute(
+            "delete from ops.backfill_chunks where scope like 'member_prices:%' "
+            "and chunk_start < ?",
+            [chunks[0][0]],
+        )
+    again = backfill_member_prices(with_members, settings, replay, chunks, run_id="b2")
+    assert again.loaded == 0 and again.unchanged > 0
+    assert "1 member chunks already loaded, skipped" in again.messages
+    assert _rows(with_members, "select count(*) from raw.prices") == [(2 * SESSIONS_RECORDED,)]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -190,3 +191,37 @@ def test_report_panel_draws_the_shares_and_the_ad_line(built: duckdb.DuckDBPyCon
     empty = breadth_chart(queries.window(built, "breadth", day(0), day(10)), day(0), day(10))
     assert not empty.complete
     assert "no marts.breadth between" in empty.panels[0].note
+
+
+def _breadth_rows(priced: int, ad: list[float]) -> Any:
+    import pandas as pd
+
+    days = [day(i) for i in range(len(ad))]
+    return pd.DataFrame(
+        {
+            "fund": "IWM",
+            "date": pd.to_datetime(days),
+            "members": 1939,
+            "members_priced": priced,
+            "above_ma50_share": None if not priced else 0.5,
+            "above_ma200_share": None,
+            "net_new_highs": None,
+            "ad_line": ad,
+        }
+    )
+
+
+def test_report_panel_says_when_no_member_is_priced(tmp_path: Path) -> None:
+    """Sessions with no member priced are no A/D line (not a 'falling' flat line of zero)."""
+    from reporting.breadth import _ad_verdict, breadth_chart
+
+    chart = breadth_chart(_breadth_rows(0, [0.0] * 30), day(0), day(29))
+    shares, ad = chart.panels
+    assert not shares.drawn and not ad.drawn
+    assert ad.note.startswith("no IWM member priced between")
+    (tmp_path / "no-members.png").write_bytes(chart.png)
+    flat = breadth_chart(_breadth_rows(1900, [5.0] * 30), day(0), day(29))
+    assert flat.panels[1].drawn
+    assert _ad_verdict([5.0] * 20)[0] == "A/D line flat over the last 20 sessions"
+    assert _ad_verdict([5.0, 3.0])[0] == "A/D line falling over the last 2 sessions"
+    assert _ad_verdict([5.0])[0] == "A/D line: one session priced so far"
