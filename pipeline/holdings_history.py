@@ -160,7 +160,7 @@ def _one_month(
         try:
             item = client.snapshot(fund, day)
         except (HttpError, OSError) as exc:
-            line = f"{fund} {day}: request failed, asked again next backfill: {exc}"
+            line = f"{fund} {day}: no answer, asked again next backfill: {exc}"
             report.messages.append(line)
             _record(db_path, fund, day, "failed", line, None, None, client, run_id)
             return "failed"

@@ -142,8 +142,8 @@ def test_the_backfill_loads_month_end_snapshots_resumes_and_records_why(
             for fund, day in (("IVV", "2026-03-31"), ("IWM", "2025-09-30"))
         )
         assert html == "IVV.asOfDate=20260331.csv: an HTML page, not a CSV file"
-        assert failed.startswith("IWM 2025-09-30: request failed, asked again next backfill")
-    assert sum("request failed" in m for m in report.messages) == 1
+        assert failed.startswith("IWM 2025-09-30: no answer, asked again next backfill")
+    assert sum("no answer" in m for m in report.messages) == 1
 
     # resumed: only the failed month is asked again (it answers now); nothing else
     stand.requests.clear()
@@ -233,3 +233,43 @@ def test_valuation_on_a_date_uses_that_dates_members(
     ]
     assert members[day["may"]] != members[day["nov"]]
     assert ever > survivors + 100
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_server")
+def test_the_backfill_flow_loads_the_history_from_a_replay_folder(
+    tmp_path: Path, shared_data: Path, settings_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replay twin in the backfill flow: IWM's recorded snapshots of 2025-05, 2025-11 and
+    2026-01 answer their month-ends (11 of them to 2026-03-10, the end: March's is after it);
+    the 30 fund months without a recording are asked again next time."""
+    from flows.daily import backfill
+    from tests.flows.conftest import make_replay
+
+    replay = make_replay(
+        tmp_path / "replay", shared_data, "yfinance-2026-03-10", holdings="holdings"
+    )
+    monkeypatch.setenv("ROTATION_HOLDINGS_HISTORY_START", "2025-04-01")
+    summary = backfill(start=dt.date(2025, 1, 2), end=dt.date(2026, 3, 10), replay_dir=str(replay))
+    assert summary["status"] == "completed", summary
+    history = next(s for s in summary["sources"] if s["source"] == "holdings-history")
+    assert history["messages"][-1] == "33 fund month-ends asked: 30 failed, 3 loaded"
+    with duckdb.connect(str(settings_env), read_only=True) as con:
+        loaded = con.execute(
+            """select month_end, as_of, file from ops.holdings_history
+               where status = 'loaded' order by month_end"""
+        ).fetchall()
+        valuation = con.execute(
+            """select holdings_as_of, bool_or(stand_in) from marts.fund_valuation
+               where fund = 'IWM' and session >= '2025-05-13' group by 1 order by 1"""
+        ).fetchall()
+    assert [(str(m), str(a), f) for m, a, f in loaded] == [
+        ("2025-05-30", "2025-05-13", "IWM.2025-05-13.csv"),
+        ("2025-11-28", "2025-11-05", "IWM.2025-11-05.csv"),
+        ("2026-01-30", "2026-01-21", "IWM.2026-01-21.csv"),
+    ]
+    assert [(str(a), s) for a, s in valuation] == [
+        ("2025-05-13", False),
+        ("2025-11-05", False),
+        ("2026-01-21", False),
+    ]
