@@ -26,6 +26,7 @@ from quality.records import quarantine_rows, record_validation
 from rotation import calendar
 from rotation.db import transaction, writing
 from rotation.settings import PricesSettings, Settings
+from rotation.sql import read as read_sql
 from sources.price_store import SEAM_CONFLICT, load_prices, stored_context, stored_extent
 from sources.yahoo import PriceBatch, PriceSource
 
@@ -390,20 +391,14 @@ def price_scope(symbols: tuple[str, ...], replay_dir: str | Path | None) -> str:
 
 
 def completed_chunks(con: Any, scope: str) -> set[tuple[dt.date, dt.date]]:
-    rows = con.execute(
-        "select chunk_start, chunk_end from ops.backfill_chunks where scope = ?", [scope]
-    ).fetchall()
+    rows = con.execute(read_sql("ops/backfill_chunks_done.sql"), [scope]).fetchall()
     return {(a, b) for a, b in rows}
 
 
 def mark_chunk_done(
     con: Any, run_id: str, scope: str, chunk_start: dt.date, chunk_end: dt.date
 ) -> None:
-    con.execute(
-        """insert into ops.backfill_chunks (scope, chunk_start, chunk_end, run_id)
-           values (?, ?, ?, ?) on conflict do nothing""",
-        [scope, chunk_start, chunk_end, run_id],
-    )
+    con.execute(read_sql("ops/backfill_chunk_record.sql"), [scope, chunk_start, chunk_end, run_id])
 
 
 def edgar_quarters(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
@@ -715,11 +710,9 @@ EDGAR_REREAD_DAYS = 60  # a damaged daily index is read again for two months, th
 def edgar_days_to_reread(db_path: str, as_of: dt.date) -> list[dt.date]:
     """Daily indexes stored as short or unrecognised in the last ``EDGAR_REREAD_DAYS``: the
     daily run reads them again with its window until they come whole."""
-    from sources.edgar import SQL_LOAD_DIR
-
     with writing(db_path) as con:
         rows = con.execute(
-            (SQL_LOAD_DIR / "edgar_days_to_reread.sql").read_text(),
+            read_sql("load/edgar_days_to_reread.sql"),
             {"since": as_of - dt.timedelta(days=EDGAR_REREAD_DAYS), "until": as_of},
         ).fetchall()
     return [row[0] for row in rows]
