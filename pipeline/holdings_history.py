@@ -26,10 +26,9 @@ from pipeline.stages import SourceReport
 from quality.records import record_verdict
 from rotation.db import transaction, writing
 from rotation.settings import Settings
+from rotation.sql import read as read_sql
 
 log = logging.getLogger(__name__)
-
-SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 
 
 def history_cache_dir(settings: Settings) -> Path:
@@ -108,8 +107,8 @@ def load_history(
     report = report or SourceReport("holdings-history")
     cfg = settings.holdings
     with writing(db_path) as con:
-        known = {r[0] for r in con.execute(_sql("holdings_known_tickers.sql")).fetchall()}
-        done = set(con.execute(_sql("holdings_history_done.sql")).fetchall())
+        known = {r[0] for r in con.execute(read_sql("load/holdings_known_tickers.sql")).fetchall()}
+        done = set(con.execute(read_sql("load/holdings_history_done.sql")).fetchall())
     due = [
         (fund, day)
         for fund in cfg.funds
@@ -232,7 +231,7 @@ def _insert(
     run_id: str,
 ) -> None:
     con.execute(
-        _sql("holdings_history_record.sql"),
+        read_sql("load/holdings_history_record.sql"),
         [
             fund,
             day,
@@ -246,7 +245,3 @@ def _insert(
             run_id,
         ],
     )
-
-
-def _sql(name: str) -> str:
-    return (SQL_LOAD_DIR / name).read_text()

@@ -20,6 +20,7 @@ import pytest
 from pipeline.holdings_history import load_history
 from rotation.db import writing
 from rotation.settings import HoldingsSettings, Settings
+from rotation.sql import read as read_sql
 from sources import holdings, xbrl
 from sources.http import HttpClient
 from tests.ishares_standin import NO_HOLDINGS, Stand, fund_urls, ishares_standin
@@ -203,14 +204,7 @@ def test_valuation_on_a_date_uses_that_dates_members(
             ).fetchall()
         )
         # the XBRL backfill asks for every company that was ever a member, not the survivors
-        ever = len(
-            con.execute(
-                (
-                    Path(__file__).resolve().parents[2] / "sql/load/xbrl_backfill_queue.sql"
-                ).read_text(),
-                [list(funds)],
-            ).fetchall()
-        )
+        ever = len(con.execute(read_sql("load/xbrl_backfill_queue.sql"), [list(funds)]).fetchall())
         survivors = con.execute(
             """select count(distinct t.cik) from raw.holdings as h
                inner join raw.sec_company_tickers as t on h.ticker = t.ticker
