@@ -27,7 +27,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import heartbeat, limits, preflight
-from pipeline import fundamentals, member_prices, stages
+from pipeline import fundamentals, holdings_history, member_prices, stages
 from pipeline.edgar_backfill import load_edgar_quarters
 from rotation import calendar
 from rotation.db import DatabaseError, publish_copy, writer_lock, writing
@@ -59,6 +59,9 @@ build_models = task(name="build-models", cache_policy=NO_CACHE)(stages.build_mod
 backfill_xbrl = task(name="backfill-xbrl", cache_policy=NO_CACHE)(fundamentals.backfill_xbrl)
 backfill_members = task(name="backfill-member-prices", cache_policy=NO_CACHE)(
     member_prices.backfill_member_prices
+)
+backfill_holdings_history = task(name="backfill-holdings-history", cache_policy=NO_CACHE)(
+    holdings_history.backfill_holdings_history
 )
 cross_check_fund_pe = task(name="cross-check-fund-pe", cache_policy=NO_CACHE)(
     fundamentals.cross_check_fund_pe
@@ -472,6 +475,12 @@ def backfill(
                     db_path, settings, replay_dir, chunks, run_id=run_id
                 )
             )
+            if settings.holdings.history_start:  # month-end members, before their facts
+                reports.append(
+                    backfill_holdings_history.with_options(timeout_seconds=lim.backfill_timeout_s)(
+                        db_path, settings, replay_dir, end, run_id=run_id, logger=logger
+                    )
+                )
             reports.append(
                 backfill_xbrl.with_options(timeout_seconds=lim.backfill_timeout_s)(
                     db_path, settings, replay_dir, end, run_id=run_id, logger=logger

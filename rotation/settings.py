@@ -245,12 +245,26 @@ class HoldingsSettings:
     max_equity_weight_pct: float = 100.5  # range is blocked (real files: 97.7-99.98)
     timeout_s: float = 30.0
     enabled: bool = True
+    # membership history: the backfill loads each fund's month-end snapshot (asOfDate) from
+    # this ISO date on ("" = off); real snapshots replace the stand-in from the first one
+    history_start: str = ""
 
     def url_by_fund(self) -> dict[str, str]:
         return _pairs("[holdings] urls", self.urls)
 
     def alias_map(self) -> dict[str, str]:
         return _pairs("[holdings] ticker_aliases", self.ticker_aliases)
+
+    def history_start_date(self) -> dt.date | None:
+        """``history_start`` as a date, None when empty; a malformed one is a settings error."""
+        if not self.history_start.strip():
+            return None
+        try:
+            return dt.date.fromisoformat(self.history_start.strip())
+        except ValueError:
+            raise SettingsError(
+                f"setting [holdings] history_start: {self.history_start!r} is not YYYY-MM-DD"
+            ) from None
 
 
 @dataclass(frozen=True)

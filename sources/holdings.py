@@ -481,3 +481,169 @@ def load_snapshot(
     finally:
         con.unregister("holdings_batch")
     return len(batch)
+
+
+# --- dated snapshots (membership history) --------------------------------------------------------
+#
+# iShares serves the same "Detailed holdings" CSV for a past day with ``&asOfDate=YYYYMMDD``.
+# The history backfill asks for the last weekday of each month (the vendor publishes on
+# business days; a month-end holiday answers the last business day before it, or nothing).
+# What comes back is judged by :func:`judge_dated`: a snapshot of that month, or a reason not
+# to ask for that month again (no holdings that day, an HTML page, a file for another date).
+
+HISTORY_LOADED = "loaded"
+HISTORY_NO_HOLDINGS = "no_holdings"  # the vendor has no holdings for that date
+HISTORY_NOT_HOLDINGS = "not_holdings"  # an HTML page, an unreadable file, another date's file
+_NO_DATE = re.compile(rb'Fund Holdings as of,\s*"?\s*-?\s*"?\s*(,|\r?\n)')
+
+
+def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The last weekday of every month from ``start``'s month on, those on or before ``end``,
+    oldest first (``2025-05-31`` is a Saturday: ``2025-05-30``)."""
+    days = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+        day = nxt - dt.timedelta(days=1)
+        while day.weekday() >= 5:
+            day -= dt.timedelta(days=1)
+        if start <= day <= end:
+            days.append(day)
+        year, month = nxt.year, nxt.month
+    return days
+
+
+def dated_url(url: str, day: dt.date) -> str:
+    """The fund's holdings URL asking for ``day`` (``asOfDate=YYYYMMDD``; replaces one given)."""
+    base = re.sub(r"[&?]asOfDate=\d*", "", url)
+    return f"{base}{'&' if '?' in base else '?'}asOfDate={day:%Y%m%d}"
+
+
+@dataclass(frozen=True)
+class DatedJudgement:
+    """What one dated answer is: ``snapshot`` when ``status`` is ``loaded``, else a reason."""
+
+    status: str
+    reason: str
+    snapshot: ParsedHoldings | None = None
+
+
+def judge_dated(
+    item: HoldingsFile,
+    asked: dt.date,
+    *,
+    aliases: Mapping[str, str] | None = None,
+    known_tickers: Collection[str] | None = None,
+) -> DatedJudgement:
+    """Parse the answer to a request for ``asked``; pure.
+
+    A snapshot is accepted when it is dated in ``asked``'s month on or before ``asked`` (the
+    vendor's last business day of the month). An HTML page, a file without a readable date,
+    a file for another date (the parameter ignored: today's holdings) or one without a single
+    equity line is not a snapshot of that month, and the reason names the file.
+    """
+    head = item.body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<") or b"<html" in head:
+        return DatedJudgement(HISTORY_NOT_HOLDINGS, f"{item.name}: an HTML page, not a CSV file")
+    if _NO_DATE.search(item.body[:4096]):
+        return DatedJudgement(
+            HISTORY_NO_HOLDINGS, f"{item.name}: no holdings for {asked} (as-of date '-')"
+        )
+    try:
+        parsed = parse_holdings(
+            item.body,
+            item.name,
+            fund=item.fund,
+            as_of=item.as_of,
+            aliases=aliases,
+            known_tickers=known_tickers,
+        )
+    except HoldingsFormatError as exc:
+        return DatedJudgement(HISTORY_NOT_HOLDINGS, str(exc))
+    if parsed.as_of is None:
+        return DatedJudgement(HISTORY_NOT_HOLDINGS, f"{item.name}: no as-of date in the file")
+    if not (
+        parsed.as_of <= asked
+        and (parsed.as_of.year, parsed.as_of.month)
+        == (
+            asked.year,
+            asked.month,
+        )
+    ):
+        return DatedJudgement(
+            HISTORY_NOT_HOLDINGS,
+            f"{item.name}: holdings as of {parsed.as_of}, asked for {asked} (not that month)",
+        )
+    if not parsed.rows["is_equity"].any():
+        return DatedJudgement(
+            HISTORY_NO_HOLDINGS, f"{item.name}: no equity lines as of {parsed.as_of}"
+        )
+    return DatedJudgement(HISTORY_LOADED, f"{item.name}: holdings as of {parsed.as_of}", parsed)
+
+
+class DatedHoldingsClient(Protocol):
+    source: str
+
+    def snapshot(self, fund: str, day: dt.date) -> HoldingsFile:
+        """The vendor's answer for the fund's holdings on ``day``; raises on failure."""
+        ...
+
+
+class DatedHoldingsLiveClient:
+    """``GET`` each fund's holdings URL with ``asOfDate``: one request at a time, at most one a
+    second (the HTTP layer's pacing, retries on 429/5xx with Retry-After)."""
+
+    source = "ishares"
+
+    def __init__(
+        self,
+        urls: Mapping[str, str],
+        *,
+        user_agent: str = "rotation-monitor/0.1",
+        timeout_s: float = 30.0,
+        max_requests_per_s: float = 1.0,
+        http: HttpClient | None = None,
+    ) -> None:
+        self.urls = dict(urls)
+        self.http = http or HttpClient(
+            user_agent=user_agent,
+            connect_timeout_s=min(10.0, timeout_s),
+            read_timeout_s=timeout_s,
+            max_requests_per_s=max_requests_per_s,
+        )
+
+    def snapshot(self, fund: str, day: dt.date) -> HoldingsFile:
+        if fund not in self.urls:
+            raise HttpError(f"no holdings URL configured for fund {fund}", url="")
+        response = self.http.get(dated_url(self.urls[fund], day))
+        return HoldingsFile(fund, f"{fund}.asOfDate={day:%Y%m%d}.csv", response.content, None)
+
+
+class DatedHoldingsReplayClient:
+    """The replay twin: for ``day``, the newest recorded ``<FUND>.<YYYY-MM-DD>.csv`` of that
+    month on or before it (what the vendor answers for a month-end: its last business day)."""
+
+    KIND = "holdings"
+
+    def __init__(self, root: str | Path) -> None:
+        self.folder = ReplayFolder(root)
+        self.folder.kind_dir(self.KIND)
+        self.source = f"replay:{self.folder.root.name}"
+
+    def snapshot(self, fund: str, day: dt.date) -> HoldingsFile:
+        best: tuple[dt.date, str] | None = None
+        for path in self.folder.list(self.KIND, f"{fund}.*.csv"):
+            match = _FILE_NAME.match(path.name)
+            if not match or match["fund"] != fund:
+                continue
+            found = dt.date.fromisoformat(match["date"])
+            same_month = (found.year, found.month) == (day.year, day.month)
+            if same_month and found <= day and (best is None or found > best[0]):
+                best = (found, path.name)
+        if best is None:
+            raise ReplayFileMissing(
+                f"replay folder {self.folder.root}/holdings has no {fund} snapshot "
+                f"in {day:%Y-%m} on or before {day}"
+            )
+        body = self.folder.read_bytes(self.KIND, best[1])
+        return HoldingsFile(fund, best[1], body, best[0])
