@@ -69,7 +69,9 @@ def test_a_good_run_resolves_the_failure_and_messages_carry_their_links(
     day = dt.date(2025, 9, 26)
     with writing(db) as con:
         start_run(con, "run-bad", "daily-run", day)
-    stages.record_failure_alert(db, settings, "run-bad", "daily-run", "fred: timed out")
+    # Ephemeral mode (no API URL), also when the session's Prefect test server already runs.
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        stages.record_failure_alert(db, settings, "run-bad", "daily-run", "fred: timed out")
     with writing(db) as con:
         start_run(con, "run-good", "daily-run", day)
     with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
