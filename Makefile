@@ -32,7 +32,7 @@ run: $(SYNCED)  ## one daily run; e.g. make run ARGS="--replay DIR --date 2025-0
 	$(VENV)/bin/rotation run $(ARGS)
 
 demo: $(SYNCED)  ## a run on the real recorded data in ../shared/data, no network needed
-	$(VENV)/bin/python -m flows.demo
+	$(VENV)/bin/python -m cli.demo
 
 check: lint types sql-lint test
 

@@ -11,8 +11,9 @@ The public API used by ``flows/`` and the CLI (no Prefect here):
 - ``send_test``, ``preview``, ``list_events``, ``backtest`` behind ``rotation alerts ...``
 """
 
-from alerts.bridges import AlertmanagerChannel, AppriseChannel, refresh_alertmanager
 from alerts.channels import (
+    AlertmanagerChannel,
+    AppriseChannel,
     Channel,
     ConsoleChannel,
     DeliveryError,
@@ -22,15 +23,16 @@ from alerts.channels import (
     send_test,
 )
 from alerts.deliver import DeliveryReport, deliver
+from alerts.events import Event
 from alerts.muting import add_silence, list_silences, remove_silence
-from alerts.outbox import (
+from alerts.outbox import evaluate, list_events
+from alerts.pipeline_events import (
     PIPELINE_FAILURE_RULE,
-    evaluate,
-    list_events,
     record_pipeline_failure,
     record_pipeline_recovery,
 )
-from alerts.render import DigestContext, Event
+from alerts.refresh import refresh_alertmanager
+from alerts.render import DigestContext
 from alerts.review import backtest, preview
 from alerts.rules import AlertsError, Rule, load_rules, routed_channels
 

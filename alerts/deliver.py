@@ -10,61 +10,19 @@ at-least-once (a rare duplicate, announced as such) rather than at-most-once (a 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import duckdb
 
-from alerts.channels import Channel, DeliveryError
+from alerts.channels.base import Channel, DeliveryError
+from alerts.events import Event, fetch_rows
 from alerts.muting import mute_waiting
-from alerts.render import DigestContext, Event, digest_order
+from alerts.render import DigestContext, digest_order
+from rotation import sql
 
 log = logging.getLogger(__name__)
-
-_PENDING = """
-select
-    e.event_id, e.rule, e.subject, e.event_date, e.transition, e.kind, e.severity, e.value,
-    e.threshold, e.title, e.body_text, e.body_html, e.slack_block, e.channels, e.suppressed,
-    e.run_id, coalesce(d.in_flight, false) as in_flight, e.runbook_url, e.started_on
-from alerts.events as e
-left join alerts.deliveries as d
-    on e.event_id = d.event_id and d.channel = $channel
-where not e.suppressed and list_contains(e.channels, $channel) and d.delivered_at is null
-"""
-
-_WAITING = """
-select
-    t.channel,
-    count(*) as events
-from (select event_id, unnest(channels) as channel from alerts.events where not suppressed) as t
-left join alerts.deliveries as d on t.event_id = d.event_id and t.channel = d.channel
-where d.delivered_at is null
-group by t.channel
-"""
-
-_MARK_IN_FLIGHT = """
-insert into alerts.deliveries (event_id, channel, attempts, in_flight, last_attempt_at, run_id)
-values (?, ?, 1, true, now(), ?)
-on conflict (event_id, channel) do update set
-    attempts = alerts.deliveries.attempts + 1,
-    in_flight = true,
-    last_attempt_at = now(),
-    run_id = excluded.run_id
-"""
-
-_MARK_DELIVERED = """
-update alerts.deliveries
-set delivered_at = now(), in_flight = false, last_error = ?
-where event_id = ? and channel = ?
-"""
-
-_MARK_FAILED = """
-update alerts.deliveries
-set in_flight = false, last_error = ?
-where event_id = ? and channel = ?
-"""
 
 
 @dataclass
@@ -109,34 +67,13 @@ class DeliveryReport:
         return "\n".join(lines) or "no channels"
 
 
-def row_event(row: tuple) -> Event:
-    return Event(
-        event_id=row[0],
-        rule=row[1],
-        subject=row[2],
-        event_date=row[3],
-        transition=row[4],
-        kind=row[5],
-        severity=row[6],
-        value=row[7],
-        threshold=row[8],
-        title=row[9],
-        body_text=row[10],
-        body_html=row[11],
-        slack_block=json.loads(row[12]),
-        channels=tuple(row[13]),
-        suppressed=row[14],
-        run_id=row[15],
-        runbook_url=row[17] or "",
-        started_on=row[18],
-    )
-
-
-def _write(con: duckdb.DuckDBPyConnection, sql: str, rows: list[list[object]]) -> None:
+def _write(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, object]]) -> None:
+    """Run ``sql/alerts/deliveries/<name>.sql`` once per row, in one transaction."""
+    statement = sql.read(f"alerts/deliveries/{name}.sql")
     con.execute("begin transaction")
     try:
         for row in rows:
-            con.execute(sql, row)
+            con.execute(statement, row)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -145,9 +82,10 @@ def _write(con: duckdb.DuckDBPyConnection, sql: str, rows: list[list[object]]) -
 
 def pending(con: duckdb.DuckDBPyConnection, channel: str) -> tuple[list[Event], frozenset[str]]:
     """Undelivered events for ``channel`` in digest order, and those that were in flight."""
-    rows = con.execute(_PENDING, {"channel": channel}).fetchall()
-    events = digest_order([row_event(r) for r in rows])
-    return events, frozenset(r[0] for r in rows if r[16])
+    query = sql.read("alerts/events/pending.sql")
+    rows = fetch_rows(con.execute(query, {"channel": channel}))
+    events = digest_order([Event.from_row(r) for r in rows])
+    return events, frozenset(r["event_id"] for r in rows if r["in_flight"])
 
 
 def deliver(
@@ -186,7 +124,11 @@ def deliver(
             continue
         for number, message in enumerate(messages):
             ids = [i for i in message.event_ids if i in by_id]
-            _write(con, _MARK_IN_FLIGHT, [[i, channel.name, run_id] for i in ids])
+            _write(
+                con,
+                "mark_in_flight",
+                [{"event_id": i, "channel": channel.name, "run_id": run_id} for i in ids],
+            )
             try:
                 note = channel.send(message)
             except DeliveryError as exc:
@@ -195,11 +137,19 @@ def deliver(
                 log.exception("alerts: %s failed unexpectedly", channel.name)
                 error = f"{channel.name}: {type(exc).__name__}"
             else:
-                _write(con, _MARK_DELIVERED, [[note, i, channel.name] for i in ids])
+                _write(
+                    con,
+                    "mark_delivered",
+                    [{"note": note, "event_id": i, "channel": channel.name} for i in ids],
+                )
                 result.delivered += len(ids)
                 result.messages += 1
                 continue
-            _write(con, _MARK_FAILED, [[error, i, channel.name] for i in ids])
+            _write(
+                con,
+                "mark_failed",
+                [{"error": error, "event_id": i, "channel": channel.name} for i in ids],
+            )
             # Stop at the first refused message: hammering a failing endpoint helps nobody,
             # and what was not attempted stays in the outbox for the next run.
             result.failed = sum(len(m.event_ids) for m in messages[number:])
@@ -208,6 +158,8 @@ def deliver(
             break
     configured = {c.name for c in channels}
     report.waiting_unconfigured = {
-        name: n for name, n in con.execute(_WAITING).fetchall() if name not in configured
+        row["channel"]: row["events"]
+        for row in fetch_rows(con.execute(sql.read("alerts/events/waiting.sql")))
+        if row["channel"] not in configured
     }
     return report

@@ -23,22 +23,19 @@ import getpass
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from typing import Any
 
 import duckdb
 import pandas as pd
 
-from alerts.render import Event
+from alerts.events import Event, fetch_rows
 from alerts.rules import PRICE_FAMILIES, SOURCE_FAMILIES, AlertsError, Rule
 from alerts.state import FIRING, RESOLVED
-from rotation.db import SQL_DIR
-
-MUTING_SQL_DIR = SQL_DIR / "alerts" / "muting"
+from rotation import sql
 
 
-@cache
 def _sql(name: str) -> str:
-    return (MUTING_SQL_DIR / f"{name}.sql").read_text()
+    return sql.read(f"alerts/muting/{name}.sql")
 
 
 @dataclass(frozen=True)
@@ -72,8 +69,19 @@ def parse_target(target: str) -> tuple[str, str | None]:
     return rule, (subject if subject and subject != "*" else None)
 
 
+def _silence(row: Mapping[str, Any]) -> Silence:
+    """A silence from an ``alerts.silences`` row, read by column name."""
+    return Silence(
+        silence_id=row["silence_id"],
+        rule=row["rule"],
+        subject=row["subject"],
+        until=row["until_date"],
+        reason=row.get("reason") or "",
+    )
+
+
 def silences_in_place(con: duckdb.DuckDBPyConnection) -> list[Silence]:
-    return [Silence(*row) for row in con.execute(_sql("in_place")).fetchall()]
+    return [_silence(row) for row in fetch_rows(con.execute(_sql("in_place")))]
 
 
 def add_silence(
@@ -119,10 +127,10 @@ def add_silence(
 
 
 def remove_silence(con: duckdb.DuckDBPyConnection, silence_id: str) -> Silence:
-    row = con.execute(_sql("remove"), {"silence_id": silence_id.strip()}).fetchone()
-    if row is None:
+    rows = fetch_rows(con.execute(_sql("remove"), {"silence_id": silence_id.strip()}))
+    if not rows:
         raise AlertsError(f"unsilence: no silence {silence_id!r} in place (see `alerts silences`)")
-    return Silence(row[0], row[1], row[2], row[3], "")
+    return _silence(rows[0])
 
 
 def list_silences(

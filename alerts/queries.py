@@ -21,12 +21,11 @@ import pandas as pd
 
 from alerts.rules import FAMILIES, Rule
 from alerts.state import Observation
-from rotation import calendar
-from rotation.db import SQL_DIR
+from rotation import calendar, sql
 
 log = logging.getLogger(__name__)
 
-ALERTS_SQL_DIR = SQL_DIR / "alerts"
+ALERTS_SQL_DIR = sql.SQL_DIR / "alerts"
 _CALENDAR_FROM = dt.date(1970, 1, 2)  # rotation.calendar.RELIABLE_FROM: sessions exact from here
 
 
@@ -34,16 +33,14 @@ class MissingInputError(RuntimeError):
     """A rule's input table does not exist yet (its models were never built)."""
 
 
-@cache
 def family_sql(family: str) -> str:
     if family not in FAMILIES:
         raise KeyError(f"unknown rule family {family!r}")
-    return (ALERTS_SQL_DIR / f"{family}.sql").read_text()
+    return sql.read(f"alerts/{family}.sql")
 
 
-@cache
 def _crossings_sql() -> str:
-    return (ALERTS_SQL_DIR / "crossings.sql").read_text()
+    return sql.read("alerts/crossings.sql")
 
 
 def family_path(family: str) -> Path:

@@ -14,11 +14,12 @@ import hashlib
 import html
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
 
+from alerts.events import Event
 from alerts.rules import SEVERITIES
 
 SLACK_SECTION_CHARS = 3000
@@ -29,36 +30,6 @@ SLACK_MAX_BLOCKS = 50
 SLACK_EVENTS_PER_MESSAGE = SLACK_MAX_BLOCKS - 3
 
 _EMOJI = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
-
-
-@dataclass(frozen=True)
-class Event:
-    """One transition of one rule for one subject, as stored in the outbox."""
-
-    event_id: str
-    rule: str
-    subject: str
-    event_date: dt.date
-    transition: str  # fired | resolved
-    kind: str
-    severity: str
-    value: float | None
-    threshold: float | None
-    title: str
-    body_text: str = ""
-    body_html: str = ""
-    slack_block: dict[str, Any] = field(default_factory=dict)
-    channels: tuple[str, ...] = ()
-    suppressed: bool = False
-    run_id: str = ""
-    muted_by: str | None = None  # why it is recorded but not sent: a silence or an inhibition
-    silence_id: str | None = None
-    runbook_url: str = ""
-    started_on: dt.date | None = None  # when the rule fired (for reminders and resolutions)
-
-    @property
-    def severity_rank(self) -> int:
-        return SEVERITIES.index(self.severity) if self.severity in SEVERITIES else -1
 
 
 _TRANSITION_ORDER = {"fired": 0, "reminder": 1, "resolved": 2}

@@ -20,6 +20,7 @@ from alerts.queries import MissingInputError, observations
 from alerts.render import console_text
 from alerts.rules import Rule
 from alerts.state import FIRED, FIRING, RuleState, step
+from rotation import sql
 
 
 def preview(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], as_of: dt.date) -> str:
@@ -47,14 +48,7 @@ def preview(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], as_of: dt.dat
         lines += [
             f"  {x.silence_id} {x.scope} until {x.until.isoformat()}: {x.reason}" for x in silences
         ]
-    waiting = con.execute(
-        """select count(distinct e.event_id)
-           from (select event_id, unnest(channels) as channel from alerts.events
-                 where not suppressed) as e
-           left join alerts.deliveries as d
-               on e.event_id = d.event_id and e.channel = d.channel
-           where d.delivered_at is null"""
-    ).fetchone()
+    waiting = con.execute(sql.read("alerts/events/waiting_count.sql")).fetchone()
     if waiting and waiting[0]:
         lines.append(f"{waiting[0]} earlier event(s) are still waiting in the outbox.")
     lines += [f"Skipped: {reason}" for reason in result.skipped]

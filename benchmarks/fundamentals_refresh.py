@@ -47,7 +47,7 @@ sys.path.insert(0, str(REPO))
 
 import duckdb  # noqa: E402
 
-from flows.fundamentals import load_holdings, load_sec_tickers, load_xbrl  # noqa: E402
+from pipeline.fundamentals import load_holdings, load_sec_tickers, load_xbrl  # noqa: E402
 from rotation.settings import EdgarSettings, HoldingsSettings, Settings, XbrlSettings  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"

@@ -35,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from flows.member_prices import load_member_prices  # noqa: E402
+from pipeline.member_prices import load_member_prices  # noqa: E402
 from rotation.db import migrate, writing  # noqa: E402
 from rotation.settings import BreadthSettings, HoldingsSettings, Settings  # noqa: E402
 from tests.yahoo_standin import recorded_body, yahoo_standin  # noqa: E402

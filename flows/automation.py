@@ -33,7 +33,7 @@ from prefect.automations import Automation
 from prefect.events.actions import SendNotification
 from prefect.events.schemas.automations import EventTrigger, Posture
 
-from flows.serve import DAILY_DEPLOYMENT
+from flows.deployments import DAILY_DEPLOYMENT
 
 NAME = "rotation-monitor: no daily run completed"
 # Thursday 18:30 -> Monday 22:30 New York (a Friday holiday) plus the run's own time.

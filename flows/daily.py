@@ -2,7 +2,7 @@
 
 One flow does every source, the build and the alerts in sequence so DuckDB's single-writer
 lock is taken once per run and never contested between sources. The stage bodies live in
-``flows.stages`` (plain functions); here they only become tasks with names, time limits and
+``pipeline.stages`` (plain functions); here they only become tasks with names, time limits and
 retries.
 
 Left alone for weeks, a run must never hang silently (``flows.limits``): every source fetch
@@ -26,8 +26,9 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import fundamentals, heartbeat, limits, member_prices, preflight, stages
-from flows.edgar_backfill import load_edgar_quarters
+from flows import heartbeat, limits, preflight
+from pipeline import fundamentals, member_prices, stages
+from pipeline.edgar_backfill import load_edgar_quarters
 from rotation import calendar
 from rotation.db import DatabaseError, publish_copy, writer_lock, writing
 from rotation.progress import Steps
@@ -66,7 +67,16 @@ publish = task(name="publish-read-only-copy", cache_policy=NO_CACHE)(publish_cop
 report = task(name="report-and-artifact", cache_policy=NO_CACHE)(stages.report_and_summary)
 
 
-STAGE_LOGGERS = ("flows", "sources", "quality", "transforms", "alerts", "reporting", "rotation")
+STAGE_LOGGERS = (
+    "flows",
+    "pipeline",
+    "sources",
+    "quality",
+    "transforms",
+    "alerts",
+    "reporting",
+    "rotation",
+)
 
 
 def _route_stage_logs() -> None:
@@ -89,6 +99,16 @@ def _route_stage_logs() -> None:
 
 def _run_id() -> str:
     return str(flow_run.id or uuid.uuid4())
+
+
+def run_page_url(run_id: str) -> str:
+    """The flow run's page in the Prefect UI, for the alerts' links: only when a real server
+    API is configured (an ephemeral server is gone when the run ends), else empty."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
+
+    if not (PREFECT_API_URL.value() and PREFECT_UI_URL.value()):
+        return ""
+    return f"{str(PREFECT_UI_URL.value()).rstrip('/')}/flow-runs/flow-run/{run_id}"
 
 
 def _settings(config_path: str | None) -> Settings:
@@ -118,7 +138,14 @@ def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
     heartbeat.ping(settings.heartbeat.url, "fail", message, timeout_s=settings.heartbeat.timeout_s)
     try:
         with writer_lock(db_path, timeout_s=settings.storage.lock_timeout_s):
-            stages.record_failure_alert(db_path, settings, str(flow_run.id), flow.name, message)
+            stages.record_failure_alert(
+                db_path,
+                settings,
+                str(flow_run.id),
+                flow.name,
+                message,
+                run_page_url(str(flow_run.id)),
+            )
     except (DatabaseError, OSError) as exc:  # held by another run, or storage unusable
         log.error("pipeline-health alert for %s not stored: %s", flow.name, exc)
 
@@ -137,7 +164,9 @@ def _watchdog(settings: Settings, run_id: str, flow_name: str, limit_s: float) -
         heartbeat.ping(settings.heartbeat.url, "fail", message, timeout_s=5)
         for step in (
             lambda: _record_failure(db_path, run_id, message),
-            lambda: stages.record_failure_alert(db_path, settings, run_id, flow_name, message),
+            lambda: stages.record_failure_alert(
+                db_path, settings, run_id, flow_name, message, run_page_url(run_id)
+            ),
             lambda: _fail_prefect_run(prefect_run_id, message),
         ):
             try:
@@ -264,7 +293,9 @@ def _daily_body(
             build = bounded.stage(build_models)(db_path, settings, run_id, as_of)
             if build.kept:  # a rolled-back build has no new figures to judge
                 bounded.stage(cross_check_fund_pe)(db_path, as_of, run_id=run_id)
-            alerts = bounded.stage(alert)(db_path, settings, as_of, run_id)
+            alerts = bounded.stage(alert)(
+                db_path, settings, as_of, run_id, run_url=run_page_url(run_id)
+            )
         except BaseException as exc:
             _record_failure(db_path, run_id, clock.failure(exc))
             raise
@@ -348,7 +379,7 @@ def backfill(
 
     Resumable: a chunk that loaded is recorded in ``ops.backfill_chunks`` and skipped when the
     same backfill runs again after an interruption. An EDGAR quarter counts as loaded only
-    when its index was read whole (``flows.edgar_backfill``).
+    when its index was read whole (``pipeline.edgar_backfill``).
     """
     _route_stage_logs()
     logger = get_run_logger()
@@ -439,7 +470,12 @@ def backfill(
             if build.kept:  # a rolled-back build has no new figures to judge
                 bounded.stage(cross_check_fund_pe)(db_path, end, run_id=run_id)
             alerts = bounded.stage(alert)(
-                db_path, settings, end, run_id, deliver=settings.alerts.deliver_on_backfill
+                db_path,
+                settings,
+                end,
+                run_id,
+                deliver=settings.alerts.deliver_on_backfill,
+                run_url=run_page_url(run_id),
             )
         except BaseException as exc:
             _record_failure(db_path, run_id, clock.failure(exc))
@@ -485,7 +521,8 @@ def _summary(
     models = build.models if build.kept else []
     # Damage contained in a symbol or source (ops.incidents) does not change the status: the
     # rest of the run loaded. It is named in the message, the details and the summary.
-    damage = list(dict.fromkeys(line for r in reports for line in r.damage))
+    # A build that held subjects (transforms.isolation) is damage contained the same way.
+    damage = list(dict.fromkeys([*(line for r in reports for line in r.damage), *build.damage]))
     new_incidents = sum(r.new_incidents for r in reports)
     message = (
         f"run {run_id} for {as_of}: fetched {fetched}, loaded {loaded} new or changed, "

@@ -5,14 +5,7 @@ as subprocesses of this process: no work pool, no worker, no image. It needs a r
 (``prefect server start``, or Prefect Cloud): an ephemeral one cannot schedule.
 
 The schedule is the one ``prefect.yaml`` declares for the work-pool path (a test keeps them
-equal):
-
-- **daily run** at 18:30 New York time, Monday to Friday. The NYSE closes at 16:00 (13:00 on
-  early-close days); by 18:30 the closing auction, late prints and the vendors' end-of-day
-  bars are in, so the run rarely meets an intraday last bar, and it is still the same
-  evening for the alerts. Weekday holidays start a run that ends early ("not an NYSE
-  session"); the cron is in ``America/New_York`` so it follows daylight saving time.
-- **backfill** has no schedule: it runs on demand with its parameters (``start``, ``end``).
+equal); its names and times live in ``flows.deployments``.
 
 One writer at a time: DuckDB allows a single read-write process. ``serve(limit=1)`` runs at
 most one flow run of this process at a time (a backfill started while the daily run works
@@ -29,13 +22,25 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.schedules import Cron
 
 from flows.daily import backfill, daily_run
+from flows.deployments import (
+    BACKFILL_DEPLOYMENT,
+    DAILY_CRON,
+    DAILY_DEPLOYMENT,
+    SERVE_LIMIT,
+    TAGS,
+    TIMEZONE,
+)
 
-TIMEZONE = "America/New_York"
-DAILY_CRON = "30 18 * * 1-5"  # 18:30 New York, Monday-Friday: see the module docstring
-DAILY_DEPLOYMENT = "daily"  # full name daily-run/daily
-BACKFILL_DEPLOYMENT = "backfill"  # full name backfill/backfill
-SERVE_LIMIT = 1  # flow runs at once in the serve process: DuckDB has one writer
-TAGS = ["rotation"]
+__all__ = [  # the names tests and users know from this module, defined in flows.deployments
+    "BACKFILL_DEPLOYMENT",
+    "DAILY_CRON",
+    "DAILY_DEPLOYMENT",
+    "SERVE_LIMIT",
+    "TAGS",
+    "TIMEZONE",
+    "build_deployments",
+    "serve_forever",
+]
 
 
 def one_at_a_time() -> ConcurrencyLimitConfig:

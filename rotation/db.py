@@ -26,7 +26,9 @@ from pathlib import Path
 
 import duckdb
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+from rotation.sql import ROOT as SQL_DIR
+from rotation.sql import read as read_sql
+
 SCHEMA_DIR = SQL_DIR / "schema"
 
 
@@ -105,16 +107,25 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         raise DatabaseError(f"cannot open database {path}: {exc}") from exc
 
 
+_HELD_FOR_RUN: set[str] = set()  # lock files this process holds for a whole run (run_lock)
+
+
 @contextmanager
 def writer_lock(db_path: str | Path, *, timeout_s: float = 0.0) -> Iterator[None]:
     """Hold the single-writer lock for the database at ``db_path``.
 
     ``timeout_s`` > 0 waits for a running writer to finish (a scheduled run that overlaps a
     manual one); 0 fails at once with the holder's pid.
+
+    Inside :func:`run_lock` for the same database (the command holds it for the whole run)
+    it passes through: a second ``flock`` on a new descriptor would wait for the process itself.
     """
     _refuse_remote(db_path)
     lock_path = Path(f"{db_path}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
+    if str(lock_path.resolve()) in _HELD_FOR_RUN:
+        yield
+        return
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + timeout_s
     try:
@@ -134,6 +145,23 @@ def writer_lock(db_path: str | Path, *, timeout_s: float = 0.0) -> Iterator[None
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+@contextmanager
+def run_lock(db_path: str | Path, *, timeout_s: float = 0.0) -> Iterator[None]:
+    """The writer lock, held by a command for a whole run (``rotation run``, ``backfill``).
+
+    Taken before Prefect starts, so the loser of two runs started together gets one line (or
+    waits, by ``timeout_s``) instead of a traceback from inside the flow; the flow and its
+    failure hook call :func:`writer_lock` again inside and pass through.
+    """
+    with writer_lock(db_path, timeout_s=timeout_s):
+        key = str(Path(f"{db_path}.lock").resolve())
+        _HELD_FOR_RUN.add(key)
+        try:
+            yield
+        finally:
+            _HELD_FOR_RUN.discard(key)
 
 
 @dataclass(frozen=True)
@@ -168,13 +196,8 @@ def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> li
     either both or neither. An applied file that was edited afterwards is an error: schema
     changes go in a new numbered file.
     """
-    con.execute("create schema if not exists ops")
-    con.execute(
-        """create table if not exists ops.schema_migrations (
-               version integer primary key, name varchar not null,
-               checksum varchar not null, applied_at timestamptz not null default now())"""
-    )
-    applied = dict(con.execute("select version, checksum from ops.schema_migrations").fetchall())
+    con.execute(read_sql("ops/schema_migrations_create.sql"))
+    applied = dict(con.execute(read_sql("ops/schema_migrations_applied.sql")).fetchall())
     done = []
     for migration in discover_migrations(schema_dir):
         if migration.version in applied:
@@ -188,7 +211,7 @@ def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> li
         try:
             con.execute(migration.sql)
             con.execute(
-                "insert into ops.schema_migrations (version, name, checksum) values (?, ?, ?)",
+                read_sql("ops/schema_migrations_record.sql"),
                 [migration.version, migration.name, migration.checksum],
             )
             con.execute("commit")
@@ -254,7 +277,12 @@ def read_statement(con: duckdb.DuckDBPyConnection, sql: str) -> str:
         raise ReadOnlyError(
             f"one statement per call, found {len(statements)}: run them one at a time"
         )
-    kind = statements[0].type
+    try:
+        kind = statements[0].type
+    except ValueError:  # a statement type the Python API has no name for (UPDATE EXTENSIONS)
+        raise ReadOnlyError(
+            "query refused: not a read statement (a statement type this client does not know)"
+        ) from None
     if kind not in READ_STATEMENTS:
         name = _STATEMENT_NAMES.get(kind, kind.name.replace("_", " "))
         raise ReadOnlyError(
@@ -302,9 +330,6 @@ def publish_copy(
     return target
 
 
-PUBLISH_SQL_DIR = SQL_DIR / "publish"
-
-
 def _copy_in_storage_version(source: Path, target: Path, storage_version: str) -> None:
     """Copy every schema, table and macro of ``source`` into a new file ``target`` written in
     ``storage_version``, with each view stored as a table of its rows (see
@@ -330,7 +355,7 @@ def _copy_in_storage_version(source: Path, target: Path, storage_version: str) -
 def _publish_step(
     con: duckdb.DuckDBPyConnection, step: str, parameters: dict[str, str], name: str = ""
 ) -> duckdb.DuckDBPyConnection:
-    sql = (PUBLISH_SQL_DIR / f"{step}.sql").read_text()
+    sql = read_sql(f"publish/{step}.sql")
     if name:
         sql = sql.replace("__view__", name)
     try:

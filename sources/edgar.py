@@ -34,11 +34,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from rotation.sql import read as read_sql
 from sources.frames import registered
 from sources.http import HttpClient, SourceSkipped, Throttled, check_sec_manners, sec_client
 from sources.replay import ReplayFolder
-
-SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 
 FILING_COLUMNS = [
     "accession", "cik", "company_name", "form_type", "date_filed",
@@ -183,9 +182,7 @@ def _parse_master(
             rejects_scan="edgar_reject_scans",
         )
         typed = _typed_fields(con, relation)
-        rejected = con.execute(
-            "select line, min(error_type), min(error_message) from edgar_rejects group by line"
-        ).fetchall()
+        rejected = con.execute(read_sql("load/edgar_index_rejects.sql")).fetchall()
     problems: list[dict[str, object]] = []
     is_row = np.ones(n_lines, dtype=bool)
     is_row[np.asarray([r[0] for r in rejected], dtype=np.int64) - 1] = False
@@ -276,7 +273,7 @@ def _typed_fields(
     """Run ``sql/load/edgar_index_rows.sql`` over raw fields: one typed row per row, in order."""
     con.register("edgar_index_fields", fields)
     try:
-        return con.execute((SQL_LOAD_DIR / "edgar_index_rows.sql").read_text()).df()
+        return con.execute(read_sql("load/edgar_index_rows.sql")).df()
     finally:
         con.unregister("edgar_index_fields")
 
@@ -547,8 +544,8 @@ def load_edgar(
     the first sighting) and the second load counts 0. Call it on validated rows only; the
     caller quarantines the rest.
     """
-    filings_sql = (SQL_LOAD_DIR / "edgar_filings.sql").read_text()
-    files_sql = (SQL_LOAD_DIR / "edgar_index_files.sql").read_text()
+    filings_sql = read_sql("load/edgar_filings.sql")
+    files_sql = read_sql("load/edgar_index_files.sql")
     batch = frame[FILING_COLUMNS]
     with registered(con, "edgar_batch", batch):
         written = con.execute(filings_sql, [fetched_at, run_id]).fetchone()
@@ -564,26 +561,32 @@ def load_edgar(
 # taken for a cut download. A judgement, not a measurement (the shared data holds one complete
 # daily index): low enough to leave ordinary quiet days alone; a quiet day it does flag is
 # accepted when a re-read gives the same count (see sql/load/edgar_short_index_files.sql).
-SHORT_INDEX_FRACTION = 0.25
+# 60%: a file cut at half its length is short (at 25% it loaded as complete); a quiet day
+# flagged by it is accepted on the re-read.
+SHORT_INDEX_FRACTION = 0.6
 SHORT_INDEX_WEEKDAY_FILES = 8  # the median of the last 8 files of the same weekday
-SHORT_INDEX_MIN_KNOWN = 3  # with fewer same-weekday files known, no judgement
+SHORT_INDEX_MIN_KNOWN = 3  # with fewer same-weekday files known: the nearest of any weekday
+SHORT_INDEX_MIN_ANY = 2  # with fewer daily files of any weekday known, no judgement
 
 
 def short_index_files(con: duckdb.DuckDBPyConnection, index_files: pd.DataFrame) -> pd.DataFrame:
     """The daily index files of a batch whose row count is implausibly low for their day.
 
-    Returns (index_file, rows, median_rows, files) per suspicious file; the caller records
+    Returns (index_file, rows, median_rows, files, basis) per suspicious file (basis
+    ``weekday``: the trailing files of its weekday; ``any``: the nearest files of any weekday,
+    while fewer of its weekday are known); the caller records
     them as status ``short`` (so coverage, the deal-flow marts and the next run treat the day
     as not read) and as an incident.
     """
     if index_files.empty:
-        return pd.DataFrame(columns=["index_file", "rows", "median_rows", "files"])
+        return pd.DataFrame(columns=["index_file", "rows", "median_rows", "files", "basis"])
     with registered(con, "edgar_index_batch", index_files[INDEX_FILE_COLUMNS]):
         return con.execute(
-            (SQL_LOAD_DIR / "edgar_short_index_files.sql").read_text(),
+            read_sql("load/edgar_short_index_files.sql"),
             {
                 "short_fraction": SHORT_INDEX_FRACTION,
                 "weekday_files": SHORT_INDEX_WEEKDAY_FILES,
                 "min_known": SHORT_INDEX_MIN_KNOWN,
+                "min_any": SHORT_INDEX_MIN_ANY,
             },
         ).df()

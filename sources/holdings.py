@@ -37,10 +37,9 @@ from typing import Protocol
 import duckdb
 import pandas as pd
 
+from rotation.sql import read as read_sql
 from sources.http import HttpClient, HttpError
 from sources.replay import ReplayFileMissing, ReplayFolder
-
-SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 
 HOLDING_COLUMNS = [
     "fund", "as_of", "line", "ticker_raw", "ticker", "name", "sector", "asset_class",
@@ -389,6 +388,7 @@ class HoldingsReplayClient:
 class HoldingsBatch:
     snapshots: list[ParsedHoldings] = field(default_factory=list)
     funds_failed: dict[str, str] = field(default_factory=dict)
+    funds_missing: set[str] = field(default_factory=set)  # of those, no file came at all
     messages: list[str] = field(default_factory=list)
     source: str = ""
 
@@ -408,6 +408,7 @@ def fetch(
             files = client.holdings_files(fund, up_to)
         except (HttpError, OSError) as exc:
             batch.funds_failed[fund] = str(exc)
+            batch.funds_missing.add(fund)
             batch.messages.append(f"holdings {fund} skipped: {exc}")
             continue
         for item in files:
@@ -449,9 +450,9 @@ def load_snapshot(
     (lines no longer in it are removed after the upsert, never delete-then-insert, which can
     trip DuckDB's unique check inside one transaction).
     """
-    lines_sql = (SQL_LOAD_DIR / "holdings_lines.sql").read_text()
-    prune_sql = (SQL_LOAD_DIR / "holdings_prune.sql").read_text()
-    snapshot_sql = (SQL_LOAD_DIR / "holdings_snapshots.sql").read_text()
+    lines_sql = read_sql("load/holdings_lines.sql")
+    prune_sql = read_sql("load/holdings_prune.sql")
+    snapshot_sql = read_sql("load/holdings_snapshots.sql")
     batch = good[HOLDING_COLUMNS].copy()
     batch["source"] = source
     con.register("holdings_batch", batch)

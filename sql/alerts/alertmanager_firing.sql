@@ -1,10 +1,10 @@
 -- alerts/alertmanager_firing: the fire events Alertmanager holds as firing now, to re-post them
--- (alerts/bridges.py refresh_alertmanager). Alertmanager resolves an alert it has not heard
+-- (alerts/refresh.py refresh_alertmanager). Alertmanager resolves an alert it has not heard
 -- of for a while, so, like Prometheus, each run repeats the alerts that still fire; the same
 -- labels and startsAt make it the same alert (no new notification).
 -- The rule still fires (alerts.rule_state), the event is the fire that started it, it was
 -- delivered to Alertmanager (so never a muted one), and not in this run ($run_id).
--- Same columns as alerts/deliver.py reads pending events.
+-- Read by column name into alerts/events.py Event.from_row.
 with params as (
     select cast($run_id as varchar) as run_id
 )
@@ -26,7 +26,6 @@ select
     e.channels,
     e.suppressed,
     e.run_id,
-    false as in_flight,
     e.runbook_url,
     e.started_on
 from alerts.rule_state as s

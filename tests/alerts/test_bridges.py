@@ -17,7 +17,7 @@ from alerts import (
     list_events,
     refresh_alertmanager,
 )
-from alerts.bridges import AlertmanagerChannel, AppriseChannel
+from alerts.channels import AlertmanagerChannel, AppriseChannel
 from rotation.settings import AlertsSettings, Secrets
 from tests.alerts.helpers import SESSIONS, create_risk, make_rule
 

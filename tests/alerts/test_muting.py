@@ -25,8 +25,8 @@ from alerts import (
     record_pipeline_recovery,
     remove_silence,
 )
+from alerts.events import Event
 from alerts.muting import mute
-from alerts.render import Event
 from rotation.runs import start_run
 from rotation.settings import AlertsSettings
 from tests.alerts.helpers import SESSIONS, create_risk, make_rule

@@ -70,7 +70,7 @@ def test_serve_unit_starts_rotation_serve_after_the_server() -> None:
 
     assert shlex.split(unit["Service"]["ExecStart"])[1:] == ["serve"]
     assert unit["Unit"]["After"] == "rotation-server.service"
-    from flows.cli import build_parser
+    from cli.main import build_parser
 
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert "serve" in commands, "the unit starts `rotation serve`: the CLI must have it"
@@ -119,16 +119,25 @@ def test_every_file_the_services_write_is_absolute_in_the_state_directory() -> N
 
 
 def test_stage_loggers_reach_prefect_as_the_cli_sets_them() -> None:
-    from flows.cli import PREFECT_DEFAULTS
+    from cli.main import PREFECT_DEFAULTS
 
     wanted = PREFECT_DEFAULTS["PREFECT_LOGGING_EXTRA_LOGGERS"]
     assert _env_example()["PREFECT_LOGGING_EXTRA_LOGGERS"] == wanted
-    packages = {"flows", "sources", "quality", "transforms", "alerts", "reporting", "rotation"}
+    packages = {
+        "flows",
+        "pipeline",
+        "sources",
+        "quality",
+        "transforms",
+        "alerts",
+        "reporting",
+        "rotation",
+    }
     assert set(wanted.split(",")) == packages
 
 
 def test_the_check_timer_runs_status_check_after_the_run_is_due() -> None:
-    from flows.status import SCHEDULED_AT
+    from cli.status import SCHEDULED_AT
 
     service = _unit("rotation-check.service")["Service"]
     assert service["Type"] == "oneshot" and service["User"] == "rotation"

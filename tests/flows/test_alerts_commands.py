@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from cli.main import main
 from rotation.db import writer_lock, writing
 from rotation.runs import start_run
 
@@ -61,7 +61,7 @@ def test_a_good_run_resolves_the_failure_and_messages_carry_their_links(
 ) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows import stages
+    from pipeline import stages
     from rotation.settings import load_settings
 
     settings = load_settings(config)
@@ -74,8 +74,12 @@ def test_a_good_run_resolves_the_failure_and_messages_carry_their_links(
         stages.record_failure_alert(db, settings, "run-bad", "daily-run", "fred: timed out")
     with writing(db) as con:
         start_run(con, "run-good", "daily-run", day)
+    from flows.daily import run_page_url
+
+    assert run_page_url("run-good") == ""  # ephemeral: no server page outlives the run
     with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
-        outcome = stages.evaluate_and_deliver_alerts(db, settings, day, "run-good")
+        url = run_page_url("run-good")
+    outcome = stages.evaluate_and_deliver_alerts(db, settings, day, "run-good", run_url=url)
     assert outcome["new_events"] == 1  # the resolution (no models built: rules skipped)
     sent = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
     assert [(x["transition"], x["run_url"]) for x in sent] == [
@@ -117,3 +121,37 @@ def test_a_failed_flow_run_then_a_good_one_sends_failed_then_resolved(
         ("pipeline_failed", "daily-run", "fired"),
         ("pipeline_failed", "daily-run", "resolved"),
     ]
+
+
+def _published_storage(published: Path) -> str:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{published}' as copy (read_only)")
+        tags = con.execute(
+            "select tags from duckdb_databases() where database_name = 'copy'"
+        ).fetchone()
+        return str(tags[0]["storage_version"]) if tags else ""
+    finally:
+        con.close()
+
+
+def test_silence_and_unsilence_publish_in_the_configured_storage_version(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A silence republishes the copy; in DuckDB 2.0's own format it would lock 1.x readers
+    out until the next run ([storage] published_storage_version, issue 15)."""
+    from rotation.settings import StorageSettings
+
+    version = StorageSettings().published_storage_version
+    assert version  # the default keeps 1.x readers
+    published = tmp_path / "data" / "rotation.read.duckdb"
+    args = ["--config", str(config), "alerts"]
+    assert main([*args, "silence", "iwm_spy_below_ma200", "--until", "2099-01-01",
+                 "--reason", "x"]) == 0  # fmt: skip
+    silence_id = capsys.readouterr().out.split(":")[0]
+    assert _published_storage(published) == f"{version}+"
+    published.unlink()
+    assert main([*args, "unsilence", silence_id]) == 0
+    assert _published_storage(published) == f"{version}+"

@@ -49,7 +49,7 @@ def test_a_killed_run_takes_its_temporary_prefect_server_with_it(
     env.update({"PYTHONPATH": str(REPO), "ROTATION_STORAGE_PATH": str(db),
                 "PREFECT_LOGGING_LEVEL": "INFO"})  # fmt: skip
     run = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "run", "--replay", str(replay), "--date", "2026-03-10"],
+        [sys.executable, "-m", "cli.main", "run", "--replay", str(replay), "--date", "2026-03-10"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
     )  # fmt: skip
     try:

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.edgar_backfill import INCOMPLETE, load_edgar_quarters
+from pipeline.edgar_backfill import INCOMPLETE, load_edgar_quarters
 from rotation.db import SCHEMA_DIR, migrate
 from rotation.settings import load_settings
 from sources.http import COOLDOWNS

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.fundamentals import load_fundamentals
+from pipeline.fundamentals import load_fundamentals
 from rotation.db import writing
 from rotation.settings import Settings, XbrlSettings
 from transforms import build_models
@@ -138,7 +138,7 @@ def test_no_facts_for_anyone_records_the_fetches_but_no_validation(
 def test_the_backfill_fetches_every_snapshots_members_once_and_resumes(
     replay: Path, db_path: Path
 ) -> None:
-    from flows.fundamentals import backfill_xbrl, load_holdings, load_sec_tickers, load_xbrl
+    from pipeline.fundamentals import backfill_xbrl, load_holdings, load_sec_tickers, load_xbrl
 
     settings = dataclasses.replace(
         Settings(), xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=20)
@@ -171,7 +171,7 @@ def test_every_fundamentals_source_loads_builds_alerts_and_reports(
     recordings and Shiller's workbook, through the stages, the full build, the cross-check,
     every default rule and the report: everything of this slice, without Prefect."""
     from alerts import evaluate, load_rules
-    from flows.fundamentals import cross_check_fund_pe
+    from pipeline.fundamentals import cross_check_fund_pe
     from reporting import build_report
     from rotation.settings import ValuationSettings
 

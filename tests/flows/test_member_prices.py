@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.fundamentals import load_fundamentals
-from flows.member_prices import Member, load_member_prices, plan_member_chunks
+from pipeline.fundamentals import load_fundamentals
+from pipeline.member_prices import Member, load_member_prices, plan_member_chunks
 from rotation.db import migrate, writing
 from rotation.settings import BreadthSettings, HoldingsSettings, Settings, XbrlSettings
 from tests.yahoo_standin import recorded_body, reset_yfinance, yahoo_standin

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def rotation(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         capture_output=True, text=True, timeout=120, cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(REPO), **env},
     )  # fmt: skip

@@ -1,7 +1,7 @@
 """Read-only means read-only: every write path through `rotation query` and `rotation shell`
 is refused with one line, and the working and published databases stay byte-identical.
 
-The commands run in-process (``flows.cli.main``): the same code path as the console script,
+The commands run in-process (``cli.main.main``): the same code path as the console script,
 without a Python start-up per statement.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.cli import main
-from flows.shell import run_shell
+from cli.main import main
+from cli.shell import run_shell
 from rotation.db import migrate, publish_copy, reading
 
 

@@ -1,5 +1,5 @@
 """`rotation rebuild`: a full build from the stored prices, published for readers, in-process
-(``flows.cli.main``, no Prefect): after a daily-style incremental build it rebuilds in full and
+(``cli.main.main``, no Prefect): after a daily-style incremental build it rebuilds in full and
 says so; a missing database is one line and exit 1."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flows.cli import main
+from cli.main import main
 from rotation.db import migrate
 
 

@@ -171,7 +171,7 @@ def test_a_source_that_never_answers_fails_alone(
     with get_client(sync_client=True) as client:
         logs = {(log.name, log.message) for log in client.read_logs(log_filter=run)}
     assert any(name == "flows.limits" and "fred fetch did not finish" in m for name, m in logs)
-    assert any(name == "flows.stages" and m.startswith("fred skipped") for name, m in logs)
+    assert any(name == "pipeline.stages" and m.startswith("fred skipped") for name, m in logs)
 
     # The report is linked from the run's page.
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId

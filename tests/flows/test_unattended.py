@@ -46,7 +46,7 @@ def start_run(db: Path, replay: Path, api_url: str, cwd: Path) -> subprocess.Pop
         "PREFECT_LOGGING_LEVEL": "INFO",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "run", "--replay", str(replay), "--date", AS_OF],
+        [sys.executable, "-m", "cli.main", "run", "--replay", str(replay), "--date", AS_OF],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd,
     )  # fmt: skip
 

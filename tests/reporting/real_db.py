@@ -1,6 +1,6 @@
 """Build a DuckDB file from the real recorded data with the pipeline's own stages, no Prefect.
 
-Prices go through ``flows.stages`` (replay source, Great Expectations suite, basis-safe loader,
+Prices go through ``pipeline.stages`` (replay source, Great Expectations suite, basis-safe loader,
 model build) exactly as a run does; FRED, EDGAR and the Nasdaq calendar through their sources'
 replay clients and loaders, when those modules exist (they are being built alongside: absent
 modules leave their marts empty and the report must still render).
@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared" / "data"
 AS_OF = dt.date(2025, 9, 26)
-# The demo's layout (flows/demo.py): funds, ^GSPC and ^VIX from the classic Yahoo snapshot,
+# The demo's layout (cli/demo.py): funds, ^GSPC and ^VIX from the classic Yahoo snapshot,
 # the Russell 2000 index from the stitched one (its rows after the as-of date are not fetched).
 PRICE_FILES = {
     "yahoo-csv-2025-09-26": ("SPY", "IWM", "IWB", "^GSPC", "^VIX"),
@@ -86,7 +86,7 @@ def _load_other_sources(db_path: str, replay: Path) -> list[str]:
 
 def build_real_database(db_path: Path, replay: Path, as_of: dt.date = AS_OF) -> dict:
     """Load prices (through validation) and the other sources, then build every model."""
-    from flows import stages
+    from pipeline import stages
     from rotation.db import writing
     from rotation.runs import start_run
     from rotation.settings import Settings

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from flows.fundamentals import load_shiller
+from pipeline.fundamentals import load_shiller
 from rotation.settings import Settings
 from sources.shiller import (
     ShillerFormatError,
@@ -105,7 +105,7 @@ def test_status_shows_where_the_sp500_sits(
 
     from rich.console import Console
 
-    from flows.status import collect_status, render_status
+    from cli.status import collect_status, render_status
 
     replay = tmp_path / "replay"
     (replay / "shiller").mkdir(parents=True)

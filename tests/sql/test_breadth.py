@@ -154,7 +154,7 @@ def test_benchmark_is_a_setting(built: duckdb.DuckDBPyConnection, tmp_path: Path
 def test_status_shows_breadth_and_members_in_one_line(built: duckdb.DuckDBPyConnection) -> None:
     from rich.console import Console
 
-    from flows.status import collect_status, render_status
+    from cli.status import collect_status, render_status
 
     built.executemany(
         "insert into ops.member_symbols values (?, ?, ?, ?, 'r')",

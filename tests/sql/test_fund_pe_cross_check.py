@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.fundamentals import cross_check_fund_pe
+from pipeline.fundamentals import cross_check_fund_pe
 from rotation.db import migrate
 from tests.sql.test_fund_valuation import MODELS, _setup
 from transforms import build_models
@@ -90,7 +90,7 @@ def test_status_shows_the_cross_check(db_path: Path, tmp_path: Path) -> None:
 
     from rich.console import Console
 
-    from flows.status import collect_status, render_status
+    from cli.status import collect_status, render_status
 
     _built(db_path, tmp_path)
     with duckdb.connect(str(db_path), read_only=True) as con:

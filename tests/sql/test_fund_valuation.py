@@ -168,7 +168,7 @@ def test_stale_or_thin_coverage_is_withheld(con: duckdb.DuckDBPyConnection, tmp_
 def test_status_shows_the_latest_valuation(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     from rich.console import Console
 
-    from flows.status import collect_status, render_status
+    from cli.status import collect_status, render_status
 
     _setup(con, tmp_path)
     con.execute("delete from raw.prices where date = '2025-09-02'")
