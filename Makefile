@@ -16,7 +16,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install run demo check lint types sql-lint test bench clean
+.PHONY: install run demo check lint types sql-lint test test-scale bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -46,8 +46,16 @@ types: $(SYNCED)
 sql-lint: $(SYNCED)
 	$(VENV)/bin/sqlfluff lint sql
 
+# Two pytest-xdist workers, one test file per work unit, the slow files first (tests/conftest.py):
+# the crash tests (~3 min, mostly a subprocess and a server working) overlap the rest.
+TEST_WORKERS ?= 2
 test: $(SYNCED)
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+# The index-scale tests (marker `scale`, deselected by `make test`); .ci/run runs them after.
+# pytest's exit code 5 is "no tests collected" (none carries the marker yet): not a failure.
+test-scale: $(SYNCED)
+	$(VENV)/bin/python -m pytest -m scale || [ $$? -eq 5 ]
 
 bench: $(SYNCED)
 	$(VENV)/bin/python benchmarks/marts_vs_pandas.py --symbols 500

@@ -74,7 +74,10 @@ def test_a_good_run_resolves_the_failure_and_messages_carry_their_links(
         start_run(con, "run-good", "daily-run", day)
     from flows.daily import run_page_url
 
-    assert run_page_url("run-good") == ""  # ephemeral: no server page outlives the run
+    # Ephemeral mode (no API URL), also when the session's Prefect test server already runs
+    # (under xdist another test file may have started it in this process).
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        assert run_page_url("run-good") == ""  # ephemeral: no server page outlives the run
     with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:4200/api"}):
         url = run_page_url("run-good")
     outcome = stages.evaluate_and_deliver_alerts(db, settings, day, "run-good", run_url=url)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -23,13 +26,71 @@ def read(db: Path, sql: str) -> pd.DataFrame:
         con.close()
 
 
+@dataclass
+class EmailedRun:
+    summary: dict[str, Any]
+    db: Path
+    replay: Path
+    messages: list[bytes]  # what the SMTP server received
+
+
+@pytest.fixture(scope="module")
+def emailed_run(
+    tmp_path_factory: pytest.TempPathFactory, shared_data: Path, prefect_server: None
+) -> EmailedRun:
+    """One replayed run of 2025-09-26 (full history) alerting to the console and to a real SMTP
+    server: the first run of two tests below, which each paid a run of its own before."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list[bytes] = []
+
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            self.messages.append(envelope.content)
+            return "250 accepted"
+
+    folder = tmp_path_factory.mktemp("emailed-run")
+    db = folder / "data" / "rotation.duckdb"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            env.chdir(folder)  # as settings_env does
+            env.setenv("ROTATION_STORAGE_PATH", str(db))
+            env.delenv("ROTATION_CONFIG", raising=False)
+            for key, value in {
+                "ROTATION_ALERTS_CHANNELS": "console,email",
+                "ROTATION_ALERTS_SMTP_HOST": "127.0.0.1",
+                "ROTATION_ALERTS_SMTP_PORT": str(port),
+                "ROTATION_ALERTS_SMTP_SECURITY": "plain",
+                "ROTATION_ALERTS_SMTP_FROM": "rotation@monitor.example",
+                "ROTATION_ALERTS_SMTP_TO": "pm@fund.example,risk@fund.example",
+            }.items():
+                env.setenv(key, value)
+            replay = make_replay(folder / "replay", shared_data, "yahoo-csv-2025-09-26")
+            summary = daily_run(as_of=dt.date(2025, 9, 26), replay_dir=str(replay))
+    finally:
+        smtp.stop()
+    return EmailedRun(summary, db, replay, inbox.messages)
+
+
 def test_replayed_run_builds_every_table_and_a_rerun_changes_nothing(
-    tmp_path: Path, shared_data: Path, settings_env: Path
+    emailed_run: EmailedRun, settings_env: Path
 ) -> None:
-    replay = make_replay(tmp_path / "replay", shared_data, "yahoo-csv-2025-09-26")
-    summary = daily_run(as_of=dt.date(2025, 9, 26), replay_dir=str(replay))
+    summary, replay = emailed_run.summary, emailed_run.replay
     assert summary["status"] == "completed", summary
-    db = settings_env
+    db = settings_env  # a copy of the first run's files: the rerun below changes them
+    db.parent.mkdir(parents=True)
+    for name in ("rotation.duckdb", "rotation.duckdb.wal", "rotation.read.duckdb"):
+        if (emailed_run.db.parent / name).exists():
+            shutil.copy2(emailed_run.db.parent / name, db.parent / name)
 
     tables = read(
         db, "select table_schema || '.' || table_name as t from information_schema.tables"
@@ -195,47 +256,15 @@ def test_all_four_sources_replayed(tmp_path: Path, shared_data: Path, settings_e
     )
 
 
-def test_a_run_e_mails_its_alerts_with_the_headline_chart(
-    tmp_path: Path, shared_data: Path, settings_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_run_e_mails_its_alerts_with_the_headline_chart(emailed_run: EmailedRun) -> None:
     """The whole path: replayed data → indicators → rules → outbox → a real SMTP server."""
     import email
-    import socket
     from email import policy
 
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self) -> None:
-            self.messages: list[bytes] = []
-
-        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-            self.messages.append(envelope.content)
-            return "250 accepted"
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    try:
-        for key, value in {
-            "ROTATION_ALERTS_CHANNELS": "console,email",
-            "ROTATION_ALERTS_SMTP_HOST": "127.0.0.1",
-            "ROTATION_ALERTS_SMTP_PORT": str(port),
-            "ROTATION_ALERTS_SMTP_SECURITY": "plain",
-            "ROTATION_ALERTS_SMTP_FROM": "rotation@monitor.example",
-            "ROTATION_ALERTS_SMTP_TO": "pm@fund.example,risk@fund.example",
-        }.items():
-            monkeypatch.setenv(key, value)
-        replay = make_replay(tmp_path / "replay", shared_data, "yahoo-csv-2025-09-26")
-        summary = daily_run(as_of=dt.date(2025, 9, 26), replay_dir=str(replay))
-    finally:
-        smtp.stop()
+    summary, settings_env = emailed_run.summary, emailed_run.db
     assert summary["alerts"]["new_events"] > 0
-    assert len(inbox.messages) == 1  # one digest per run per channel
-    msg = email.message_from_bytes(inbox.messages[0], policy=policy.default)
+    assert len(emailed_run.messages) == 1  # one digest per run per channel
+    msg = email.message_from_bytes(emailed_run.messages[0], policy=policy.default)
     assert "alert" in msg["Subject"]
     images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
     assert len(images) == 1 and images[0].get_content().startswith(b"\x89PNG")
