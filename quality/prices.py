@@ -219,8 +219,11 @@ def _judge_group(
         stored: tuple[float, ...] = ()
         held: tuple[tuple[dt.date, float], ...] = ()
         if prev is not None and rows["adjustment"].iloc[0] == prev.adjustment:
-            stored = prev.closes or (prev.close,)  # only compare like with like (raw with raw)
+            # only compare like with like (raw with raw)
+            stored = prev.closes or ((prev.close,) if prev.close is not None else ())
             held = prev.held
+        elif prev is not None and prev.close is None:
+            held = prev.held  # nothing stored before the batch, a shift held by an earlier run
         dates = [d.date() for d in pd.to_datetime(rows["date"])]
         judged = judge_closes(
             rows["close"].to_numpy(dtype=float),

@@ -22,9 +22,12 @@ class Before:
     """A symbol's stored rows just before a batch: the last close (with its adjustment mode),
     the last stored closes and volumes (oldest first, on that adjustment mode), and the rows an
     earlier run held as the start of a level shift (date, close). The loader reads it;
-    validation judges the batch's first rows, last bar and level shifts against it."""
+    validation judges the batch's first rows, last bar and level shifts against it. ``close``
+    is None (and ``adjustment`` empty) when nothing is stored before the batch but an earlier
+    run held a shift: a member whose whole history is fetched again (a new listing) must still
+    have its held shift confirmed."""
 
-    close: float
+    close: float | None
     adjustment: str
     volumes: tuple[float, ...] = ()
     closes: tuple[float, ...] = ()

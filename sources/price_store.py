@@ -86,7 +86,7 @@ def stored_context(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict[
     ).fetchall():
         if day is not None and close is not None:
             held.setdefault(symbol, []).append((day, float(close)))
-    return {
+    before = {
         symbol: Before(
             close,
             adjustment,
@@ -96,6 +96,11 @@ def stored_context(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict[
         )
         for symbol, close, adjustment, volumes, closes in rows
     }
+    # a batch that starts at or before a symbol's first stored row (a member's whole history
+    # fetched again) has nothing stored before it, but its held shift must still be confirmable
+    for symbol in held.keys() - before.keys():
+        before[symbol] = Before(None, "", held=tuple(held[symbol]))
+    return before
 
 
 def stored_extent(

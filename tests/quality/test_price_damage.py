@@ -215,6 +215,35 @@ def test_a_halved_level_is_held_until_a_later_download_confirms_it(
     assert open_now["n"].iloc[0] == 0  # resolved: the run checked and held nothing
 
 
+@pytest.mark.parametrize("source", ["prices", "member_prices"])
+def test_a_held_shift_is_confirmed_when_the_whole_history_is_fetched_again(
+    shared_data: Path, tmp_path: Path, source: str
+) -> None:
+    """A member's held shift is confirmed by its next download like a fund's: index members
+    are labelled member_prices in ops.quarantine, and a member short of history (a new
+    listing) is fetched again from its first session, so nothing is stored before the batch.
+    Before issue 18's scale test either kept a real move held on every run (BIOA's -77% on
+    2024-12-09 in the real member bars), the member missing from breadth."""
+    frame = real_iwm(shared_data)
+    shifted = frame.copy()
+    scale_bar(shifted, slice(200, None), 0.5)
+    db = tmp_path / "r.duckdb"
+
+    def stage(part: pd.DataFrame, run_id: str) -> None:
+        batch = PriceBatch(part, ("IWM",), (), "replay:test")
+        first, last = part["date"].min().date(), part["date"].max().date()
+        validate_and_load_prices(
+            str(db), batch, rules=RULES, run_id=run_id, start=first, end=last, source=source
+        )
+
+    stage(shifted.iloc[: ROWS - 1], "r1")
+    assert len(stored(db, "select date from raw.prices")) == 200  # held from the shift on
+    stage(shifted, "r2")  # the whole history again, one session more: the shift is real
+    assert len(stored(db, "select date from raw.prices")) == ROWS
+    open_now = stored(db, "select count(*) as n from ops.incidents where resolved_at is null")
+    assert open_now["n"].iloc[0] == 0
+
+
 def test_an_older_backfill_chunk_does_not_resolve_recent_damage(
     shared_data: Path, tmp_path: Path
 ) -> None:
