@@ -8,6 +8,12 @@ vendor, a re-mapped ticker, a new and a removed company), runs
 inputs and compares every column of every row exactly (``except all`` both ways). The plan
 is checked too (an incremental case that silently fell back to a full build would prove
 nothing), and so is that the change moved the mart (a write-back that did nothing would fail).
+
+The connections run DuckDB on one thread: the model's sums over a parallel aggregate add a
+group's values in an order that can vary from one build to the next, so two *full* builds on
+two threads can differ in the last bit of a double (benchmarks/fundamentals_marts.py
+``--refresh`` counts it: a row or two in 171,000, never beyond 1e-12). On one thread both
+builds are deterministic and the comparison can be exact.
 """
 
 from __future__ import annotations
@@ -101,7 +107,7 @@ def base(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four companies built in full: Snowflake without its last filing, Apple without the
     vendor's split event (its filings still reveal it), the tickers of all four."""
     path = tmp_path_factory.mktemp("incremental-earnings") / "base.duckdb"
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config={"threads": 1})
     migrate(con)
     for cik in (APPLE, ALPHABET, MARVELL):
         _load(con, cik, _facts(shared_data, cik))
@@ -125,7 +131,7 @@ def base(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def case(base: Path, shared_data: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     copy = tmp_path / "case.duckdb"
     shutil.copyfile(base, copy)
-    con = duckdb.connect(str(copy))
+    con = duckdb.connect(str(copy), config={"threads": 1})
     yield con
     con.close()
 
