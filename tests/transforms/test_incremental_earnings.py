@@ -248,3 +248,33 @@ def test_a_rolled_back_build_keeps_the_previous_fingerprints(
     plan = _incremental_equals_full(case)
     assert plan.startswith("earnings_ttm incremental: 1 company(ies) recomputed"), plan
     assert _moved(case, SNOWFLAKE) > 0
+
+
+def test_a_held_company_is_recomputed_by_the_next_build(
+    case, shared_data: Path, tmp_path: Path
+) -> None:
+    """A blocking audit that pins its damage on Snowflake (``-- subject: cik``) holds its rows
+    at the previous build and forgets its fingerprint (transforms.isolation): the next
+    incremental build recomputes it and equals a full one."""
+    _new_snowflake_filing(case, shared_data)
+    sql_dir = tmp_path / "sql"
+    (sql_dir / "marts").mkdir(parents=True)
+    (sql_dir / "audits").mkdir()
+    (sql_dir / "marts" / "earnings_ttm.sql").symlink_to(REPO / "sql/marts/earnings_ttm.sql")
+    (sql_dir / "audits" / "no_version_on_2025_05_30.sql").write_text(
+        "-- audits.no_version_on_2025_05_30: a test's damage, pinned on one company\n"
+        "-- severity: blocking\n-- subject: cik\n"
+        "select cik, known_from from marts.earnings_ttm\n"
+        f"where cik = {SNOWFLAKE} and known_from = date '2025-05-30'\n"
+    )
+    report = build_models(case, sql_dir, incremental=True)
+    assert report.kept and report.held_subjects == {"cik": [str(SNOWFLAKE)]}, report.line()
+    assert report.earnings_plan.startswith("earnings_ttm incremental: 1 company(ies)")
+    new_rows = (
+        f"select count(*) from marts.earnings_ttm where cik = {SNOWFLAKE} "
+        "and known_from = date '2025-05-30'"
+    )
+    assert case.execute(new_rows).fetchone() == (0,)
+    plan = _incremental_equals_full(case)  # the project's audits: nothing holds Snowflake
+    assert plan.startswith("earnings_ttm incremental: 1 company(ies) recomputed"), plan
+    assert case.execute(new_rows).fetchone() == (1,)
