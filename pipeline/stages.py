@@ -7,6 +7,7 @@ lock around all of them) and commits one batch per transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -22,13 +23,13 @@ from quality.prices import (
     reason_counts,
     validate_prices,
 )
-from quality.records import quarantine_rows, record_validation
+from quality.records import quarantine_problems, quarantine_rows, record_validation
 from rotation import calendar
 from rotation.db import transaction, writing
 from rotation.settings import PricesSettings, Settings
 from rotation.sql import read as read_sql
 from sources.price_store import SEAM_CONFLICT, load_prices, stored_context, stored_extent
-from sources.yahoo import PriceBatch, PriceSource
+from sources.yahoo import PriceBatch, PriceSource, PriceSourceError
 
 if TYPE_CHECKING:  # transforms is imported where it is used (it is not needed to fetch)
     from transforms import BuildReport
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # transforms is imported where it is used (it is not needed t
 log = logging.getLogger(__name__)
 
 PRICE_INCIDENT_KINDS = (LEVEL_SHIFT, ROWS_QUARANTINED, SEAM_CONFLICT)  # checked every run
+LINES_UNREADABLE = "lines_unreadable"  # lines of a price file that could not be read
 
 
 @dataclass
@@ -71,6 +73,23 @@ def price_source(settings: Settings, replay_dir: str | Path | None) -> PriceSour
 
     return YahooPriceSource(
         timeout_s=settings.prices.download_timeout_s, max_attempts=settings.prices.max_attempts
+    )
+
+
+def fallback_price_source(settings: Settings, replay_dir: str | Path | None) -> PriceSource | None:
+    """The second vendor for symbols Yahoo delivered nothing for: Stooq live (off without its
+    key, which it says once), its replay twin over ``DIR/stooq/`` (None when the folder has
+    none), or None with ``[prices] fallback = "none"``."""
+    if settings.prices.fallback == "none":
+        return None
+    from sources.stooq import StooqPriceSource, StooqReplaySource
+
+    if replay_dir:
+        return StooqReplaySource.from_folder(replay_dir)
+    return StooqPriceSource(
+        settings.secrets.stooq_apikey,
+        base_url=settings.prices.stooq_base_url,
+        timeout_s=settings.prices.download_timeout_s,
     )
 
 
@@ -116,9 +135,17 @@ def price_rules(prices: PricesSettings) -> PriceRules:
 
 
 def fetch_prices(
-    source: PriceSource, symbols: tuple[str, ...], start: dt.date, end: dt.date
+    source: PriceSource,
+    symbols: tuple[str, ...],
+    start: dt.date,
+    end: dt.date,
+    fallback: PriceSource | None = None,
 ) -> PriceBatch:
+    """The source's batch; what it delivered nothing for is asked of ``fallback`` and attached
+    as ``batch.fallback`` (loaded with the batch, under its own source label)."""
     batch = source.fetch(symbols, start, end)
+    if fallback is not None and batch.missing_symbols:
+        batch = with_fallback(batch, fallback, start, end)
     log.info(
         "fetched %d price rows for %d symbols from %s (%s to %s)",
         len(batch.frame),
@@ -130,6 +157,34 @@ def fetch_prices(
     for note in batch.notes:
         log.warning("%s", note)
     return batch
+
+
+def with_fallback(
+    batch: PriceBatch, fallback: PriceSource, start: dt.date, end: dt.date
+) -> PriceBatch:
+    """``batch`` with the fallback vendor's rows for its missing symbols attached.
+
+    Symbols the fallback delivered leave ``batch.missing_symbols`` (no "no data" incident);
+    the others stay missing there. A fallback that fails is one note, never the run's end.
+    """
+    try:
+        second = fallback.fetch(batch.missing_symbols, start, end)
+    except PriceSourceError as exc:
+        return dataclasses.replace(batch, notes=(*batch.notes, f"{fallback.name}: {exc}"))
+    got = tuple(dict.fromkeys(second.frame["symbol"]))
+    per_symbol = tuple(f"{s}: " for s in second.requested)
+    general = tuple(n for n in second.notes if not n.startswith(per_symbol))
+    priced = tuple(f"{s}: priced from {second.source} instead" for s in got)
+    if not got:
+        return dataclasses.replace(batch, notes=(*batch.notes, *general))
+    second = dataclasses.replace(second, requested=got, missing_symbols=(), notes=general,
+                                 damaged=())  # fmt: skip
+    return dataclasses.replace(
+        batch,
+        missing_symbols=tuple(s for s in batch.missing_symbols if s not in got),
+        notes=(*batch.notes, *priced),
+        fallback=second,
+    )
 
 
 def validate_and_load_prices(
@@ -188,6 +243,19 @@ def validate_and_load_prices(
                 )
         except damage.CONTAINED_ERRORS as exc:
             _contain(con, report, checked, exc, run_id=run_id, session=session)
+    if batch.fallback is not None:  # the second vendor's rows, judged the same way
+        extra = validate_and_load_prices(
+            db_path, batch.fallback, rules=rules, run_id=run_id, start=start, end=end,
+            source=source, resolve_incidents=resolve_incidents,
+        )  # fmt: skip
+        report.fetched += extra.fetched
+        report.loaded += extra.loaded
+        report.unchanged += extra.unchanged
+        report.quarantined += extra.quarantined
+        report.blocked |= extra.blocked
+        report.messages += extra.messages
+        report.note_damage([None] * extra.new_incidents, extra.damage)
+        return report
     for message in report.messages:
         log.info("%s: %s", source, message)
     for line in report.damage:
@@ -203,6 +271,17 @@ def _price_damage(batch: PriceBatch, source: str, *, expect_every_symbol: bool) 
     unreadable = dict(batch.damaged)
     for symbol, reason in unreadable.items():
         checked.saw(symbol, damage.FILE_UNREADABLE, reason)
+    checked.looked_at(LINES_UNREADABLE, [s for s in batch.requested if s not in unreadable])
+    lines: dict[str, list[str]] = {}
+    for reject in batch.rejected:
+        lines.setdefault(reject.symbol, []).append(reject.reason)
+    for symbol, reasons in lines.items():
+        checked.saw(
+            symbol,
+            LINES_UNREADABLE,
+            f"{len(reasons)} line(s) could not be read and were quarantined, the file's other "
+            f"lines loaded; first: {reasons[0]}",
+        )
     if expect_every_symbol:  # a backfill chunk older than a fund is empty for it, rightly
         checked.looked_at(damage.NO_DATA, batch.requested)
         for symbol in batch.missing_symbols:
@@ -236,11 +315,14 @@ def _load_price_batch(
     as incidents. A batch that reaches every symbol's latest stored session re-checked the
     recent damage and may resolve it; an older backfill chunk did not and must not.
     """
-    validation = validate_prices(batch.frame, rules, stored_context(con, batch.frame))
+    validation = validate_prices(
+        batch.frame, rules, stored_context(con, batch.frame), fetched_at=batch.fetched_at
+    )
     latest = [d for _, d in stored_extent(con, list(batch.requested)).values() if d]
     rechecked = not batch.missing_symbols and all(d <= end for d in latest)
     reasons = reason_counts(validation.quarantined)
-    report.quarantined = quarantine_rows(
+    report.quarantined = _quarantine_lines(con, batch, run_id, report.source)
+    report.quarantined += quarantine_rows(
         con,
         run_id=run_id,
         source=report.source,
@@ -290,6 +372,28 @@ def _load_price_batch(
             f"{report.quarantined} rows quarantined: "
             + ", ".join(f"{reason} ({n})" for reason, n in sorted(reasons.items()))
         )
+
+
+def _quarantine_lines(con: Any, batch: PriceBatch, run_id: str, source: str) -> int:
+    """The lines of the batch's files that could not be read, each with its file and line."""
+    import json
+
+    import pandas as pd
+
+    if not batch.rejected:
+        return 0
+    problems = pd.DataFrame(
+        [
+            (
+                f"{r.symbol}|line {r.line}",
+                r.reason,
+                json.dumps({"symbol": r.symbol, "line": r.line, "text": r.text}),
+            )
+            for r in batch.rejected
+        ],
+        columns=["natural_key", "reason", "raw_values"],
+    )
+    return quarantine_problems(con, run_id=run_id, source=source, problems=problems)
 
 
 def _contain(
@@ -698,8 +802,13 @@ def _flag_short_indexes(con: Any, index_files: Any, checked: damage.Checked) -> 
             damage.SHORT_INDEX,
             f"{row.index_file} has {int(row.rows):,} rows, under "
             f"{edgar.SHORT_INDEX_FRACTION:.0%} of the median {float(row.median_rows):,.0f} of "
-            f"the last {int(row.files)} files of its weekday: taken for a cut download, its day "
-            "counts as not read and the next run reads it again",
+            + (
+                f"the last {int(row.files)} files of its weekday"
+                if row.basis == "weekday"
+                else f"the nearest {int(row.files)} daily files (too few of its weekday yet)"
+            )
+            + ": taken for a cut download, its day counts as not read and the next run reads it "
+            "again",
         )
     return flagged
 

@@ -177,6 +177,10 @@ class PricesSettings:
     download_timeout_s: float = field(default=60.0, metadata=check(gt=0, le=3600))
     # rate-limited downloads are retried with backoff up to this
     max_attempts: int = field(default=3, metadata=check(ge=1, le=10))
+    # the second vendor, asked for the symbols Yahoo delivered nothing for in a run (members
+    # and configured symbols); live it needs ROTATION_STOOQ_APIKEY (docs/sources.md, "Stooq")
+    fallback: str = field(default="stooq", metadata=check(choices=("stooq", "none")))
+    stooq_base_url: str = "https://stooq.com"
 
 
 @dataclass(frozen=True)
@@ -399,6 +403,8 @@ class Secrets:
     smtp_password: str = field(default="", repr=False)
     # Apprise URLs (pd://, opsgenie://, msteams://, json:// ...) carry their tokens in them.
     apprise_urls: tuple[str, ...] = field(default=(), repr=False)
+    # Stooq's free API key (since March 2026), the fallback price vendor's; none: it is off
+    stooq_apikey: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Secrets:
@@ -609,6 +615,29 @@ def _check_pairs(prices: PricesSettings) -> None:
             )
 
 
+# A ticker as vendors spell it: letters and digits, an optional leading ^ (an index), inner
+# dots, dashes and = (BRK-B, BF.B, GC=F). Never a path: no /, no \\, no "..", no spaces.
+_TICKER = re.compile(r"\^?[A-Za-z0-9](?:[A-Za-z0-9.=-]{0,19})")
+
+
+def _check_symbols(settings: Settings) -> None:
+    """Symbols and funds become file names (``prices/<SYMBOL>.csv``) and URL parts: one that
+    is not ticker-shaped would fail the run later with a traceback, so it is refused here."""
+    named = [
+        ("[prices] symbols", settings.prices.symbols),
+        ("[prices] max_daily_move_overrides", tuple(settings.prices.max_daily_move_overrides)),
+        ("[holdings] funds", settings.holdings.funds),
+        ("[valuation] fund_pe_funds", settings.valuation.fund_pe_funds),
+    ]
+    for where, symbols in named:
+        for symbol in symbols:
+            if not _TICKER.fullmatch(symbol) or ".." in symbol:
+                raise SettingsError(
+                    f"setting {where}: {symbol!r} is not a ticker (letters, digits, an optional "
+                    "leading ^, and inner . - =; e.g. SPY, ^GSPC, BRK-B)"
+                )
+
+
 def _check_benchmark(settings: Settings) -> None:
     """A benchmark that is never fetched would leave the beat-the-benchmark shares empty; a
     thrust whose low level is not below its high one could never happen."""
@@ -673,6 +702,7 @@ def load_settings(
         secrets=Secrets.from_env(env),
         source_file=str(path) if path else "",
     )
+    _check_symbols(settings)
     _check_pairs(settings.prices)
     _check_benchmark(settings)
     if Path(settings.published_path) == Path(settings.storage.path):

@@ -39,7 +39,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -78,6 +78,25 @@ class PriceBatch:
     # (symbol, reason) for symbols whose data came but could not be read (a cut or unknown
     # file): also in missing_symbols; only that symbol is lost, and the run records why
     damaged: tuple[tuple[str, str], ...] = ()
+    # lines a file had that could not be read (cut mid-line, a date or number that does not
+    # parse): the file's other lines load, these go to quarantine with file and line number
+    rejected: tuple[LineReject, ...] = ()
+    # when the bytes were fetched (or recorded, for a replay that knows it): validation judges
+    # whether the last bar was final then; None when nobody knows (a folder of old CSVs)
+    fetched_at: dt.datetime | None = None
+    # the second vendor's batch for symbols this one delivered nothing for (see
+    # pipeline.stages.fetch_prices); its symbols are no longer in missing_symbols
+    fallback: PriceBatch | None = None
+
+
+class LineReject(NamedTuple):
+    """One line of a price file that could not be read, and why."""
+
+    symbol: str
+    line: int
+    reason: str  # "<file> line N: …"
+    text: str  # the line as received
+    date: pd.Timestamp | None  # its session, when its date cell parsed
 
 
 class PriceSource(Protocol):
@@ -277,14 +296,21 @@ _KNOWN_HEADERS = (
 )
 
 
-def parse_price_csv(data: bytes | str, symbol: str, *, origin: str) -> pd.DataFrame:
+def parse_price_csv(
+    data: bytes | str,
+    symbol: str,
+    *,
+    origin: str,
+    rejects: list[LineReject] | None = None,
+) -> pd.DataFrame:
     """Read one symbol's price CSV in any known layout into the normalised frame.
 
     ``origin`` (usually the file path) is named in every error. Columns are found by name,
     case-insensitively and in any order; columns we do not use are ignored. Literal ``null``
     or empty cells become NaN and their rows are kept. A date that does not parse, a number
     that is neither numeric nor ``null``, or a row with the wrong number of fields is an error
-    naming the line.
+    naming the line; with a ``rejects`` list such a line is appended there instead and the
+    file's other lines are read (a file is unreadable only when its header is).
     """
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
@@ -296,14 +322,20 @@ def parse_price_csv(data: bytes | str, symbol: str, *, origin: str) -> pd.DataFr
     for detect in _LAYOUTS:
         layout = detect(lines, symbol, origin)
         if layout is not None:
-            return _read_rows(lines, layout, symbol, origin)
+            return _read_rows(lines, layout, symbol, origin, rejects)
     raise PriceFormatError(
         f"{origin}: unknown price CSV header {lines[0]!r}; expected one of: "
         + " | ".join(_KNOWN_HEADERS)
     )
 
 
-def _read_rows(lines: list[str], layout: _Layout, symbol: str, origin: str) -> pd.DataFrame:
+def _read_rows(
+    lines: list[str],
+    layout: _Layout,
+    symbol: str,
+    origin: str,
+    rejects: list[LineReject] | None = None,
+) -> pd.DataFrame:
     width = layout.width
     line_numbers: list[int] = []
     rows: list[list[str]] = []
@@ -311,13 +343,26 @@ def _read_rows(lines: list[str], layout: _Layout, symbol: str, origin: str) -> p
         if not row or not "".join(row).strip():
             continue  # a blank line is not a row
         if len(row) != width:
-            raise PriceFormatError(
+            reason = (
                 f"{origin} line {number}: expected {width} fields ({layout.name}), "
                 f"found {len(row)}: {','.join(row)!r}"
             )
+            if rejects is None:
+                raise PriceFormatError(reason)
+            at = layout.positions["date"]
+            day = session_dates(pd.Series([row[at].strip() if at < len(row) else ""]))[0]
+            rejects.append(
+                LineReject(symbol, number, reason, ",".join(row), None if pd.isna(day) else day)
+            )
+            continue
         line_numbers.append(number)
         rows.append(row)
     cells = np.array(rows, dtype=object).reshape(len(rows), width)
+    if rejects is not None and len(rows):
+        keep = _reject_unreadable(cells, layout, symbol, line_numbers, origin, rejects)
+        cells = cells[keep]
+        line_numbers = [n for n, k in zip(line_numbers, keep, strict=True) if k]
+        rows = [r for r, k in zip(rows, keep, strict=True) if k]
 
     raw_dates = pd.Series(cells[:, layout.positions["date"]], dtype="str").str.strip()
     dates = session_dates(raw_dates)
@@ -340,6 +385,46 @@ def _read_rows(lines: list[str], layout: _Layout, symbol: str, origin: str) -> p
     splits = np.nan_to_num(parsed.get("splits", no_action), nan=0.0)
     frame = _assemble(symbol, dates, parsed, dividends, splits, layout.adjustment)
     return _sorted(frame)
+
+
+def _reject_unreadable(
+    cells: np.ndarray,
+    layout: _Layout,
+    symbol: str,
+    line_numbers: list[int],
+    origin: str,
+    rejects: list[LineReject],
+) -> np.ndarray:
+    """Append each row whose date or a number does not parse to ``rejects``; the rows kept."""
+    raw_dates = pd.Series(cells[:, layout.positions["date"]], dtype="str").str.strip()
+    dates = session_dates(raw_dates)
+    reasons = pd.Series("", index=raw_dates.index, dtype=object)
+    bad_date = dates.isna()
+    reasons[bad_date] = (
+        "cannot parse date "
+        + raw_dates[bad_date].map(repr)
+        + " (expected YYYY-MM-DD, optionally with a time and a UTC offset)"
+    )
+    for field, j in layout.positions.items():
+        if field == "date":
+            continue
+        text = pd.Series(cells[:, j], dtype="str").str.strip()
+        is_null = text.isin(["", "null"]) | (text.str.lower() == "nan")
+        bad = pd.to_numeric(text.where(~is_null), errors="coerce").isna() & ~is_null
+        new = bad & (reasons == "")
+        reasons[new] = f"{field} " + text[new].map(repr) + " is not a number or null"
+    for i in np.flatnonzero((reasons != "").to_numpy()):
+        day = dates.iloc[i]
+        rejects.append(
+            LineReject(
+                symbol,
+                line_numbers[i],
+                f"{origin} line {line_numbers[i]}: {reasons.iloc[i]}",
+                ",".join(str(c) for c in cells[i]),
+                None if pd.isna(day) else day,
+            )
+        )
+    return (reasons == "").to_numpy()
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -641,8 +726,9 @@ class YahooPriceSource:
                 f"{', '.join(pending)}; try again later or use --replay DIR"
             )
         in_range = combined["date"].between(pd.Timestamp(start), pd.Timestamp(end))
+        now = self._clock()
         combined, forming_note = drop_forming_bar(
-            combined.loc[in_range].reset_index(drop=True), self._clock()
+            combined.loc[in_range].reset_index(drop=True), now
         )
         if forming_note:
             notes.append(forming_note)
@@ -651,7 +737,7 @@ class YahooPriceSource:
         for symbol in missing:
             reason = errors.get(symbol.upper(), "no rows in the requested range")
             notes.append(f"{symbol}: nothing came back from Yahoo ({reason})")
-        return PriceBatch(combined, wanted, missing, self.name, tuple(notes))
+        return PriceBatch(combined, wanted, missing, self.name, tuple(notes), fetched_at=now)
 
     def _resolve_download(self) -> DownloadFn:
         """Import yfinance only when fetching (1.3 s), and keep its caches out of the repo."""
