@@ -22,8 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import stages
 from pipeline.stages import SourceReport
@@ -33,6 +32,9 @@ from rotation.db import SQL_DIR, transaction, writing
 from rotation.progress import Steps
 from rotation.settings import Settings
 from sources.yahoo import PriceBatch, PriceSource, PriceSourceError
+
+if TYPE_CHECKING:
+    from pipeline.clients import Clients
 
 log = logging.getLogger(__name__)
 
@@ -112,19 +114,6 @@ def plan_member_chunks(
     ]
 
 
-def member_price_source(settings: Settings, replay_dir: str | Path | None) -> PriceSource:
-    """The live Yahoo client with the per-chunk wall-time bound, or the replay twin."""
-    if replay_dir:
-        from sources.replay import ReplayPriceSource
-
-        return ReplayPriceSource(replay_dir)
-    from sources.yahoo import YahooPriceSource
-
-    return YahooPriceSource(
-        timeout_s=settings.breadth.chunk_timeout_s, max_attempts=settings.prices.max_attempts
-    )
-
-
 def _preview(symbols: Sequence[str]) -> str:
     shown = ", ".join(symbols[:PREVIEW])
     return shown + (f" … (+{len(symbols) - PREVIEW})" if len(symbols) > PREVIEW else "")
@@ -140,7 +129,7 @@ def _quiet(batch: PriceBatch) -> PriceBatch:
 def load_member_prices(
     db_path: str,
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     as_of: dt.date,
     *,
     run_id: str,
@@ -162,7 +151,8 @@ def load_member_prices(
             "no holdings snapshot loaded yet: members are priced from the first one"
         )
         return report
-    source = source or member_price_source(settings, replay_dir)
+    # the clients' member source: live Yahoo with the per-chunk wall-time bound, or the twin
+    source = source or clients.get("member_prices")
     rules = PriceRules(
         settings.prices.max_daily_move,
         dict(settings.prices.max_daily_move_overrides),

@@ -30,6 +30,7 @@ from sources.price_store import SEAM_CONFLICT, load_prices, stored_context, stor
 from sources.yahoo import PriceBatch, PriceSource
 
 if TYPE_CHECKING:  # transforms is imported where it is used (it is not needed to fetch)
+    from pipeline.clients import Clients
     from transforms import BuildReport
 
 log = logging.getLogger(__name__)
@@ -58,19 +59,6 @@ class SourceReport:
     def note_damage(self, new: Sequence[Any], lines: Sequence[str]) -> None:
         self.new_incidents += len(new)
         self.damage += [line for line in lines if line not in self.damage]
-
-
-def price_source(settings: Settings, replay_dir: str | Path | None) -> PriceSource:
-    """The live Yahoo client, or its replay twin reading ``DIR/prices/``."""
-    if replay_dir:
-        from sources.replay import ReplayPriceSource
-
-        return ReplayPriceSource(replay_dir)
-    from sources.yahoo import YahooPriceSource
-
-    return YahooPriceSource(
-        timeout_s=settings.prices.download_timeout_s, max_attempts=settings.prices.max_attempts
-    )
 
 
 CATCH_UP_DAYS = 730  # a daily run fills gaps up to two years; older needs `rotation backfill`
@@ -375,14 +363,13 @@ def backfill_chunks(
     return chunks
 
 
-def backfill_scope(what: str, replay_dir: str | Path | None) -> str:
-    """What a backfill chunk loaded and from where: ``prices:IWM,SPY@yahoo``, ``edgar@…``."""
-    where = f"replay:{Path(replay_dir).resolve()}" if replay_dir else "live"
-    return f"{what}@{where}"
+def backfill_scope(what: str, clients: Clients) -> str:
+    """What a backfill chunk loaded and from where: ``prices:IWM,SPY@live``, ``edgar@replay:…``."""
+    return f"{what}@{clients.where}"
 
 
-def price_scope(symbols: tuple[str, ...], replay_dir: str | Path | None) -> str:
-    return backfill_scope(f"prices:{','.join(sorted(symbols))}", replay_dir)
+def price_scope(symbols: tuple[str, ...], clients: Clients) -> str:
+    return backfill_scope(f"prices:{','.join(sorted(symbols))}", clients)
 
 
 def completed_chunks(con: Any, scope: str) -> set[tuple[dt.date, dt.date]]:
@@ -457,7 +444,7 @@ def _unavailable(source: str, message: str) -> FetchedSource:
 
 def fetch_edgar(
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     days: Sequence[dt.date] = (),
     quarters: Sequence[tuple[int, int]] = (),
 ) -> FetchedSource:
@@ -470,16 +457,7 @@ def fetch_edgar(
     if not settings.edgar.enabled:
         return FetchedSource("edgar", skipped=True, messages=["disabled in settings"])
     try:
-        client: Any
-        if replay_dir is not None:
-            client = edgar.EdgarReplayClient(replay_dir)
-        else:
-            client = edgar.EdgarLiveClient(
-                user_agent=settings.edgar.user_agent,
-                base_url=settings.edgar.base_url,
-                max_requests_per_s=settings.edgar.max_requests_per_s,
-                timeout_s=settings.edgar.timeout_s,
-            )
+        client = clients.get("edgar")
     except (SourceSkipped, ReplayError) as exc:  # not configured, or not in this replay folder
         return FetchedSource("edgar", skipped=True, messages=[str(exc)])
     try:
@@ -506,7 +484,7 @@ def fetch_edgar(
 
 def fetch_nasdaq(
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     as_of: dt.date,
     months: Sequence[str] | None = None,
 ) -> FetchedSource:
@@ -517,16 +495,10 @@ def fetch_nasdaq(
 
     if not settings.nasdaq.enabled:
         return FetchedSource("nasdaq", skipped=True, messages=["disabled in settings"])
-    client: Any
-    if replay_dir is not None:
-        try:
-            client = nasdaq.NasdaqReplayClient(replay_dir)
-        except ReplayError as exc:  # this replay folder has no nasdaq/
-            return FetchedSource("nasdaq", skipped=True, messages=[str(exc)])
-    else:
-        client = nasdaq.NasdaqLiveClient(
-            base_url=settings.nasdaq.base_url, timeout_s=settings.nasdaq.timeout_s
-        )
+    try:
+        client = clients.get("nasdaq")
+    except ReplayError as exc:  # this replay folder has no nasdaq/
+        return FetchedSource("nasdaq", skipped=True, messages=[str(exc)])
     try:
         wanted = months or nasdaq.months_ending(as_of, settings.nasdaq.months_back)
         batch = nasdaq.fetch(client, wanted)
@@ -547,23 +519,17 @@ def fetch_nasdaq(
     return fetched
 
 
-def fetch_fred(settings: Settings, replay_dir: str | Path | None) -> FetchedSource:
+def fetch_fred(settings: Settings, clients: Clients) -> FetchedSource:
     from sources import fred
     from sources.http import HttpError
     from sources.replay import ReplayError
 
     if not settings.fred.enabled:
         return FetchedSource("fred", skipped=True, messages=["disabled in settings"])
-    client: Any
-    if replay_dir is not None:
-        try:
-            client = fred.FredReplayClient(replay_dir)
-        except ReplayError as exc:  # this replay folder has no fred/
-            return FetchedSource("fred", skipped=True, messages=[str(exc)])
-    else:
-        client = fred.FredLiveClient(
-            base_url=settings.fred.base_url, timeout_s=settings.fred.timeout_s
-        )
+    try:
+        client = clients.get("fred")
+    except ReplayError as exc:  # this replay folder has no fred/
+        return FetchedSource("fred", skipped=True, messages=[str(exc)])
     try:
         batch = fred.fetch(client, settings.fred.series)
     except (HttpError, OSError) as exc:
