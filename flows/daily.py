@@ -27,7 +27,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import heartbeat, limits, preflight
-from pipeline import fundamentals, member_prices, stages
+from pipeline import fundamentals, member_prices, registry, stages
 from pipeline.clients import Clients
 from pipeline.edgar_backfill import load_edgar_quarters
 from rotation import calendar
@@ -50,7 +50,7 @@ validate_and_load_source = task(name="validate-and-load", cache_policy=NO_CACHE)
     stages.validate_and_load_source
 )
 load_fundamentals = task(name="load-fundamentals", cache_policy=NO_CACHE)(
-    fundamentals.load_fundamentals
+    registry.load_fundamentals
 )
 backfill_edgar = task(name="backfill-edgar-quarters", cache_policy=NO_CACHE)(load_edgar_quarters)
 load_member_prices = task(name="load-member-prices", cache_policy=NO_CACHE)(

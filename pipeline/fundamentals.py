@@ -2,8 +2,9 @@
 
 Kept apart from ``pipeline.stages`` (the price and deal-flow stages) and free of ``prefect``, so
 each stage is testable alone and ``flows.daily`` only wraps them as tasks. Order matters and is
-the order of :func:`load_fundamentals`: the SEC ticker table first (the holdings parser uses it
-to put class-share tickers in the vendor's form, the XBRL queue to find each member's CIK),
+the order of the registry's fundamentals group (``pipeline.registry.load_fundamentals``): the
+SEC ticker table first (the holdings parser uses it to put class-share tickers in the vendor's
+form, the XBRL queue to find each member's CIK),
 then the holdings snapshots (who is a member), then the facts of the members that are due.
 Every stage opens its own short connection under the run's writer lock and commits one
 snapshot or one batch per transaction, with its quarantine rows.
@@ -417,26 +418,6 @@ def sync_valuation_settings(db_path: str, settings: Settings) -> None:
     with writing(db_path) as con, transaction(con):
         con.execute(_sql("fund_pe_settings.sql"), [cfg.pe_tolerance])
         con.execute(_sql("valuation_history.sql"), [dt.date(cfg.history_start_year, 1, 1)])
-
-
-def load_fundamentals(
-    db_path: str,
-    settings: Settings,
-    clients: Clients,
-    as_of: dt.date,
-    *,
-    run_id: str,
-) -> list[SourceReport]:
-    """Tickers, then holdings, then XBRL facts (see the module docstring for why), then the
-    funds' vendor P/E and Shiller's data, which depend on nothing else."""
-    sync_valuation_settings(db_path, settings)
-    return [
-        load_sec_tickers(db_path, settings, clients, run_id=run_id),
-        load_holdings(db_path, settings, clients, as_of, run_id=run_id),
-        load_xbrl(db_path, settings, clients, as_of, run_id=run_id),
-        load_fund_pe(db_path, settings, clients, as_of, run_id=run_id),
-        load_shiller(db_path, settings, clients, as_of, run_id=run_id),
-    ]
 
 
 def _fetch_summary(queue: list[int], batch: Any) -> str:

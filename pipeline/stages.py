@@ -26,7 +26,11 @@ from quality.records import quarantine_rows, record_validation
 from rotation import calendar
 from rotation.db import transaction, writing
 from rotation.settings import PricesSettings, Settings
+from sources import edgar as _edgar
+from sources import nasdaq as _nasdaq
+from sources import prices as _prices
 from sources.price_store import SEAM_CONFLICT, load_prices, stored_context, stored_extent
+from sources.prices import price_window as plan_prices
 from sources.yahoo import PriceBatch, PriceSource
 
 if TYPE_CHECKING:  # transforms is imported where it is used (it is not needed to fetch)
@@ -34,6 +38,12 @@ if TYPE_CHECKING:  # transforms is imported where it is used (it is not needed t
     from transforms import BuildReport
 
 log = logging.getLogger(__name__)
+
+# The fetch plans live with their sources; the old names stay for the flows and tests.
+CATCH_UP_DAYS, FULL_HISTORY_BELOW = _prices.CATCH_UP_DAYS, _prices.FULL_HISTORY_BELOW
+EDGAR_REREAD_DAYS, NASDAQ_BACKFILL_MONTHS = _edgar.EDGAR_REREAD_DAYS, _nasdaq.NASDAQ_BACKFILL_MONTHS
+edgar_days, edgar_quarters = _edgar.daily_days, _edgar.backfill_quarters
+nasdaq_months = _nasdaq.backfill_months
 
 PRICE_INCIDENT_KINDS = (LEVEL_SHIFT, ROWS_QUARANTINED, SEAM_CONFLICT)  # checked every run
 
@@ -61,41 +71,13 @@ class SourceReport:
         self.damage += [line for line in lines if line not in self.damage]
 
 
-CATCH_UP_DAYS = 730  # a daily run fills gaps up to two years; older needs `rotation backfill`
-FULL_HISTORY_BELOW = 260  # sessions: fewer stored than a year of them means "not loaded yet"
-
-
 def price_window(
     db_path: str, as_of: dt.date, prices: PricesSettings
 ) -> tuple[dt.date, dt.date, str]:
-    """The sessions this run fetches, and why.
-
-    Normally the trailing ``lookback_sessions`` (so late corrections and vendor gaps heal).
-    When the store is further behind (the machine was off for a week), the window reaches back
-    ``lookback_sessions`` before the oldest "latest stored date", so the gap fills and the new
-    rows overlap the stored ones (the loader needs common sessions to keep one adjustment
-    basis). When a symbol has less than a year stored (a new database, a symbol just added),
-    the run fetches from ``history_start``, so the 200-session averages have their history
-    without a separate backfill.
-    """
-    window = calendar.previous_sessions(as_of, prices.lookback_sessions)
+    """The sessions this run fetches, and why: the price sources' plan
+    (``sources.prices.price_window``) on the store."""
     with writing(db_path) as con:
-        extent = stored_extent(con, list(prices.symbols))
-    short = sorted(s for s, (n, _) in extent.items() if n < FULL_HISTORY_BELOW)
-    if short and prices.history_start < window[0]:
-        return (
-            prices.history_start,
-            window[-1],
-            f"history from {prices.history_start} (little or nothing stored for "
-            f"{', '.join(short)})",
-        )
-    horizon = as_of - dt.timedelta(days=CATCH_UP_DAYS)  # older: a dead symbol, or backfill
-    latest = [d for _, d in extent.values() if d is not None and horizon <= d < as_of]
-    if latest:
-        behind = calendar.previous_sessions(min(latest), prices.lookback_sessions)[0]
-        if behind < window[0]:
-            return behind, window[-1], f"catching up from {min(latest)} (stored data is behind)"
-    return window[0], window[-1], f"trailing {prices.lookback_sessions} sessions"
+        return plan_prices(con, as_of, prices)
 
 
 def price_rules(prices: PricesSettings) -> PriceRules:
@@ -389,31 +371,6 @@ def mark_chunk_done(
     )
 
 
-def edgar_quarters(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
-    """The (year, quarter) full indexes covering ``[start, end]``, newest first; EDGAR's
-    electronic filings begin in 1993."""
-    first = max(start, dt.date(1993, 1, 1))
-    quarters = []
-    year, quarter = end.year, (end.month - 1) // 3 + 1
-    while (year, quarter) >= (first.year, (first.month - 1) // 3 + 1):
-        quarters.append((year, quarter))
-        year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-    return quarters
-
-
-NASDAQ_BACKFILL_MONTHS = 60  # the unofficial calendar API is not a deep archive
-
-
-def nasdaq_months(start: dt.date, end: dt.date) -> list[str]:
-    """``YYYY-MM`` months of ``[start, end]``, at most the last ``NASDAQ_BACKFILL_MONTHS``."""
-    months: list[str] = []
-    year, month = end.year, end.month
-    while (year, month) >= (start.year, start.month) and len(months) < NASDAQ_BACKFILL_MONTHS:
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return months[::-1]
-
-
 # ----------------------------------------------------------------------------- deal flow, macro
 
 
@@ -671,28 +628,12 @@ def _flag_short_indexes(con: Any, index_files: Any, checked: damage.Checked) -> 
     return flagged
 
 
-EDGAR_REREAD_DAYS = 60  # a damaged daily index is read again for two months, then left open
-
-
 def edgar_days_to_reread(db_path: str, as_of: dt.date) -> list[dt.date]:
-    """Daily indexes stored as short or unrecognised in the last ``EDGAR_REREAD_DAYS``: the
-    daily run reads them again with its window until they come whole."""
-    from sources.edgar import SQL_LOAD_DIR
+    """Damaged daily indexes the daily run reads again (``sources.edgar.days_to_reread``)."""
+    from sources.edgar import days_to_reread
 
     with writing(db_path) as con:
-        rows = con.execute(
-            (SQL_LOAD_DIR / "edgar_days_to_reread.sql").read_text(),
-            {"since": as_of - dt.timedelta(days=EDGAR_REREAD_DAYS), "until": as_of},
-        ).fetchall()
-    return [row[0] for row in rows]
-
-
-def edgar_days(as_of: dt.date, lookback_sessions: int) -> list[dt.date]:
-    """Weekdays of the trailing window: EDGAR publishes an index per business day (a 404 on
-    an EDGAR holiday is recorded as "no index", not an error)."""
-    first = calendar.previous_sessions(as_of, lookback_sessions)[0]
-    days = (first + dt.timedelta(days=n) for n in range((as_of - first).days + 1))
-    return [d for d in days if d.weekday() < 5]
+        return days_to_reread(con, as_of)
 
 
 # ----------------------------------------------------------------------------- alerts

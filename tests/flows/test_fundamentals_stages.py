@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from pipeline.clients import Clients
-from pipeline.fundamentals import load_fundamentals
+from pipeline.registry import load_fundamentals
 from rotation.db import writing
 from rotation.settings import Settings, XbrlSettings
 from transforms import build_models

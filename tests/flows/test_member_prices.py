@@ -21,8 +21,8 @@ import duckdb
 import pytest
 
 from pipeline.clients import Clients
-from pipeline.fundamentals import load_fundamentals
 from pipeline.member_prices import Member, load_member_prices, plan_member_chunks
+from pipeline.registry import load_fundamentals
 from rotation.db import migrate, writing
 from rotation.settings import BreadthSettings, HoldingsSettings, Settings, XbrlSettings
 from tests.yahoo_standin import recorded_body, reset_yfinance, yahoo_standin
