@@ -30,8 +30,8 @@ from sources import edgar as _edgar
 from sources import nasdaq as _nasdaq
 from sources import prices as _prices
 from sources.price_store import SEAM_CONFLICT, load_prices, stored_context, stored_extent
+from sources.prices import PriceBatch, PriceSource
 from sources.prices import price_window as plan_prices
-from sources.yahoo import PriceBatch, PriceSource
 
 if TYPE_CHECKING:  # transforms is imported where it is used (it is not needed to fetch)
     from pipeline.clients import Clients

@@ -1,18 +1,128 @@
-"""The price sources' fetch plan: which sessions a run asks every price source for.
+"""Every price source's contract: the batch, the interface, the normalised frame, the plan.
 
-A pure function of the NYSE calendar and what is stored (the caller opens the connection),
-kept with the price sources rather than in a stage, so a new price source (Stooq beside
-Yahoo) plans the same way without a stage knowing it.
+What the loader, validation and the stages consume from any price source (Yahoo's live client,
+the replay twin, Stooq): ``PriceSource.fetch`` returns a ``PriceBatch`` whose frame has
+``PRICE_COLUMNS``. ``adjustment`` says which basis the prices are on, because Yahoo's adjusted
+history shifts with every dividend and a stored series must never mix bases: ``"raw"`` means
+``close`` is the vendor's split-adjusted close and ``adj_close`` its dividend-adjusted one;
+``"auto"`` means open/high/low/close are already adjusted and ``adj_close`` equals ``close``;
+``"unadjusted"`` means a vendor gave no adjusted close and nothing says its closes carry
+dividends (a broker's bars): ``adj_close`` equals ``close`` and returns are price-only.
+
+The fetch plan (which sessions a run asks for) is a pure function of the NYSE calendar and what
+is stored (the caller opens the connection), kept here rather than in a stage, so every price
+source plans the same way without a stage knowing which one runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
 
 from rotation import calendar
+from rotation.records import PRICE_COLUMNS
 from rotation.settings import PricesSettings
 from sources.price_store import stored_extent
+
+VALUE_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume"]
+ADJ_RAW = "raw"  # close = vendor close (split-adjusted only), adj_close = dividend-adjusted
+ADJ_AUTO = "auto"  # OHLC already adjusted for splits and dividends, adj_close = close
+ADJ_NONE = "unadjusted"  # a vendor close with no dividend adjustment at all; adj_close = close
+
+
+class PriceSourceError(RuntimeError):
+    """The price source could not deliver (no network, timeout, rate limited, bad folder)."""
+
+
+class PriceFormatError(ValueError):
+    """A price file or frame is not in a layout we read; the message names the file and line."""
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing DataFrames element-wise has no truth value
+class PriceBatch:
+    """What one fetch delivered, and what it did not."""
+
+    frame: pd.DataFrame  # normalised, PRICE_COLUMNS
+    requested: tuple[str, ...]  # symbols asked for
+    missing_symbols: tuple[str, ...]  # asked for, nothing came back
+    source: str  # "yahoo" or "replay:<folder name>"
+    notes: tuple[str, ...] = ()  # human-readable remarks, e.g. a dropped forming bar
+    # (symbol, reason) for symbols whose data came but could not be read (a cut or unknown
+    # file): also in missing_symbols; only that symbol is lost, and the run records why
+    damaged: tuple[tuple[str, str], ...] = ()
+
+
+class PriceSource(Protocol):
+    """Daily bars for ``symbols`` on the inclusive session range ``start``..``end``."""
+
+    name: str
+
+    def fetch(self, symbols: Sequence[str], start: dt.date, end: dt.date) -> PriceBatch: ...
+
+
+# --------------------------------------------------------------------------------------------
+# The normalised frame
+# --------------------------------------------------------------------------------------------
+
+
+def empty_price_frame() -> pd.DataFrame:
+    """A frame with no rows and the normalised columns and dtypes."""
+    return _assemble(
+        pd.Series([], dtype="str"),
+        pd.Series([], dtype="datetime64[ns]"),
+        {c: np.array([], dtype="float64") for c in VALUE_COLUMNS},
+        np.array([], dtype="float64"),
+        np.array([], dtype="float64"),
+        ADJ_RAW,
+    )
+
+
+def _assemble(
+    symbol: Any,
+    dates: Any,
+    values: dict[str, Any],
+    dividends: Any,
+    splits: Any,
+    adjustment: str,
+) -> pd.DataFrame:
+    n = len(dates)
+    frame = pd.DataFrame(
+        {
+            "symbol": pd.Series(
+                symbol if not isinstance(symbol, str) else [symbol] * n, dtype="str"
+            ),
+            "date": pd.Series(np.asarray(dates, dtype="datetime64[ns]")),
+            **{c: pd.Series(np.asarray(values[c], dtype="float64")) for c in VALUE_COLUMNS},
+            "dividends": pd.Series(np.asarray(dividends, dtype="float64")),
+            "splits": pd.Series(np.asarray(splits, dtype="float64")),
+            "adjustment": pd.Series([adjustment] * n, dtype="str"),
+        }
+    )
+    return frame[PRICE_COLUMNS]
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sort by symbol, date; stable, so duplicate dates keep the order the source gave them."""
+    return frame.sort_values(["symbol", "date"], kind="mergesort").reset_index(drop=True)
+
+
+def concat_price_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate normalised frames (skipping empty ones) and sort them."""
+    non_empty = [f for f in frames if not f.empty]
+    if not non_empty:
+        return empty_price_frame()
+    return _sorted(pd.concat(non_empty, ignore_index=True))
+
+
+# --------------------------------------------------------------------------------------------
+# The fetch plan
+# --------------------------------------------------------------------------------------------
+
 
 CATCH_UP_DAYS = 730  # a daily run fills gaps up to two years; older needs `rotation backfill`
 FULL_HISTORY_BELOW = 260  # sessions: fewer stored than a year of them means "not loaded yet"

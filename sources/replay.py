@@ -19,13 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sources.yahoo import (
-    PriceBatch,
-    PriceFormatError,
-    PriceSourceError,
-    concat_price_frames,
-    parse_price_csv,
-)
+from sources.price_csv import parse_price_csv
+from sources.prices import PriceBatch, PriceFormatError, PriceSourceError, concat_price_frames
 
 
 class ReplayError(RuntimeError):
