@@ -525,7 +525,8 @@ def _summary(
     models = build.models if build.kept else []
     # Damage contained in a symbol or source (ops.incidents) does not change the status: the
     # rest of the run loaded. It is named in the message, the details and the summary.
-    damage = list(dict.fromkeys(line for r in reports for line in r.damage))
+    # A build that held subjects (transforms.isolation) is damage contained the same way.
+    damage = list(dict.fromkeys([*(line for r in reports for line in r.damage), *build.damage]))
     new_incidents = sum(r.new_incidents for r in reports)
     message = (
         f"run {run_id} for {as_of}: fetched {fetched}, loaded {loaded} new or changed, "

@@ -302,8 +302,9 @@ def build_models(
     full build, ``transforms.incremental``), or built in full when that cannot be proven or
     ``full`` asks for it (``rotation rebuild``). Returns the runner's BuildReport. When a
     blocking audit fails the build is rolled back (``report.kept`` is False) and the caller
-    keeps the previous published copy; each failed audit is an incident of ``run_id`` either
-    way.
+    keeps the previous published copy, unless the audit pins its damage on subjects: then only
+    those keep their previous marts (``report.held``) and the build is kept. Each failed audit
+    is an incident of ``run_id`` either way.
     """
     from transforms import AuditRun, audit_parameters, sync_breadth_settings, sync_pairs
     from transforms import build_models as build
@@ -313,7 +314,10 @@ def build_models(
         sync_pairs(con, settings.prices.pairs)
         sync_breadth_settings(con, settings.breadth)
         report = build(
-            con, parameters=audit_parameters(settings.prices), run=run, incremental=not full
+            con,
+            parameters=audit_parameters(settings.prices, settings.breadth.max_daily_move),
+            run=run,
+            incremental=not full,
         )
     for result in report.models:
         log.info("built %s", result)

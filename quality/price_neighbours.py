@@ -10,8 +10,12 @@ series of a symbol instead:
   A short level that the series comes back from is a bad value (a spike, whatever its length
   up to ``SPIKE_MAX_ROWS``); a short first level followed by a much longer one is a bad start;
   what remains is a *level shift*: every row from it on is held until a later download
-  confirms it (the same first close on the same day, seen in an earlier run's quarantine) or
-  corrects it. The reference level is the stored history when there is one, else the first
+  confirms it or corrects it. Confirmation takes new evidence, not the same bytes again: the
+  same first close on the same day, seen in an earlier run's quarantine, *and* a session after
+  the last one any earlier run held (the vendor has published more of the new level since).
+  A re-run of the same download (a same-day retry, a replay read twice) shows nothing new and
+  keeps the shift held, so it cannot be "confirmed" by itself and flip-flop.
+  The reference level is the stored history when there is one, else the first
   level of the batch.
 * **Adjustment basis** (``odd_basis_rows``). For Yahoo's ``raw`` rows the factor
   ``adj_close / close`` never falls as time goes on (a dividend lowers the factor of earlier
@@ -31,7 +35,8 @@ import numpy as np
 SPIKE_MAX_ROWS = 5  # a level this short that the series returns from is a bad value
 EDGE_ODD_MAX_ROWS = 3  # a first level this short ...
 EDGE_ODD_MIN_RATIO = 3  # ... followed by one this many times longer is a bad start
-CONFIRM_TOLERANCE = 0.02  # an earlier held close within 2% of today's confirms the shift
+CONFIRM_TOLERANCE = 0.02  # an earlier held close within 2% of today's confirms the shift ...
+# ... when the batch also reaches a session after the last one held (see the module docstring)
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,9 @@ def judge_closes(
     ``dividends`` and ``splits`` are the vendor's actions per row (0 when none): a move they
     explain is no jump. ``stored`` are the stored closes just before the batch (oldest first,
     same adjustment): they are the trusted reference and never judged. ``held_before`` are
-    (date, close) of rows an earlier run held as part of a shift. ``corroborated`` (per batch
+    (date, close) of rows an earlier run held as part of a shift: a shift is confirmed when one
+    of them is its first row, same day and close, and the batch reaches a later session than
+    any of them (a download with something new). ``corroborated`` (per batch
     row, for single stocks) marks rows whose move a second series agrees on (the adjusted
     close moved as the raw close did): a lasting shift there is real news (a buy-out, a failed
     trial) and is confirmed at once instead of held; a move that reverts is still a spike.
@@ -160,11 +167,16 @@ def judge_closes(
     kept = np.flatnonzero(~bad)
     starts, ends = kept[:-1], kept[1:]
     jumps = np.flatnonzero((moves_between(starts, ends) > limit) & (ends >= n_stored))
+    last_held = max((day for day, _ in held_before), default=None)
+    newer = last_held is not None and len(dates) > 0 and max(dates) > last_held
     for a, b in ((int(starts[j]), int(ends[j])) for j in jumps):
         row = b - n_stored
-        confirmed = any(
-            day == dates[row] and abs(close / values[b] - 1) <= CONFIRM_TOLERANCE
-            for day, close in held_before
+        confirmed = (
+            newer
+            and any(
+                day == dates[row] and abs(close / values[b] - 1) <= CONFIRM_TOLERANCE
+                for day, close in held_before
+            )
         ) or (corroborated is not None and bool(corroborated[row]))
         shift = LevelShift(row, dates[row], float(values[a]), float(values[b]), confirmed)
         judgement.shifts.append(shift)

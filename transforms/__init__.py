@@ -13,6 +13,7 @@ from transforms.runner import (
     ModelResult,
     build_models,
     discover_models,
+    project_audits,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "build_models",
     "discover_audits",
     "discover_models",
+    "project_audits",
     "sync_breadth_settings",
     "sync_pairs",
 ]

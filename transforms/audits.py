@@ -10,6 +10,13 @@ Its header declares a severity:
   because the flow then skips publishing, the previous read-only copy) stay in place;
 - ``-- severity: warning``: a failure is recorded and the build commits.
 
+A blocking audit whose damage can be pinned on a subject declares the column of its rows that
+names it, ``-- subject: symbol`` (or ``pair``): then only the subjects it names are held
+(``transforms.isolation``: their rows in every mart keyed by that column stay as the previous
+build left them), and the rest of the build is kept and published. A row whose subject is NULL
+cannot be pinned on anyone, and a broken key (``unique_keys``) or any audit without a subject
+still rolls the whole build back.
+
 Either way a failure becomes an incident (``rotation.incidents``: source ``audits``, subject
 the audit name, kind ``audit_failed``) whose one-line detail names the audit, how many rows
 offend and a sample of them; the data-quality alert is made from that incident. An audit that
@@ -37,7 +44,7 @@ import duckdb
 
 from rotation import incidents
 from rotation.incidents import Incident
-from rotation.settings import PricesSettings
+from rotation.settings import BreadthSettings, PricesSettings
 from transforms.errors import AuditError
 
 log = logging.getLogger(__name__)
@@ -51,6 +58,7 @@ DETAIL_MAX_CHARS = 600  # the incident detail is one line for a person, not a da
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _SEVERITY = re.compile(r"^\s*--\s*severity\s*:\s*(?P<severity>\w+)\s*$", re.IGNORECASE | re.M)
+_SUBJECT = re.compile(r"^\s*--\s*subject\s*:\s*(?P<subject>\S+)\s*$", re.IGNORECASE | re.M)
 _COMMENTS_AND_STRINGS = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
 _PARAMETER = re.compile(r"\$(?P<name>[a-z_][a-z0-9_]*)", re.IGNORECASE)
 _REFERENCE = re.compile(
@@ -68,6 +76,11 @@ class Audit:
     severity: str  # blocking | warning
     parameters: frozenset[str]
     depends_on: frozenset[str]
+    subject: str | None = None  # the column naming whom an offending row is about
+
+    def subjects_query(self) -> str:
+        """The distinct subjects of every offending row (NULL among them: not pinned)."""
+        return f"with audited as (\n{self.sql}\n)\nselect distinct {self.subject} from audited"
 
     def wrapped(self) -> str:
         """The audit run once, counted and sampled: its rows are materialised, then counted
@@ -88,6 +101,10 @@ class AuditResult:
     offending: int
     sample: tuple[dict[str, Any], ...]
     seconds: float
+    # the subjects (the audit's ``-- subject:`` column) whose previous marts are kept; empty
+    # when the audit passed, is a warning, or its damage cannot be pinned on subjects
+    held: tuple[str, ...] = ()
+    subject: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -95,8 +112,9 @@ class AuditResult:
 
     @property
     def blocks(self) -> bool:
-        """A failed blocking audit: the build must not be kept."""
-        return self.failed and self.severity == "blocking"
+        """A failed blocking audit whose damage is not held to its subjects: the build must
+        not be kept."""
+        return self.failed and self.severity == "blocking" and not self.held
 
     def line(self) -> str:
         """One line for the log and the incident: the audit, the count and sample rows."""
@@ -105,11 +123,19 @@ class AuditResult:
         rows = "; ".join(_format_row(row) for row in self.sample)
         unshown = self.offending - len(self.sample)
         more = f" and {unshown} more" if unshown > 0 else ""
-        outcome = (
-            "build rolled back, previous marts kept"
-            if self.blocks
-            else "recorded, build kept (warning)"
-        )
+        if self.blocks:
+            outcome = "build rolled back, previous marts kept"
+        elif self.held:
+            shown = ", ".join(self.held[:SAMPLE_ROWS])
+            extra = (
+                f" and {len(self.held) - SAMPLE_ROWS} more" if len(self.held) > SAMPLE_ROWS else ""
+            )
+            outcome = (
+                f"{self.subject} {shown}{extra} held at the previous marts, the rest of the "
+                f"build kept"
+            )
+        else:
+            outcome = "recorded, build kept (warning)"
         text = (
             f"audit {self.audit} ({self.severity}) found {self.offending} offending "
             f"row{'s' if self.offending != 1 else ''}: {rows}{more}; {outcome}"
@@ -140,15 +166,23 @@ def _format_row(row: Mapping[str, Any]) -> str:
     return "{" + ", ".join(f"{k}={_plain(v)}" for k, v in row.items()) + "}"
 
 
-def audit_parameters(prices: PricesSettings) -> dict[str, object]:
+def audit_parameters(
+    prices: PricesSettings, stock_max_daily_move: float | None = None
+) -> dict[str, object]:
     """The values audits may use, from the settings that already define them.
 
-    The daily-move bound is the price suite's: one default limit and per-symbol overrides
-    (^VIX doubles in a day), passed as two aligned lists that the SQL turns into a map.
+    The daily-move bounds are the price suite's: indices and funds ``[prices]
+    max_daily_move``, single stocks (index members) ``stock_max_daily_move`` (``[breadth]
+    max_daily_move``, its default when not given), and per-symbol overrides over both (^VIX
+    doubles in a day), passed as two aligned lists that the SQL turns into a map.
     """
     overrides = dict(prices.max_daily_move_overrides)
+    stock = (
+        BreadthSettings().max_daily_move if stock_max_daily_move is None else stock_max_daily_move
+    )
     return {
         "max_daily_move": float(prices.max_daily_move),
+        "stock_max_daily_move": float(stock),
         "move_override_symbols": list(overrides),
         "move_override_limits": [float(v) for v in overrides.values()],
     }
@@ -176,6 +210,9 @@ def _read_audit(path: Path) -> Audit:
             f"{path}: the header must declare '-- severity: blocking' or '-- severity: warning'"
             + (f" (found {severity!r})" if declared else "")
         )
+    subject = _SUBJECT.search(sql)
+    if subject and not _NAME.fullmatch(subject.group("subject").lower()):
+        raise AuditError(f"{path}: bad '-- subject:' line {subject.group(0).strip()!r}")
     code = _COMMENTS_AND_STRINGS.sub(" ", sql)
     return Audit(
         name=name,
@@ -187,6 +224,7 @@ def _read_audit(path: Path) -> Audit:
             f"{m.group('schema').lower()}.{m.group('name').lower()}"
             for m in _REFERENCE.finditer(code)
         ),
+        subject=subject.group("subject").lower() if subject else None,
     )
 
 
@@ -225,9 +263,34 @@ def run_audit(
         raise AuditError(f"{audit.path}: {type(exc).__name__}: {exc}") from exc
     sample = tuple(dict(zip(names[1:], row[1:], strict=True)) for row in rows)
     offending = int(rows[0][0]) if rows else 0
+    held: tuple[str, ...] = ()
+    if offending and audit.subject and audit.severity == "blocking":
+        held = _subjects(con, audit, values)
     return AuditResult(
-        audit.name, audit.severity, offending, sample, round(time.perf_counter() - started, 3)
+        audit.name,
+        audit.severity,
+        offending,
+        sample,
+        round(time.perf_counter() - started, 3),
+        held,
+        audit.subject,
     )
+
+
+def _subjects(
+    con: duckdb.DuckDBPyConnection, audit: Audit, values: Mapping[str, object]
+) -> tuple[str, ...]:
+    """The subjects an audit's offending rows name, sorted; () when one row names none (the
+    damage is not pinned on a subject, so the whole build must go)."""
+    try:
+        found = [row[0] for row in con.execute(audit.subjects_query(), dict(values)).fetchall()]
+    except duckdb.Error as exc:
+        raise AuditError(
+            f"{audit.path}: its rows have no subject column {audit.subject!r} ({exc})"
+        ) from exc
+    if not found or any(subject is None for subject in found):
+        return ()
+    return tuple(sorted(str(subject) for subject in found))
 
 
 def run_audits(

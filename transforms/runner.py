@@ -41,6 +41,7 @@ from rotation.db import SQL_DIR
 from rotation.settings import PricesSettings
 from transforms import incremental as incremental_build
 from transforms.audits import (
+    Audit,
     AuditResult,
     AuditRun,
     audit_parameters,
@@ -49,6 +50,8 @@ from transforms.audits import (
     run_audits,
 )
 from transforms.errors import ModelError
+from transforms.grain import Grain, read_grain, unique_key_audit
+from transforms.isolation import HeldRows, held_subjects, hold
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,7 @@ class Model:
     kind: str  # view | table | macro
     parameters: tuple[str, ...] = ()
     depends_on: frozenset[str] = frozenset()
+    grain: Grain | None = None  # the header's '-- grain:' (transforms.grain)
 
     @property
     def qualified_name(self) -> str:
@@ -139,14 +143,21 @@ def _read_model(path: Path, schema: str) -> Model:
     depends_on = frozenset(
         f"{m.group('schema').lower()}.{m.group('name').lower()}" for m in _REFERENCE.finditer(code)
     )
+    kind = "macro" if parameters else LAYERS[schema]
+    grain = read_grain(path, f"{schema}.{name}", sql)
+    if grain is not None and kind != "table":
+        raise ModelError(f"{path}: a '-- grain:' header belongs on a table model, not a {kind}")
+    if grain is not None and grain.matches is not None:
+        depends_on |= {grain.matches}
     return Model(
         schema=schema,
         name=name,
         path=path,
         sql=sql,
-        kind="macro" if parameters else LAYERS[schema],
+        kind=kind,
         parameters=parameters,
         depends_on=depends_on,
+        grain=grain,
     )
 
 
@@ -189,6 +200,17 @@ def discover_models(sql_dir: Path = SQL_DIR) -> list[Model]:
         files = " -> ".join(str(models[name].path) for name in cycle)
         raise ModelError(f"models refer to each other in a cycle: {files}") from None
     return [models[name] for name in order]
+
+
+def project_audits(sql_dir: Path = SQL_DIR, models: list[Model] | None = None) -> list[Audit]:
+    """Every audit the build runs: the files of ``sql/audits`` and the ``unique_keys`` audit
+    generated from the models' ``-- grain:`` headers (``transforms.grain``)."""
+    models = discover_models(sql_dir) if models is None else models
+    audits = discover_audits(sql_dir, (m.qualified_name for m in models))
+    generated = unique_key_audit(
+        (m.grain for m in models if m.grain is not None), Path(sql_dir) / "marts"
+    )
+    return audits + ([generated] if generated is not None else [])
 
 
 def _expected_path(sql_dir: Path, qualified_name: str) -> str:
@@ -234,6 +256,25 @@ class BuildReport:
     models: list[ModelResult]
     audits: list[AuditResult]
     plan: str = "full build"  # what transforms.incremental decided, and why
+    held: list[HeldRows] = dataclasses.field(default_factory=list)  # transforms.isolation
+
+    @property
+    def held_subjects(self) -> dict[str, list[str]]:
+        """Subject column -> the subjects whose previous marts were kept: those the audits
+        named, and the pairs a held symbol is a leg of."""
+        found: dict[str, set[str]] = {}
+        for rows in self.held:
+            found.setdefault(rows.column, set()).update(rows.subjects)
+        return {column: sorted(subjects) for column, subjects in found.items()}
+
+    @property
+    def damage(self) -> list[str]:
+        """One line per audit that held subjects: damage contained, as the sources report it."""
+        return [
+            f"audits {a.audit}: {a.subject} {', '.join(a.held)} held at the previous marts"
+            for a in self.audits
+            if a.held
+        ]
 
     @property
     def blocked_by(self) -> list[AuditResult]:
@@ -257,8 +298,19 @@ class BuildReport:
                 f"published copy are kept"
             )
         text = f"built {len(self.models)} models, {len(self.audits)} audits"
-        if failed:
-            text += f" ({len(failed)} warning(s): {', '.join(a.audit for a in failed)})"
+        warned = [a for a in failed if not a.held]
+        if warned:
+            text += f" ({len(warned)} warning(s): {', '.join(a.audit for a in warned)})"
+        for column, named in held_subjects(self.audits).items():
+            subjects = sorted(named)
+            shown = ", ".join(subjects[:5]) + (
+                f" and {len(subjects) - 5} more" if len(subjects) > 5 else ""
+            )
+            audits = ", ".join(a.audit for a in failed if a.held and a.subject == column)
+            text += (
+                f"; held {len(subjects)} {column}(s) at their previous marts by failed "
+                f"audit(s) {audits}: {shown}"
+            )
         return text
 
 
@@ -285,7 +337,7 @@ def build_models(
     proven the build is a full one, and ``BuildReport.plan`` says which and why.
     """
     models = discover_models(sql_dir)
-    audits = discover_audits(sql_dir, (m.qualified_name for m in models))
+    audits = project_audits(sql_dir, models)
     values = dict(audit_parameters(PricesSettings()) if parameters is None else parameters)
     tracked = {m.qualified_name for m in models} >= incremental_build.SCRATCH_MODELS
     state: dict[str, str] = {}
@@ -312,6 +364,8 @@ def build_models(
                     if planned.full:
                         incremental_build.take_fingerprints(con)
                     incremental_build.record_state(con, state)
+                grains = [m.grain for m in models if m.grain is not None]
+                report.held.extend(hold(con, grains, held_subjects(report.audits)))
                 if run is not None:
                     record_incidents(con, report.audits, run)
                 con.execute("commit")

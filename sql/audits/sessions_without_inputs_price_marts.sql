@@ -5,9 +5,9 @@
 -- Guards: a calendar year of marts.calendar_year_returns starts and ends on sessions the symbol
 -- has in staging.prices (its first year has no start: NULL); marts.latest_indicators reports a
 -- session marts.relative_strength has for that pair. The large marts are matched to their
--- inputs session by session by the unique_keys_* audits (returns and risk to the prices,
--- relative_strength to both legs' prices, pair_risk to relative_strength). A row without its
--- inputs was carried forward or joined from another session and would be read as a fresh
+-- inputs session by session by the generated unique_keys audit (returns and risk to the
+-- prices, pair_risk to relative_strength) and by relative_strength_sessions_have_both_legs
+-- (relative_strength to both legs' prices). A row without its inputs was carried forward or joined from another session and would be read as a fresh
 -- value, so the build is not kept. Returns one row per offending row: the mart, its key and
 -- the input that is missing.
 -- the prices on the dates the two small marts mention (year ends, the latest sessions): a few

@@ -1,5 +1,6 @@
 -- Breadth per fund and session: how many of the index's members take part in its move
 -- (docs/breadth.md has the conventions, the definitions and their limits).
+-- grain: fund, session
 --
 -- Members are those of the fund's latest loaded holdings snapshot on or before the session
 -- (staging.holdings_members; the snapshot in force that day), so a member that left counts

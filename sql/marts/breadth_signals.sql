@@ -1,5 +1,6 @@
 -- Breadth signals per fund and session, from marts.breadth and ops.breadth_settings
 -- ([breadth] thrust_* and divergence_*); the alert family `breadth` reads them.
+-- grain: fund, session
 --
 -- * thrust = 1 when the share above the 50-session mean is above thrust_high today and was
 --   below thrust_low on at least one of the thrust_sessions sessions before today (a rise from

@@ -1,4 +1,5 @@
 -- marts.calendar_year_returns: the return of each symbol in each calendar year.
+-- grain: symbol, year
 --
 -- ret = the year's last close / the previous year's last close - 1 (the same base as ytd in
 -- marts.returns, so the current year's ret equals the latest ytd). The symbol's first year has

@@ -1,5 +1,6 @@
 -- One row per NYSE session lining up prices, deal flow and macro risk: the one table alert
 -- rules and ad-hoc queries read.
+-- grain: date
 --
 -- Prices: the headline pairs IWM/SPY (total-return funds) and ^RUT/^GSPC (price indices) as
 -- columns, every configured pair in the pairs list; IWM and SPY returns and IWM risk. Deal flow

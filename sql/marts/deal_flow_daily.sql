@@ -1,5 +1,6 @@
 -- Filing activity per NYSE session and category, with its 30-session rolling count measured
 -- against the trailing 252 sessions (ratio and z-score).
+-- grain: date, category
 --
 -- filings is NULL on a session whose EDGAR index was not read (a gap is not a quiet day);
 -- full windows only: filings_30 needs 30 read sessions, the baseline 252 earlier values of

@@ -1,5 +1,6 @@
 -- Filing activity per calendar month and category, from marts.deal_flow_daily.
 -- sessions_read < sessions means some of the month's EDGAR indexes were not read.
+-- grain: month_start, category
 with months as (
     select
         date_trunc('month', date)::date as month_start,

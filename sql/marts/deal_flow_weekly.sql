@@ -1,5 +1,6 @@
 -- Filing activity per ISO week (starting Monday) and category, from marts.deal_flow_daily.
 -- sessions_read < sessions means some of the week's EDGAR indexes were not read.
+-- grain: week_start, category
 with weeks as (
     select
         date_trunc('week', date)::date as week_start,

@@ -1,5 +1,6 @@
 -- Trailing-twelve-month earnings per company, point-in-time: one row per company and day on
 -- which what was known about it changed (a filing date), valid until the next such day.
+-- grain: cik, known_from
 --
 -- Rules (docs/fundamentals.md):
 -- * A fact is usable from its filed date, never before. On each version day the value of a

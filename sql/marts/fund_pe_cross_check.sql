@@ -1,4 +1,5 @@
 -- The vendor's P/E of each fund against the one built from its members, per quote session.
+-- grain: fund, session
 --
 -- vendor_pe comes from raw.fund_pe (Yahoo quoteSummary, read as a multiple), built_pe from
 -- marts.fund_valuation on the same session (NULL when withheld for low coverage: then there is

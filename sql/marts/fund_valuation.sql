@@ -1,5 +1,6 @@
 -- Valuation and earnings breadth per fund and session, built from the fund's members and
 -- their own filings (docs/fundamentals.md has the method and its limits).
+-- grain: session, fund
 --
 -- Each session uses the fund's latest loaded holdings snapshot on or before it (weights and
 -- member prices as of that snapshot; before the first snapshot, that one stands in on

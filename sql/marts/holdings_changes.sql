@@ -1,4 +1,5 @@
 -- Adds and drops between consecutive snapshots of each fund: who joined, who left.
+-- grain: fund, as_of, ticker, change
 --
 -- Compares each loaded snapshot with the fund's previous loaded one (a blocked snapshot is not
 -- loaded, so the comparison skips it). An add carries its weight in the new snapshot, a drop

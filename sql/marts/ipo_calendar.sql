@@ -1,5 +1,6 @@
 -- IPO deals of the Nasdaq calendar: one row per deal, its current status and the date that
 -- status happened on (priced, expected, filed or withdrawn), money in US dollars.
+-- grain: deal_id
 with deals as (
     select
         deal_id,

@@ -1,6 +1,7 @@
 -- IPO activity per NYSE session from the Nasdaq calendar: deals priced, filed and withdrawn
 -- and proceeds raised over the last 30 calendar days, and proceeds against the trailing
 -- year's 30-day average (proceeds over 365 days x 30/365).
+-- grain: date
 --
 -- The trailing-year figures are NULL until the calendar history read so far reaches a year
 -- back (calendar_start = first day of the oldest calendar month loaded): a short history is

@@ -1,5 +1,6 @@
 -- One row per fund: its breadth on its latest session (what `rotation status` shows), with
 -- the share above the 50-session mean 10 sessions earlier, to show the direction.
+-- grain: fund
 with ranked as (
     select
         *,

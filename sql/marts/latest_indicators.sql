@@ -1,5 +1,6 @@
 -- marts.latest_indicators: one row per pair with the headline figures of its latest session
 -- (the latest date on which both legs have a value), what `rotation status` prints.
+-- grain: pair
 --
 -- Every figure is copied from the marts that define it (relative_strength, pair_risk, risk,
 -- returns), so the conventions are theirs; nothing is recomputed here. Each mart is first cut

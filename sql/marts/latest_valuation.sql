@@ -1,5 +1,6 @@
 -- One row per fund: its valuation figures on its latest session (what `rotation status`
 -- shows), with the small-vs-large discount and growth gap against IVV where the fund is IWM.
+-- grain: fund
 with latest as (
     select
         fund,

@@ -1,5 +1,6 @@
 -- Macro risk per NYSE session, each value the last one public on that session (as-of join
 -- on the release date, never a value from the session's future).
+-- grain: date
 --
 -- Units: spreads and their changes in basis points (FRED gives percent); yields, the curve and
 -- Fed funds in percent; claims in persons. Claims: 4-week average of weekly ICSA against the

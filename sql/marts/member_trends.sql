@@ -1,4 +1,5 @@
 -- Per symbol and session: the trend facts breadth counts (sql/marts/breadth.sql).
+-- grain: symbol, date
 --
 -- Computed for every priced symbol (index members, funds, indices), on value = adj_close
 -- (staging.prices: the total-return series, one adjustment basis). Sessions are numbered per

@@ -1,4 +1,6 @@
 -- marts.pair_risk: rolling correlation and beta of each pair's small leg against its large leg.
+-- grain: pair, date
+-- grain matches: marts.relative_strength
 --
 -- Inputs are the simple daily returns over the pair's own sessions (small_ret_1d and
 -- large_ret_1d of marts.relative_strength, i.e. staging.pair_returns, already computed there).

@@ -1,4 +1,5 @@
 -- marts.relative_strength: how the small-cap leg of each pair fares against the large-cap leg.
+-- grain: pair, date
 --
 -- One row per pair and session on which both legs have a value (staging.pair_returns).
 --   ratio            small value / large value (adjusted closes: total return for funds).

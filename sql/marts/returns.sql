@@ -1,4 +1,6 @@
 -- marts.returns: period and trailing returns of each symbol on each of its sessions.
+-- grain: symbol, date
+-- grain matches: staging.prices
 --
 -- Conventions (see docs/indicators.md):
 --   value      adjusted close (total return for funds, the close for price indices).

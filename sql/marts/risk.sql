@@ -1,4 +1,6 @@
 -- marts.risk: rolling volatility and drawdown of each symbol.
+-- grain: symbol, date
+-- grain matches: staging.prices
 --
 --   vol_21/63/252  sample standard deviation (ddof = 1) of the simple daily returns over the
 --                  last N sessions, annualised with sqrt(252). Full windows only: NULL until N

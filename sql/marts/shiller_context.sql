@@ -1,4 +1,5 @@
 -- The S&P 500's trailing P/E and CAPE per month, each with its percentile in its own history.
+-- grain: month
 --
 -- pe = price / earnings (Shiller's trailing 12-month earnings; NULL when not yet published
 -- or not positive). The percentiles are expanding, point-in-time: the share of months from

@@ -1,4 +1,5 @@
 -- Small caps against large caps per session: the valuation discount and the growth gap.
+-- grain: session, pair
 --
 -- discount = P/E of the small-cap fund / P/E of the large-cap fund - 1 (negative: small caps
 -- are cheaper); growth_gap = small-cap earnings growth - large-cap earnings growth. The pairs

@@ -1,6 +1,8 @@
-"""A failed blocking audit in real runs: the published copy stays as it was, the run says so,
-and the incident stays open (one incident, seen again) for the data-quality alert. That the
-previous marts stay is checked at the stage level (tests/transforms/test_audits_in_build.py)."""
+"""A failed audit in real runs that pins its damage on one symbol: that symbol's marts stay as
+the previous build left them, every other symbol's are built and published, the run says so,
+and the incident stays open for the data-quality alert. That a failed audit without a subject
+(a broken key) still rolls the whole build back is checked at the stage level
+(tests/transforms/test_audits_in_build.py)."""
 
 from __future__ import annotations
 
@@ -37,55 +39,68 @@ def one(db: Path, sql: str) -> object:
         con.close()
 
 
-def test_a_failed_audit_keeps_the_published_copy_and_leaves_an_incident(
-    tmp_path: Path, shared_data: Path, settings_env: Path
-) -> None:
+def insert_index(db: Path, shared_data: Path, symbol: str, shift_from: str | None = None) -> None:
+    """The real closes of ``symbol`` from 2024-09-03 on, written behind the loader's back (the
+    replay has no file of it, so no run re-fetches them). With ``shift_from``, every close from
+    that day on is 1.4 times the real one: a level shift a later download "confirmed" and the
+    loader stored (issue 15)."""
     from rotation.db import writing
 
+    path = shared_data / SNAPSHOT / f"{symbol}.csv"
+    with writing(db) as con:
+        con.execute("delete from raw.prices where symbol = ?", [symbol])
+        con.execute(
+            f"""insert into raw.prices (symbol, date, close, adj_close, adj_close_received,
+                                        adjustment, source, fetched_at, run_id)
+                select $symbol, "Date", c, c, c, 'raw', 'test', now(), 'test'
+                from (select "Date", "Close" * case when "Date" >= cast($shift as date)
+                                                   then 1.4 else 1.0 end as c
+                      from read_csv('{path}') where "Date" >= date '2024-09-03')""",
+            {"symbol": symbol, "shift": shift_from or "9999-12-31"},
+        )
+
+
+def test_a_shift_in_one_symbol_holds_its_marts_and_publishes_the_rest(
+    tmp_path: Path, shared_data: Path, settings_env: Path
+) -> None:
     db, published = settings_env, settings_env.with_name("rotation.read.duckdb")
     replay = small_replay(tmp_path / "replay", shared_data)
-    # Three ^RUT closes written behind the loader's back (the replay has no ^RUT file, so no
-    # run re-fetches them): +50% on 2025-09-23, then -33% the next session.
-    with writing(db) as con:
-        con.execute(
-            """insert into raw.prices (symbol, date, close, adj_close, adj_close_received,
-                                       adjustment, source, fetched_at, run_id)
-               select '^RUT', d::date, v, v, v, 'raw', 'test', now(), 'test'
-               from (values ('2025-09-22', 2400.0), ('2025-09-23', 3600.0),
-                            ('2025-09-24', 2410.0)) as t (d, v)"""
-        )
-
-    # A first run has no published copy to keep: it publishes the loaded data and the
-    # incident, without marts (the build was rolled back), and the run says why.
+    insert_index(db, shared_data, "^GSPC")
     first = daily_run(as_of=SESSION, replay_dir=str(replay))
-    assert first["status"] == "completed_with_failed_audits", first
-    assert "daily_moves_within_bounds" in first["message"]
-    assert one(published, "select count(*) from raw.prices where symbol = 'SPY'") > 200
-    assert (
-        one(
-            published, "select count(*) from information_schema.tables where table_schema = 'marts'"
-        )
-        == 0
-    )
-    published_bytes = published.read_bytes()
+    assert first["status"] == "completed", first
+    gspc_before = one(published, "select max(value) from marts.returns where symbol = '^GSPC'")
+    assert 6000 < gspc_before < 7000  # the real closes
 
-    # The damage is still there on the next run: the same incident, seen again; the published
-    # copy is the previous file, untouched.
+    # ^GSPC's closes from 2025-09-22 on are 1.4 times the real ones: +40% in a day for an
+    # index (limit 25%). Its marts stay as the first run built them, SPY's and IWM's are new,
+    # the copy is published, and the run says so.
+    insert_index(db, shared_data, "^GSPC", shift_from="2025-09-22")
     second = daily_run(as_of=SESSION, replay_dir=str(replay))
-    assert second["status"] == "completed_with_failed_audits"
-    assert published.read_bytes() == published_bytes
-    assert one(db, "select status from ops.runs order by started_at desc limit 1") == (
-        "completed_with_failed_audits"
+    assert second["status"] == "completed", second
+    assert "held 1 symbol(s) at their previous marts" in second["message"]
+    assert "daily_moves_within_bounds" in second["message"] and "^GSPC" in second["message"]
+    held = "audits daily_moves_within_bounds: symbol ^GSPC held at the previous marts"
+    assert held in second["damage"] and held not in first["damage"]
+    assert one(published, "select max(value) from marts.returns where symbol = '^GSPC'") == (
+        gspc_before
     )
-    incident = duckdb.connect(str(db), read_only=True)
+    # the second run published (its incident is in the copy), with every other symbol's marts
+    # (2025-09-26's bars are intraday and quarantined: 09-25 is the last complete session)
+    assert one(published, "select count(*) from ops.incidents where source = 'audits'") == 1
+    last = dt.date(2025, 9, 25)
+    assert one(published, "select max(date) from marts.returns where symbol = 'SPY'") == last
+    assert one(published, "select max(date) from marts.returns where symbol = 'IWM'") == last
+    assert one(published, "select max(date) from marts.relative_strength") == last
+    assert one(db, "select status from ops.runs order by started_at desc limit 1") == "completed"
+    con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = incident.execute(
+        rows = con.execute(
             """select subject, detail, first_run_id, last_run_id from ops.incidents
                where source = 'audits' and resolved_at is null"""
         ).fetchall()
     finally:
-        incident.close()
-    [(subject, detail, first_run, last_run)] = rows
-    assert subject == "daily_moves_within_bounds"
-    assert (first_run, last_run) == (first["run_id"], second["run_id"])
-    assert "found 2 offending rows" in detail and "symbol=^RUT, date=2025-09-23" in detail
+        con.close()
+    [(subject, detail, first_run, _)] = rows
+    assert (subject, first_run) == ("daily_moves_within_bounds", second["run_id"])
+    assert "symbol=^GSPC, date=2025-09-22" in detail
+    assert detail.endswith("symbol ^GSPC held at the previous marts, the rest of the build kept")

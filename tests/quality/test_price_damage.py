@@ -182,11 +182,12 @@ def test_a_halved_level_is_held_until_a_later_download_confirms_it(
     shifted = frame.copy()
     scale_bar(shifted, slice(200, None), 0.5)
     db = tmp_path / "r.duckdb"
-    run_stage(db, shifted, "r1")
+    # the first download ends a session before the last: the later download has news
+    run_stage(db, shifted.iloc[: ROWS - 1], "r1")
 
     assert_trustworthy(db)
     q = quarantined(db)
-    assert sorted(q["date"]) == list(frame.loc[200:, "date"])  # every row from the shift on
+    assert sorted(q["date"]) == list(frame.loc[200 : ROWS - 2, "date"])  # from the shift on
     shift_day = frame.loc[200, "date"].date().isoformat()
     assert q["reason"].str.startswith(f"level shift from {shift_day}").all()
     assert len(stored(db, "select date from raw.prices")) == 200
@@ -194,9 +195,17 @@ def test_a_halved_level_is_held_until_a_later_download_confirms_it(
     assert list(zip(incidents["subject"], incidents["kind"], strict=True)) == [
         ("IWM", "level_shift")
     ]
-    assert shift_day in incidents.loc[0, "detail"] and "50 rows held" in incidents.loc[0, "detail"]
+    assert shift_day in incidents.loc[0, "detail"] and "49 rows held" in incidents.loc[0, "detail"]
 
-    # The next download shows the same shift: a real move (a reverse split, say); it loads.
+    # The same download again (a same-day retry, a replay read twice): nothing new, so it
+    # confirms nothing; the shift stays held and the incident open (no flip-flop).
+    run_stage(db, shifted.iloc[190 : ROWS - 1].reset_index(drop=True), "r1-again")
+    assert len(stored(db, "select date from raw.prices")) == 200
+    still = stored(db, "select count(*) as n from ops.incidents where resolved_at is null")
+    assert still["n"].iloc[0] == 1
+
+    # A later download shows the same shift and a later session at the new level: a real
+    # move (a reverse split, say); it loads.
     run_stage(db, shifted.iloc[190:].reset_index(drop=True), "r2")
     assert len(stored(db, "select date from raw.prices")) == ROWS
     prices = stored(db, "select date, close from raw.prices order by date")

@@ -18,11 +18,11 @@ import pytest
 
 from rotation.db import migrate
 from rotation.settings import PricesSettings
-from transforms import audit_parameters, build_models, discover_audits
+from transforms import audit_parameters, build_models, project_audits
 from transforms.audits import Audit, AuditResult, run_audit, run_audits
 
 REPO = Path(__file__).resolve().parents[2]
-AUDITS = {a.name: a for a in discover_audits(REPO / "sql")}
+AUDITS = {a.name: a for a in project_audits(REPO / "sql")}
 PARAMETERS = audit_parameters(PricesSettings())
 
 
@@ -71,7 +71,9 @@ def prices(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, dt.date, float]
 def test_every_audit_declares_a_severity_and_is_a_select() -> None:
     assert AUDITS, "sql/audits holds no audit"
     assert {a.severity for a in AUDITS.values()} <= {"blocking", "warning"}
-    assert all(isinstance(a, Audit) and a.path.suffix == ".sql" for a in AUDITS.values())
+    files = [a for name, a in AUDITS.items() if name != "unique_keys"]
+    assert all(isinstance(a, Audit) and a.path.suffix == ".sql" for a in files)
+    assert AUDITS["unique_keys"].path == REPO / "sql" / "marts"  # generated from the headers
 
 
 def test_unique_keys_price_marts(db: duckdb.DuckDBPyConnection) -> None:
@@ -84,15 +86,15 @@ def test_unique_keys_price_marts(db: duckdb.DuckDBPyConnection) -> None:
         """insert into marts.calendar_year_returns (symbol, year) values
            ('IWM', 2024), ('IWM', 2024), ('IWM', 2025)"""
     )
-    assert all_rows(db, "unique_keys_price_marts") == [
-        ("marts.calendar_year_returns", "IWM 2024", 2),
-        ("marts.latest_indicators", "IWM/SPY", 2),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.calendar_year_returns", "IWM 2024", 2, 1),
+        ("marts.latest_indicators", "IWM/SPY", 2, 1),
     ]
-    result = audit(db, "unique_keys_price_marts")
+    result = audit(db, "unique_keys")
     assert (result.offending, result.severity, result.blocks) == (2, "blocking", True)
 
 
-def test_unique_keys_relative_strength(db: duckdb.DuckDBPyConnection) -> None:
+def test_relative_strength_sessions_have_both_legs(db: duckdb.DuckDBPyConnection) -> None:
     # IWB lacks 01-06: IWM/IWB's common sessions are 01-02 and 01-03 (a real gap, not a fault
     # of the mart); ^RUI has no prices at all
     prices(
@@ -111,7 +113,7 @@ def test_unique_keys_relative_strength(db: duckdb.DuckDBPyConnection) -> None:
     db.executemany(
         "insert into marts.relative_strength (pair, small, large, date) values (?, ?, ?, ?)", rows
     )
-    assert all_rows(db, "unique_keys_relative_strength") == [
+    assert all_rows(db, "relative_strength_sessions_have_both_legs") == [
         ("IWM/SPY", d(3), 2, True, True),
         ("IWM/SPY", d(7), 1, False, False),
         ("^RUT/^RUI", d(2), 1, True, False),
@@ -122,14 +124,16 @@ def test_unique_keys_relative_strength(db: duckdb.DuckDBPyConnection) -> None:
         "insert into marts.relative_strength (pair, small, large, date) values (?, ?, ?, ?)",
         [("IWM/SPY", "IWM", "SPY", day) for day in (d(2), d(2), d(6))],
     )
-    assert all_rows(db, "unique_keys_relative_strength") == [("IWM/SPY", d(2), 2, True, True)]
+    assert all_rows(db, "relative_strength_sessions_have_both_legs") == [
+        ("IWM/SPY", d(2), 2, True, True)
+    ]
     # the mart exactly as it should be: nothing
     db.execute("delete from marts.relative_strength where pair <> 'IWM/IWB'")
     db.executemany(
         "insert into marts.relative_strength (pair, small, large, date) values (?, ?, ?, ?)",
         [("IWM/SPY", "IWM", "SPY", day) for day in (d(2), d(3), d(6))],
     )
-    assert all_rows(db, "unique_keys_relative_strength") == []
+    assert all_rows(db, "relative_strength_sessions_have_both_legs") == []
 
 
 def test_unique_keys_symbol_marts_match_the_prices_one_to_one(
@@ -147,11 +151,11 @@ def test_unique_keys_symbol_marts_match_the_prices_one_to_one(
     }  # fmt: skip
     for mart, keys in rows.items():
         db.executemany(f"insert into marts.{mart} (symbol, date) values (?, ?)", keys)
-    assert all_rows(db, "unique_keys_symbol_marts") == [
-        ("marts.returns", "IWM", d(3), 2, 1),
-        ("marts.returns", "SPY", d(7), 1, 0),
-        ("marts.risk", "IWM", d(6), 0, 1),
-        ("marts.risk", "^VIX", d(6), 1, 0),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.returns", "IWM 2025-01-03", 2, 1),
+        ("marts.returns", "SPY 2025-01-07", 1, 0),
+        ("marts.risk", "IWM 2025-01-06", 0, 1),
+        ("marts.risk", "^VIX 2025-01-06", 1, 0),
     ]
 
 
@@ -169,9 +173,9 @@ def test_unique_keys_symbol_marts_sees_a_swap_the_counts_hide(
         """insert into marts.risk (symbol, date) values
            ('IWM', date '2025-01-02'), ('IWM', date '2025-01-03'), ('IWM', date '2025-01-06')"""
     )
-    assert all_rows(db, "unique_keys_symbol_marts") == [
-        ("marts.returns", "IWM", d(2), 2, 1),
-        ("marts.returns", "IWM", d(3), 0, 1),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.returns", "IWM 2025-01-02", 2, 1),
+        ("marts.returns", "IWM 2025-01-03", 0, 1),
     ]
 
 
@@ -183,10 +187,10 @@ def test_unique_keys_pair_risk_matches_relative_strength(db: duckdb.DuckDBPyConn
             ("^RUT/^GSPC", d(3))]  # fmt: skip
     db.executemany("insert into marts.relative_strength (pair, date) values (?, ?)", strength)
     db.executemany("insert into marts.pair_risk (pair, date) values (?, ?)", risk)
-    assert all_rows(db, "unique_keys_pair_risk") == [
-        ("IWM/SPY", d(2), 0, 1),
-        ("IWM/SPY", d(3), 2, 1),
-        ("^RUT/^GSPC", d(3), 1, 0),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.pair_risk", "IWM/SPY 2025-01-02", 0, 1),
+        ("marts.pair_risk", "IWM/SPY 2025-01-03", 2, 1),
+        ("marts.pair_risk", "^RUT/^GSPC 2025-01-03", 1, 0),
     ]
 
 
@@ -200,9 +204,9 @@ def test_unique_keys_flow_and_macro_marts(db: duckdb.DuckDBPyConnection) -> None
         """insert into marts.deal_flow_daily (date, category, filings) values
            (date '2025-01-02', 'mna', 1), (date '2025-01-02', 'ipo_pipeline', 2)"""
     )
-    assert all_rows(db, "unique_keys_flow_and_macro_marts") == [
-        ("marts.daily_dashboard", "2025-01-02", 2),
-        ("marts.ipo_calendar", "a", 3),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.daily_dashboard", "2025-01-02", 2, 1),
+        ("marts.ipo_calendar", "a", 3, 1),
     ]
 
 
@@ -220,10 +224,10 @@ def test_unique_keys_fundamentals_marts(db: duckdb.DuckDBPyConnection) -> None:
         """insert into marts.shiller_context (month) values
            (date '2026-04-01'), (date '2026-05-01'), (date '2026-05-01')"""
     )
-    assert all_rows(db, "unique_keys_fundamentals_marts") == [
-        ("marts.fund_valuation", "2025-01-02 IWM", 2),
-        ("marts.latest_valuation", "IVV", 2),
-        ("marts.shiller_context", "2026-05-01", 2),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.fund_valuation", "2025-01-02 IWM", 2, 1),
+        ("marts.latest_valuation", "IVV", 2, 1),
+        ("marts.shiller_context", "2026-05-01", 2, 1),
     ]
 
 
@@ -237,9 +241,9 @@ def test_unique_keys_breadth_marts(db: duckdb.DuckDBPyConnection) -> None:
            ('AAPL', date '2025-01-02'), ('AAPL', date '2025-01-03')"""
     )
     db.execute("insert into marts.latest_breadth (fund) values ('IWM'), ('IWM'), ('IWM')")
-    assert all_rows(db, "unique_keys_breadth_marts") == [
-        ("marts.breadth", "IWM 2025-01-02", 2),
-        ("marts.latest_breadth", "IWM", 3),
+    assert all_rows(db, "unique_keys") == [
+        ("marts.breadth", "IWM 2025-01-02", 2, 1),
+        ("marts.latest_breadth", "IWM", 3, 1),
     ]
 
 
@@ -453,7 +457,8 @@ def test_the_sample_is_the_first_rows_and_the_count_is_all_of_them(
     assert result.sample[0]["symbol"] == "SPY" and result.sample[0]["date"] == d(1)
     line = result.line()
     assert line.startswith("audit daily_moves_within_bounds (blocking) found 10 offending rows:")
-    assert "date=2025-01-01" in line and "and 7 more" in line and "rolled back" in line
+    assert "date=2025-01-01" in line and "and 7 more" in line
+    assert line.endswith("symbol SPY held at the previous marts, the rest of the build kept")
 
 
 def test_every_audit_passes_on_real_prices_and_macro_data(shared_data: Path) -> None:
@@ -467,4 +472,81 @@ def test_every_audit_passes_on_real_prices_and_macro_data(shared_data: Path) -> 
     assert con.execute("select count(*) from marts.macro_daily").fetchone()[0] > 10_000
     results = run_audits(con, AUDITS.values(), PARAMETERS)
     assert {r.audit: r.offending for r in results} == dict.fromkeys(AUDITS, 0)
+    con.close()
+
+
+MEMBER_PRICES = "member-prices/stooq-us-daily.iwm-iwb-members.2024-01-02..2025-06-10.csv.gz"
+
+
+def load_members(con: duckdb.DuckDBPyConnection, data: Path, tickers: list[str]) -> None:
+    """Real member bars (Stooq) into raw.prices as a Yahoo download with ``Adj Close`` would
+    store them: raw and adjusted closes that move together (Stooq's are back-adjusted, and a
+    real move moves both), and the members recorded as such (ops.member_symbols)."""
+    con.execute(
+        f"""insert into raw.prices (symbol, date, close, adj_close, adj_close_received,
+                                   adjustment, source, fetched_at, run_id)
+            select replace("<TICKER>", '.US', ''), strptime("<DATE>", '%Y%m%d')::date,
+                   "<CLOSE>"::double, "<CLOSE>"::double, "<CLOSE>"::double, 'raw',
+                   'replay:stooq', timestamptz '2026-01-01 00:00:00+00', 'test'
+            from read_csv('{data / MEMBER_PRICES}', all_varchar = true)
+            where replace("<TICKER>", '.US', '') = any($tickers)""",
+        {"tickers": tickers},
+    )
+    con.executemany(
+        """insert into ops.member_symbols (symbol, first_requested, last_requested, run_id)
+           values (?, date '2025-06-10', date '2025-06-10', 'test')""",
+        [(t,) for t in tickers],
+    )
+
+
+def test_a_real_small_cap_doubling_is_no_offence_but_a_one_sided_shift_is(
+    shared_data: Path,
+) -> None:
+    """Regulus (RGLS) rose 137% on 2025-04-30 (Novartis' offer): a single stock, raw and
+    adjusted closes agreeing, is a real move and passes. The fund limit (25%) would have
+    failed it, and so would the stock limit (60%) without the agreeing closes; the same jump in
+    the adjusted close alone (a re-basing gone wrong) is damage, held to that symbol."""
+    con = duckdb.connect()
+    migrate(con)
+    load_members(con, shared_data, ["RGLS", "CRNC"])
+    report = build_models(con)
+    assert report.kept and not report.failed_audits, report.line()
+    [(move,)] = con.execute(
+        "select ret_1d from marts.returns where symbol = 'RGLS' and date = date '2025-04-30'"
+    ).fetchall()
+    assert move > 1.3
+    moves = audit(con, "daily_moves_within_bounds")
+    assert moves.offending == 0
+
+    # the same rows as a fund's (no member record): beyond the 25% limit, held to RGLS only
+    con.execute("delete from ops.member_symbols where symbol = 'RGLS'")
+    as_fund = audit(con, "daily_moves_within_bounds")
+    assert as_fund.failed and as_fund.held == ("RGLS",) and not as_fund.blocks
+    assert {row["asset_class"] for row in as_fund.sample} == {"fund"}
+
+    # a member again, but its raw close did not move on a session the adjusted close doubled
+    con.execute(
+        "insert into ops.member_symbols values ('RGLS', date '2025-06-10', date '2025-06-10', "
+        "null, 'test')"
+    )
+    con.execute(
+        """update raw.prices set adj_close = adj_close * 2
+           where symbol = 'CRNC' and date >= date '2025-03-03'"""
+    )
+    rebuilt = build_models(con)
+    assert rebuilt.kept and rebuilt.held_subjects == {"symbol": ["CRNC"]}
+    [failed] = rebuilt.failed_audits
+    assert failed.audit == "daily_moves_within_bounds" and failed.offending == 1
+    assert failed.sample[0]["date"] == dt.date(2025, 3, 3)
+    assert failed.sample[0]["asset_class"] == "stock"
+    # CRNC's marts are the previous build's (the closes before the damage); RGLS's are new
+    assert con.execute(
+        """select r.value = p.close from marts.returns as r
+           inner join raw.prices as p on r.symbol = p.symbol and r.date = p.date
+           where r.symbol = 'CRNC' and r.date = date '2025-03-03'"""
+    ).fetchone() == (True,)
+    assert (
+        con.execute("select count(*) from marts.returns where symbol = 'RGLS'").fetchone()[0]
+        == con.execute("select count(*) from raw.prices where symbol = 'RGLS'").fetchone()[0]
+    )
     con.close()

@@ -3,8 +3,8 @@
 Every file under the model layer folders is a model the runner builds, and every model is
 named in some test under tests/ (as ``schema.name``, or as the quoted file stem ``"name"`` in
 a test that lists the files it builds): a new SQL file without a test fails here. The same
-holds for sql/audits: every audit file runs in the build and is named in a test, and every
-mart table has its key checked by a ``unique_keys_*`` audit.
+holds for sql/audits: every audit file runs in the build and is named in a test. Every mart table
+declares its key in a ``-- grain:`` header, which the generated ``unique_keys`` audit checks.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import LAYERS, build_models, discover_audits, discover_models
+from transforms import LAYERS, build_models, discover_audits, discover_models, project_audits
 
 REPO = Path(__file__).resolve().parents[2]
 SQL_DIR = REPO / "sql"
@@ -61,7 +61,7 @@ def test_every_audit_file_is_discovered_and_runs_in_the_build(
     assert _audit_files(), "sql/audits is empty"
     assert {a.path for a in discover_audits(SQL_DIR)} == _audit_files()
     report = build_models(con, SQL_DIR)
-    assert {a.audit for a in report.audits} == {p.stem for p in _audit_files()}
+    assert {a.audit for a in report.audits} == {p.stem for p in _audit_files()} | {"unique_keys"}
     assert report.kept and not report.failed_audits  # an empty database offends nothing
 
 
@@ -77,9 +77,12 @@ def test_every_audit_is_named_in_a_test() -> None:
     assert untested == [], f"audits with no test naming them: {untested}"
 
 
-def test_every_mart_table_has_a_unique_key_audit() -> None:
-    guarded = set().union(
-        *(a.depends_on for a in discover_audits(SQL_DIR) if a.name.startswith("unique_keys_"))
-    )
-    tables = {m.qualified_name for m in discover_models(SQL_DIR) if m.kind == "table"}
-    assert sorted(tables - guarded) == [], "mart tables whose key no unique_keys_* audit checks"
+def test_every_mart_table_declares_its_grain_and_the_audit_checks_it() -> None:
+    models = discover_models(SQL_DIR)
+    tables = {m.qualified_name for m in models if m.kind == "table"}
+    undeclared = sorted(m.qualified_name for m in models if m.kind == "table" and not m.grain)
+    assert undeclared == [], f"mart tables without a '-- grain:' header: {undeclared}"
+    (generated,) = [a for a in project_audits(SQL_DIR) if a.name == "unique_keys"]
+    assert sorted(tables - generated.depends_on) == [], "mart tables unique_keys does not check"
+    for table in tables:
+        assert f"from {table} " in generated.sql, f"unique_keys reads no rows of {table}"

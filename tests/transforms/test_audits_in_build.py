@@ -12,7 +12,7 @@ import pytest
 
 from rotation import incidents
 from rotation.settings import PricesSettings, Settings
-from transforms import AuditError, AuditRun, build_models, discover_audits
+from transforms import AuditError, AuditRun, ModelError, build_models, discover_audits
 
 SESSION = dt.date(2025, 1, 3)
 
@@ -186,7 +186,8 @@ def test_audit_parameters_are_only_those_the_sql_mentions(project: Path) -> None
 
 def test_the_flow_stage_audits_with_the_configured_limits(db_path: Path) -> None:
     """pipeline.stages.build_models on a database file: a 40% one-day move in SPY (loaded behind
-    the price suite's back) blocks the build until the configured limit allows it."""
+    the price suite's back) holds SPY's marts at the previous build (the rest is kept) until
+    the configured limit allows it."""
     from pipeline import stages
     from rotation.db import writing
 
@@ -203,11 +204,18 @@ def test_the_flow_stage_audits_with_the_configured_limits(db_path: Path) -> None
     load([("SPY", "2025-01-02", 500.0), ("SPY", "2025-01-03", 505.0)])
     assert stages.build_models(str(db_path), settings, "run-1", SESSION).kept
 
-    load([("SPY", "2025-01-06", 707.0)])
+    load([("SPY", "2025-01-06", 707.0), ("IWM", "2025-01-03", 200.0), ("IWM", "2025-01-06", 201.0)])
     report = stages.build_models(str(db_path), settings, "run-2", SESSION)
-    assert [a.audit for a in report.blocked_by] == ["daily_moves_within_bounds"]
+    assert report.kept and report.blocked_by == []
+    assert report.held_subjects == {"symbol": ["SPY"], "pair": ["IWC/SPY", "IWM/SPY"]}
+    assert "held 1 symbol(s) at their previous marts" in report.line()
+    assert report.damage == [
+        "audits daily_moves_within_bounds: symbol SPY held at the previous marts"
+    ]
     with writing(str(db_path)) as con:
-        assert con.execute("select max(date) from marts.returns").fetchone()[0] == SESSION
+        assert con.execute(
+            "select symbol, max(date) from marts.returns group by symbol order by symbol"
+        ).fetchall() == [("IWM", dt.date(2025, 1, 6)), ("SPY", SESSION)]
         [open_one] = incidents.open_incidents(con)
     assert open_one["subject"] == "daily_moves_within_bounds"
     assert "symbol=SPY, date=2025-01-06" in open_one["detail"]
@@ -234,3 +242,139 @@ def test_a_sample_is_plain_json(numbers: duckdb.DuckDBPyConnection, project: Pat
     [failed] = report.failed_audits
     assert failed.as_dict()["sample"] == [{"day": "2025-01-03", "x": "nan", "y": 0.123457}]
     assert json.loads(json.dumps(failed.as_dict(), allow_nan=False))["offending"] == 1
+
+
+def test_a_declared_grain_is_audited_and_a_duplicated_key_blocks_the_build(
+    numbers: duckdb.DuckDBPyConnection, project: Path
+) -> None:
+    """The ``-- grain:`` header is all a mart needs: the runner generates ``unique_keys``."""
+    write(
+        project,
+        "marts/numbers.sql",
+        "-- marts.numbers\n-- grain: n\nselect n, n * 10 as tens from staging.numbers\n",
+    )
+    con, params = numbers, {"ceiling": 100}
+    con.execute("insert into main.numbers values (1), (2)")
+    first = build_models(con, project, parameters=params, run=AuditRun("run-1", SESSION))
+    assert first.kept and "unique_keys" in [a.audit for a in first.audits]
+
+    con.execute("insert into main.numbers values (2), (3)")
+    second = build_models(con, project, parameters=params, run=AuditRun("run-2", SESSION))
+    assert [a.audit for a in second.blocked_by] == ["unique_keys"]
+    assert con.execute("select n from marts.numbers order by n").fetchall() == [(1,), (2,)]
+    [(subject, _, detail, *_)] = audit_incidents(con)
+    assert subject == "unique_keys"
+    assert detail.startswith(
+        "audit unique_keys (blocking) found 1 offending row: "
+        "{mart=marts.numbers, key=2, mart_rows=2, expected_rows=1}"
+    )
+
+
+def test_a_grain_matching_another_model_finds_missing_and_extra_keys(
+    numbers: duckdb.DuckDBPyConnection, project: Path
+) -> None:
+    """``-- grain matches:``: one row per row of the other model, compared per subject."""
+    write(project, "staging/pairs.sql", "select n % 2 as parity, n from main.numbers\n")
+    write(
+        project,
+        "marts/pairs.sql",
+        "-- grain: parity, n\n-- grain matches: staging.pairs\n"
+        "select parity, n from staging.pairs where n <> 4\n"
+        "union all select 1, 99 union all select 0, 2\n",
+    )
+    numbers.execute("insert into main.numbers values (1), (2), (3), (4), (5)")
+    report = build_models(numbers, project, parameters={"ceiling": 100})
+    [failed] = report.blocked_by
+    assert failed.audit == "unique_keys" and failed.offending == 3
+    assert [(r["key"], r["mart_rows"], r["expected_rows"]) for r in failed.sample] == [
+        ("0 2", 2, 1),
+        ("0 4", 0, 1),
+        ("1 99", 1, 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("-- grain: n, n\n", "bad '-- grain:' line"),
+        ("-- grain: n-1\n", "bad '-- grain:' line"),
+        ("-- grain matches: staging.numbers\n", "without a '-- grain:' line"),
+        ("-- grain: n\n-- grain matches: staging.numbers\n", "at least two columns"),
+        ("-- grain: n, tens\n-- grain matches: numbers\n", "bad '-- grain matches:' line"),
+    ],
+)
+def test_a_malformed_grain_header_names_its_file(
+    numbers: duckdb.DuckDBPyConnection, project: Path, header: str, message: str
+) -> None:
+    bad = write(
+        project, "marts/numbers.sql", header + "select n, n * 10 as tens from staging.numbers\n"
+    )
+    with pytest.raises(ModelError, match=message) as err:
+        build_models(numbers, project, parameters={"ceiling": 100})
+    assert str(bad) in str(err.value)
+
+
+@pytest.fixture
+def subjects(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> Path:
+    """A mart keyed by (symbol, n) and a blocking audit that names the symbol of each
+    negative n (``-- subject: symbol``)."""
+    con.execute("create table main.readings (symbol varchar, n integer)")
+    write(tmp_path, "staging/readings.sql", "select symbol, n from main.readings\n")
+    write(
+        tmp_path,
+        "marts/readings.sql",
+        "-- grain: symbol, n\nselect symbol, n, n * 10 as tens from staging.readings\n",
+    )
+    write(
+        tmp_path,
+        "audits/no_negative_readings.sql",
+        "-- severity: blocking\n-- subject: symbol\n"
+        "select symbol, n from marts.readings where n < 0 order by symbol, n\n",
+    )
+    return tmp_path
+
+
+def marts_readings(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute("select symbol, n from marts.readings order by symbol, n").fetchall()
+
+
+def test_an_audit_with_a_subject_holds_that_subject_and_keeps_the_rest(
+    con: duckdb.DuckDBPyConnection, subjects: Path
+) -> None:
+    con.execute("insert into main.readings values ('A', 1), ('B', 1)")
+    assert build_models(con, subjects, parameters={}, run=AuditRun("run-1", SESSION)).kept
+
+    con.execute("insert into main.readings values ('A', -1), ('B', 2), ('C', -3)")
+    report = build_models(con, subjects, parameters={}, run=AuditRun("run-2", SESSION))
+    assert report.kept and report.blocked_by == []
+    assert report.held_subjects == {"symbol": ["A", "C"]}
+    # A keeps its previous rows, C (no previous build) is left out, B is new
+    assert marts_readings(con) == [("A", 1), ("B", 1), ("B", 2)]
+    [(subject, _, detail, *_)] = audit_incidents(con)
+    assert subject == "no_negative_readings"
+    assert detail.endswith("symbol A, C held at the previous marts, the rest of the build kept")
+
+    # repaired: A and C come back, the incident is resolved
+    con.execute("delete from main.readings where n < 0")
+    fixed = build_models(con, subjects, parameters={}, run=AuditRun("run-3", SESSION))
+    assert fixed.kept and fixed.held == [] and incidents.open_incidents(con) == []
+
+
+def test_damage_not_pinned_on_a_subject_still_rolls_the_whole_build_back(
+    con: duckdb.DuckDBPyConnection, subjects: Path
+) -> None:
+    con.execute("insert into main.readings values ('A', 1), ('B', 1)")
+    assert build_models(con, subjects, parameters={}).kept
+
+    # a row with no subject: nobody to hold, the build goes
+    con.execute("insert into main.readings values (null, -1), ('B', 2)")
+    report = build_models(con, subjects, parameters={})
+    assert [a.audit for a in report.blocked_by] == ["no_negative_readings"]
+    assert marts_readings(con) == [("A", 1), ("B", 1)]
+
+    # a broken key next to a subject's damage: the key blocks everything
+    con.execute("delete from main.readings where symbol is null")
+    con.execute("insert into main.readings values ('A', -1), ('B', 2)")
+    report = build_models(con, subjects, parameters={})
+    assert [a.audit for a in report.blocked_by] == ["unique_keys"]
+    assert marts_readings(con) == [("A", 1), ("B", 1)]

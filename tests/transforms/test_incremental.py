@@ -274,9 +274,10 @@ def test_a_gap_the_window_cannot_cover_falls_back_to_a_full_build(synthetic) -> 
     assert plan.startswith("full build: S08 has 43 session(s) before 2025-12-01"), plan
 
 
-def test_a_blocked_build_keeps_the_previous_fingerprints(synthetic) -> None:
-    """A blocking audit rolls the incremental build back, fingerprints included: the next
-    build sees the same change again (here: once the bad move is corrected)."""
+def test_a_held_symbol_is_recomputed_by_the_next_incremental_build(synthetic) -> None:
+    """A blocking audit that pins its damage on S02 holds S02's marts at the previous build
+    and forgets S02's fingerprints (transforms.isolation): the next incremental build sees
+    S02 as new, recomputes it (here: once the bad move is corrected) and equals a full one."""
     con, universe = synthetic
     _new_session(con, universe)
     con.execute(
@@ -284,14 +285,19 @@ def test_a_blocked_build_keeps_the_previous_fingerprints(synthetic) -> None:
         "where symbol = 'S02' and date = date '2025-12-31'"
     )
     report = build_models(con, incremental=True)
-    assert not report.kept
+    assert report.kept and report.held_subjects["symbol"] == ["S02"]
     assert report.plan.startswith("incremental build from 2025-12-01")
+    assert con.execute("select max(date) from marts.returns where symbol = 'S02'").fetchone()[
+        0
+    ] < dt.date(2025, 12, 31)
     con.execute(
         "update raw.prices set adj_close = adj_close / 2 "
         "where symbol = 'S02' and date = date '2025-12-31'"
     )
     plan = _incremental_equals_full(con)
-    assert plan.startswith("incremental build from 2025-12-01: 11 symbol(s)"), plan
+    # S02 and the legs of its pairs, in full; nothing else changed since the kept build
+    assert plan.startswith("incremental build"), plan
+    assert "0 symbol(s) and 0 pair(s) from the cut, 4 symbol(s) and 3 pair(s) in full" in plan
 
 
 # ----------------------------------------------------------------------------- real data

@@ -1,11 +1,11 @@
--- audits.unique_keys_relative_strength: marts.relative_strength holds each (pair, date) once,
--- and only on sessions where both legs of the pair have a price.
+-- audits.relative_strength_sessions_have_both_legs: marts.relative_strength holds each
+-- (pair, date) only on sessions where both legs of the pair have a price, and once.
 -- severity: blocking
 --
--- A duplicated key (a join that fans out) doubles what alert rules read; a session without one
--- leg's price was carried or joined from another day and would read as a fresh value. Either
--- way the build is not kept. (marts.pair_risk is matched to this mart one to one by
--- unique_keys_pair_risk.)
+-- A session without one leg's price was carried or joined from another day and would read as
+-- a fresh value, so the build is not kept. (The key itself is checked by the generated
+-- unique_keys audit from the mart's '-- grain:' header, and marts.pair_risk is matched to
+-- this mart one to one by its '-- grain matches:' header; a duplicated key shows here too.)
 --
 -- Cheap on a large universe: per pair, a fingerprint (row count, exact sum of hash(date)) of
 -- the mart's rows and of each leg's priced sessions inside the pair's common span (the legs
