@@ -46,7 +46,8 @@ sys.path.insert(0, str(REPO))
 
 from quality.edgar import edgar_row_problems  # noqa: E402
 from rotation.db import migrate  # noqa: E402
-from sources.edgar import SQL_LOAD_DIR, load_edgar, parse_index  # noqa: E402
+from rotation.sql import read as read_sql  # noqa: E402
+from sources.edgar import load_edgar, parse_index  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "edgar"
 
@@ -175,7 +176,7 @@ _UPDATE = (
 )
 #: The load SQL variants compared: ours, the one it replaced, and two others (peers only).
 LOAD_VARIANTS = {
-    "merge (sql/load/edgar_filings.sql)": (SQL_LOAD_DIR / "edgar_filings.sql").read_text(),
+    "merge (sql/load/edgar_filings.sql)": read_sql("load/edgar_filings.sql"),
     "insert .. on conflict do update (before)": (
         f"insert into raw.edgar_filings ({_COLUMNS}) select {_VALUES} from edgar_batch"
         f" on conflict (accession, cik) do update set {_UPDATE}"

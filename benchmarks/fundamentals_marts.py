@@ -179,7 +179,7 @@ def main() -> int:
         started = time.perf_counter()
         results = build_models(con, sql_dir)
         total = time.perf_counter() - started
-        for result in results:
+        for result in results.models:
             print(result)
         print(json.dumps({"companies": args.companies, "years": args.years,
                           "build_s": round(total, 1)}))  # fmt: skip

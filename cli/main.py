@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rotation.settings import Settings, SettingsError, load_settings
+from rotation.sql import read as read_sql
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 PREFECT_DEFAULTS = {
@@ -368,7 +369,7 @@ def cmd_shell(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _latest_session(con: Any) -> dt.date | None:
-    row = con.execute("select max(date) from raw.prices").fetchone()
+    row = con.execute(read_sql("status/latest_prices.sql")).fetchone()
     return row[0] if row else None
 
 

@@ -13,18 +13,13 @@ import duckdb
 
 from cli.status import print_frame
 from rotation.db import DatabaseError, read_statement
+from rotation.sql import read as read_sql
 
 PROMPT, MORE = "rotation> ", "     ...> "
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> None:
-    print_frame(
-        con.execute(
-            "select table_schema as schema, table_name as name, table_type as kind "
-            "from information_schema.tables where table_schema not in ('main', 'pg_catalog') "
-            "order by 1, 2"
-        ).df()
-    )
+    print_frame(con.execute(read_sql("status/shell_tables.sql")).df())
 
 
 def run_shell(con: duckdb.DuckDBPyConnection, read=input) -> None:  # type: ignore[no-untyped-def]

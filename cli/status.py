@@ -21,15 +21,12 @@ from rich.table import Table
 from cli.status_valuation import collect_valuation_context, render_valuation_context
 from flows.deployments import DAILY_CRON
 from rotation import calendar, incidents
-from rotation.db import SQL_DIR
+from rotation.sql import read as read_sql
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     schema, name = qualified.split(".")
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
+    found = con.execute(read_sql("build/table_exists.sql"), [schema, name]).fetchone()
     return bool(found and found[0])
 
 
@@ -43,10 +40,7 @@ def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, 
         if incident["source"] == "prices" and incident["subject"] != "prices":  # a symbol
             damage_by_symbol.setdefault(incident["subject"], []).append(incident["kind"])
     if _table_exists(con, "ops.runs"):
-        last = con.execute(
-            """select run_id, flow, as_of, status, started_at, finished_at, message
-               from ops.runs order by started_at desc limit 1"""
-        ).df()
+        last = con.execute(read_sql("status/last_run.sql")).df()
         if not last.empty:
             status["last_run"] = last.iloc[0].to_dict()
     expected = calendar.latest_session_on_or_before(today)
@@ -62,13 +56,11 @@ def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, 
         # index members (thousands) are summarised in one row below, not listed here
         members_table = _table_exists(con, "ops.member_symbols")
         fresh = con.execute(
-            "select symbol, max(date) as latest, count(*) as rows from raw.prices "
-            + (
-                "where symbol not in (select symbol from ops.member_symbols) "
+            read_sql(
+                "status/symbol_freshness.sql"
                 if members_table
-                else ""
+                else "status/symbol_freshness_without_members.sql"
             )
-            + "group by symbol order by symbol"
         ).df()
         for row in fresh.itertuples():
             latest = pd.Timestamp(row.latest).date()
@@ -85,11 +77,11 @@ def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, 
     for row in status["sources"]:
         row["open_incidents"] = sum(i["source"] == row["source"] for i in status["incidents"])
     if _table_exists(con, "marts.latest_indicators"):
-        status["pairs"] = con.execute("select * from marts.latest_indicators order by pair").df()
+        status["pairs"] = con.execute(read_sql("status/latest_indicators.sql")).df()
         status["pairs"] = status["pairs"].to_dict(orient="records")
     status["members"] = None
     if _table_exists(con, "ops.member_symbols") and _table_exists(con, "raw.prices"):
-        query = (SQL_DIR / "reporting" / "member_freshness.sql").read_text()
+        query = read_sql("reporting/member_freshness.sql")
         cursor = con.execute(query, [expected])
         names = [d[0] for d in cursor.description or ()]
         row = cursor.fetchone()
@@ -97,13 +89,13 @@ def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, 
             status["members"] = dict(zip(names, row, strict=True))
     status["breadth"] = []
     if _table_exists(con, "marts.latest_breadth"):
-        breadth = con.execute("select * from marts.latest_breadth order by fund").df()
+        breadth = con.execute(read_sql("status/latest_breadth.sql")).df()
         status["breadth"] = (
             breadth.astype(object).where(breadth.notna(), None).to_dict(orient="records")
         )
     status["valuation"] = []
     if _table_exists(con, "marts.latest_valuation"):
-        valuation = con.execute("select * from marts.latest_valuation order by fund").df()
+        valuation = con.execute(read_sql("status/latest_valuation.sql")).df()
         status["valuation"] = (
             valuation.astype(object).where(valuation.notna(), None).to_dict(orient="records")
         )
@@ -112,36 +104,29 @@ def collect_status(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, 
 
 
 _SOURCE_LATEST = {
-    # source: (table, the latest date of data it holds)
-    "prices": ("raw.prices", "select max(date) from raw.prices"),
-    "edgar": ("raw.edgar_filings", "select max(date_filed) from raw.edgar_filings"),
-    "nasdaq": (
-        "raw.nasdaq_ipos",
-        "select max(greatest(filed_date, priced_date, withdrawn_date)) from raw.nasdaq_ipos",
-    ),
-    "fred": ("raw.fred_downloads", "select max(last_date) from raw.fred_downloads"),
-    "holdings": ("raw.holdings_snapshots", "select max(as_of) from raw.holdings_snapshots"),
-    "xbrl": ("raw.xbrl_facts", "select max(filed) from raw.xbrl_facts"),
-    "fund_pe": ("raw.fund_pe", "select max(as_of) from raw.fund_pe"),
-    "shiller": ("raw.shiller_monthly", "select max(month) from raw.shiller_monthly"),
-    "member_prices": ("ops.member_symbols", "select max(last_delivered) from ops.member_symbols"),
+    # source: (table, the query for the latest date of data it holds)
+    "prices": ("raw.prices", "status/latest_prices.sql"),
+    "edgar": ("raw.edgar_filings", "status/latest_edgar.sql"),
+    "nasdaq": ("raw.nasdaq_ipos", "status/latest_nasdaq.sql"),
+    "fred": ("raw.fred_downloads", "status/latest_fred.sql"),
+    "holdings": ("raw.holdings_snapshots", "status/latest_holdings.sql"),
+    "xbrl": ("raw.xbrl_facts", "status/latest_xbrl.sql"),
+    "fund_pe": ("raw.fund_pe", "status/latest_fund_pe.sql"),
+    "shiller": ("raw.shiller_monthly", "status/latest_shiller.sql"),
+    "member_prices": ("ops.member_symbols", "status/latest_member_prices.sql"),
 }
 
 
 def _source_freshness(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Per source: the latest data it holds and when it last delivered a good batch."""
     rows = []
-    for source, (table, sql) in _SOURCE_LATEST.items():
+    for source, (table, query) in _SOURCE_LATEST.items():
         if not _table_exists(con, table):
             continue
-        latest = con.execute(sql).fetchone()
+        latest = con.execute(read_sql(query)).fetchone()
         last_ok = None
         if _table_exists(con, "ops.validation_runs"):
-            found = con.execute(
-                "select max(validated_at) from ops.validation_runs "
-                "where source = ? and batch_ok and rows_passed > 0",
-                [source],
-            ).fetchone()
+            found = con.execute(read_sql("status/last_good_batch.sql"), [source]).fetchone()
             last_ok = found[0] if found else None
         rows.append(
             {
@@ -370,11 +355,7 @@ def check_runs(
     expected = due_session(now, due_after)
     last = None
     if _table_exists(con, "ops.runs"):
-        last = con.execute(
-            "select as_of, finished_at, flow from ops.runs where status in (?, ?) "
-            "order by as_of desc, finished_at desc limit 1",
-            list(COMPLETED),
-        ).fetchone()
+        last = con.execute(read_sql("status/last_completed_run.sql"), list(COMPLETED)).fetchone()
     if last is None:
         return False, f"STALE: no completed run recorded; the {expected} session is due"
     as_of = pd.Timestamp(last[0]).date()

@@ -8,21 +8,17 @@ touching the screen everyone else edits; plain reads of the published copy, SQL 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+from rotation.sql import read as read_sql
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
+    found = con.execute(read_sql("build/table_exists.sql"), [schema, name]).fetchone()
     return bool(found and found[0])
 
 
@@ -37,18 +33,39 @@ def _records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def collect_valuation_context(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, Any]:
     """``fund_pe_check``: per fund, the latest compared quote on or before ``today``."""
-    context: dict[str, Any] = {"fund_pe_check": [], "large_cap_context": None}
+    context: dict[str, Any] = {
+        "fund_pe_check": [],
+        "large_cap_context": None,
+        "valuation_coverage": [],
+    }
+    if _exists(con, "marts", "valuation_coverage"):
+        sql = read_sql("reporting/valuation_coverage.sql")
+        context["valuation_coverage"] = _records(con.execute(sql))
     if _exists(con, "marts", "fund_pe_cross_check"):
-        sql = (SQL_DIR / "ops" / "fund_pe_gaps.sql").read_text()
+        sql = read_sql("ops/fund_pe_gaps.sql")
         context["fund_pe_check"] = _records(con.execute(sql, [today]))
     if _exists(con, "marts", "shiller_context"):
-        sql = (SQL_DIR / "reporting" / "shiller_latest.sql").read_text()
+        sql = read_sql("reporting/shiller_latest.sql")
         found = _records(con.execute(sql, [today]))
         context["large_cap_context"] = found[0] if found else None
     return context
 
 
 def render_valuation_context(status: dict[str, Any], console: Console) -> None:
+    coverage = status.get("valuation_coverage", [])
+    if coverage:
+        table = Table(title="Valuation coverage: members by earnings status (latest session)")
+        for column in ("fund", "status", "members", "weight", "example reason"):
+            table.add_column(column, justify="right" if column in ("members", "weight") else "left")
+        for r in coverage:
+            table.add_row(
+                r["fund"],
+                r["status"],
+                str(r["members"]),
+                f"{(r['weight'] or 0):.1%}",
+                (r["reason"] or "")[:70],
+            )
+        console.print(table)
     shiller = status.get("large_cap_context")
     if shiller:
         table = Table(title="S&P 500 in its own history since 1871 (Shiller)")

@@ -14,20 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.stages import SourceReport
 from quality.records import quarantine_problems, record_verdict
 from rotation.db import transaction, writing
 from rotation.settings import Settings
+from rotation.sql import read as read_sql
 
 if TYPE_CHECKING:
     from pipeline.clients import Clients
 
 log = logging.getLogger(__name__)
-
-SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 
 
 def load_sec_tickers(
@@ -85,8 +83,8 @@ def load_holdings(
         return _skipped(report, str(exc))
     today = clients.today(as_of)  # a replayed run is as of its session
     with writing(db_path) as con:
-        known = {r[0] for r in con.execute(_sql("holdings_known_tickers.sql")).fetchall()}
-        loaded_files = set(con.execute(_sql("holdings_loaded_files.sql")).fetchall())
+        known = {r[0] for r in con.execute(read_sql("load/holdings_known_tickers.sql")).fetchall()}
+        loaded_files = set(con.execute(read_sql("load/holdings_loaded_files.sql")).fetchall())
     batch = holdings.fetch(
         client, cfg.funds, as_of, aliases=cfg.alias_map(), known_tickers=known or None
     )
@@ -194,7 +192,7 @@ def _fetch_validate_load_xbrl(
             xbrl.load_facts(
                 con, batch, batch.frame, run_id=run_id, fetched_at=dt.datetime.now(dt.UTC)
             )
-            con.execute(_sql("xbrl_valuation_settings.sql"), [cfg.coverage_floor])
+            con.execute(read_sql("load/xbrl_valuation_settings.sql"), [cfg.coverage_floor])
         report.messages.append(_fetch_summary(queue, batch))
         return batch
     verdict = validate_facts(batch.frame, today=today)
@@ -211,7 +209,7 @@ def _fetch_validate_load_xbrl(
         else:
             report.blocked = True
             report.messages.append(verdict.message + "; the stored facts are unchanged")
-        con.execute(_sql("xbrl_valuation_settings.sql"), [cfg.coverage_floor])
+        con.execute(read_sql("load/xbrl_valuation_settings.sql"), [cfg.coverage_floor])
     report.messages.append(_fetch_summary(queue, batch))
     return batch
 
@@ -249,7 +247,7 @@ def backfill_xbrl(
         queue = [
             int(r[0])
             for r in con.execute(
-                _sql("xbrl_backfill_queue.sql"), [list(settings.holdings.funds)]
+                read_sql("load/xbrl_backfill_queue.sql"), [list(settings.holdings.funds)]
             ).fetchall()
         ]
     if not queue:
@@ -344,7 +342,7 @@ def load_shiller(
         return _skipped(report, "disabled in settings ([valuation] shiller_enabled)")
     if not clients.replayed:  # a replay offers its one recorded file on every run
         with writing(db_path) as con:
-            row = con.execute(_sql("shiller_last_fetch.sql")).fetchone()
+            row = con.execute(read_sql("load/shiller_last_fetch.sql")).fetchone()
         last = row[0] if row else None
         age = dt.datetime.now(dt.UTC) - last if last is not None else None
         if age is not None and age < dt.timedelta(days=cfg.shiller_refresh_days):
@@ -390,7 +388,7 @@ def cross_check_fund_pe(db_path: str, as_of: dt.date, *, run_id: str) -> list[st
     from rotation import incidents
 
     with writing(db_path) as con, transaction(con):
-        rows = con.execute(_ops_sql("fund_pe_gaps.sql"), [as_of]).fetchall()
+        rows = con.execute(read_sql("ops/fund_pe_gaps.sql"), [as_of]).fetchall()
         lines, seen = [], []
         for fund, session, vendor, reported, reported_as, built, gap, tolerance, beyond in rows:
             yield_ = reported_as == "reciprocal"
@@ -406,9 +404,30 @@ def cross_check_fund_pe(db_path: str, as_of: dt.date, *, run_id: str) -> list[st
         checked = {fund for fund, *_ in rows}
         if checked:
             incidents.resolve_unseen(con, source="fund_pe", kinds=["pe_gap"], run_id=run_id)
+    with writing(db_path) as con:  # outside the transaction: a missing mart must not abort it
+        coverage = valuation_coverage_lines(con)
     for line in lines:
         log.info("fund P/E cross-check: %s", line)
+    for line in coverage:
+        log.info("valuation coverage: %s", line)
     return lines
+
+
+def valuation_coverage_lines(con: Any) -> list[str]:
+    """One line per fund from ``marts.valuation_coverage`` (the daily run and the backfill log
+    it after the build): the usable weight and every reason members are out, heaviest first."""
+    import duckdb
+
+    sql = read_sql("reporting/valuation_coverage.sql")
+    try:
+        rows = con.execute(sql).fetchall()
+    except duckdb.CatalogException:  # not built yet (a first run that stopped early)
+        return []
+    funds: dict[str, list[str]] = {}
+    for fund, session, status, members, weight, _reason in rows:
+        head = funds.setdefault(fund, [f"{fund} on {session}:"])
+        head.append(f"{status} {members} ({(weight or 0):.1%})")
+    return [" ".join(parts[:2]) + "; " + ", ".join(parts[2:]) for parts in funds.values()]
 
 
 def sync_valuation_settings(db_path: str, settings: Settings) -> None:
@@ -416,8 +435,8 @@ def sync_valuation_settings(db_path: str, settings: Settings) -> None:
     the cross-check tolerance and how far back the first snapshot stands in."""
     cfg = settings.valuation
     with writing(db_path) as con, transaction(con):
-        con.execute(_sql("fund_pe_settings.sql"), [cfg.pe_tolerance])
-        con.execute(_sql("valuation_history.sql"), [dt.date(cfg.history_start_year, 1, 1)])
+        con.execute(read_sql("load/fund_pe_settings.sql"), [cfg.pe_tolerance])
+        con.execute(read_sql("load/valuation_history.sql"), [dt.date(cfg.history_start_year, 1, 1)])
 
 
 def _fetch_summary(queue: list[int], batch: Any) -> str:
@@ -433,11 +452,3 @@ def _skipped(report: SourceReport, reason: str) -> SourceReport:
     report.messages.append(reason)
     log.warning("%s skipped: %s", report.source, reason)
     return report
-
-
-def _sql(name: str) -> str:
-    return (SQL_LOAD_DIR / name).read_text()
-
-
-def _ops_sql(name: str) -> str:
-    return (SQL_LOAD_DIR.parent / "ops" / name).read_text()

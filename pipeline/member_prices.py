@@ -28,9 +28,10 @@ from pipeline import stages
 from pipeline.stages import SourceReport
 from quality.prices import PriceRules
 from rotation import calendar, incidents
-from rotation.db import SQL_DIR, transaction, writing
+from rotation.db import transaction, writing
 from rotation.progress import Steps
 from rotation.settings import Settings
+from rotation.sql import read as read_sql
 from sources.yahoo import PriceBatch, PriceSource, PriceSourceError
 
 if TYPE_CHECKING:
@@ -65,13 +66,11 @@ class MemberChunk:
         return f"{self.symbols[0]}…{self.symbols[-1]} ({len(self.symbols)}, {self.why})"
 
 
-def _sql(name: str) -> str:
-    return (SQL_DIR / "load" / name).read_text()
-
-
 def member_symbols(con: Any, funds: Sequence[str], configured: Sequence[str]) -> list[Member]:
     """The members of the funds' latest snapshots, without the configured symbols."""
-    rows = con.execute(_sql("member_symbols.sql"), [list(funds), list(configured)]).fetchall()
+    rows = con.execute(
+        read_sql("load/member_symbols.sql"), [list(funds), list(configured)]
+    ).fetchall()
     return [Member(str(s), int(n), latest) for s, n, latest in rows]
 
 
@@ -215,7 +214,7 @@ def load_member_prices(
             steps.advance(f"{chunk.label}: {loaded.loaded} rows loaded")
     with writing(db_path) as con, transaction(con):
         con.executemany(
-            _sql("member_symbols_record.sql"),
+            read_sql("load/member_symbols_record.sql"),
             [[m.symbol, as_of, m.symbol in delivered, run_id] for m in members],
         )
         # the members whose rows were validated were re-checked: damage not seen again is over

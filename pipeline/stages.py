@@ -26,6 +26,7 @@ from quality.records import quarantine_rows, record_validation
 from rotation import calendar
 from rotation.db import transaction, writing
 from rotation.settings import PricesSettings, Settings
+from rotation.sql import read as read_sql
 from sources import edgar as _edgar
 from sources import nasdaq as _nasdaq
 from sources import prices as _prices
@@ -359,20 +360,14 @@ def price_scope(symbols: tuple[str, ...], clients: Clients) -> str:
 
 
 def completed_chunks(con: Any, scope: str) -> set[tuple[dt.date, dt.date]]:
-    rows = con.execute(
-        "select chunk_start, chunk_end from ops.backfill_chunks where scope = ?", [scope]
-    ).fetchall()
+    rows = con.execute(read_sql("ops/backfill_chunks_done.sql"), [scope]).fetchall()
     return {(a, b) for a, b in rows}
 
 
 def mark_chunk_done(
     con: Any, run_id: str, scope: str, chunk_start: dt.date, chunk_end: dt.date
 ) -> None:
-    con.execute(
-        """insert into ops.backfill_chunks (scope, chunk_start, chunk_end, run_id)
-           values (?, ?, ?, ?) on conflict do nothing""",
-        [scope, chunk_start, chunk_end, run_id],
-    )
+    con.execute(read_sql("ops/backfill_chunk_record.sql"), [scope, chunk_start, chunk_end, run_id])
 
 
 # ----------------------------------------------------------------------------- deal flow, macro

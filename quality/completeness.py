@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from rotation import calendar
+from rotation.sql import read as read_sql
 
 
 def missing_sessions(
@@ -33,23 +34,7 @@ def missing_sessions(
     con.register("expected_sessions", expected)
     con.register("wanted_symbols", wanted)
     try:
-        return con.execute(
-            """with first_rows as (
-                   select w.symbol, min(p.date) as first_date
-                   from wanted_symbols as w
-                   left join raw.prices as p on p.symbol = w.symbol
-                   group by w.symbol
-               )
-               select f.symbol, cast(e.date as date) as date
-               from first_rows as f
-               cross join expected_sessions as e
-               -- a symbol never stored is reported as a missing symbol, not per session
-               where cast(e.date as date) >= f.first_date
-                 and not exists (
-                     select 1 from raw.prices as p
-                     where p.symbol = f.symbol and p.date = cast(e.date as date))
-               order by f.symbol, date"""
-        ).df()
+        return con.execute(read_sql("ops/missing_sessions_find.sql")).df()
     finally:
         con.unregister("expected_sessions")
         con.unregister("wanted_symbols")
@@ -61,10 +46,7 @@ def record_missing(con: duckdb.DuckDBPyConnection, run_id: str, gaps: pd.DataFra
     rows = gaps.assign(run_id=run_id)[["run_id", "symbol", "date"]]
     con.register("gap_rows", rows)
     try:
-        con.execute(
-            "insert into ops.missing_sessions (run_id, symbol, date) "
-            "select run_id, symbol, date from gap_rows"
-        )
+        con.execute(read_sql("ops/missing_sessions_record.sql"))
     finally:
         con.unregister("gap_rows")
 

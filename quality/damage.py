@@ -22,8 +22,8 @@ import duckdb
 import pandas as pd
 
 from rotation import incidents
-from rotation.db import SQL_DIR
 from rotation.incidents import Incident
+from rotation.sql import read as read_sql
 
 # Kinds of damage (ops.incidents.kind).
 NO_DATA = "no_data"  # a configured symbol, series or calendar month delivered nothing
@@ -119,6 +119,6 @@ def quarantined_files(
 
 def run_context(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[str | None, dt.date | None]:
     """(flow, session) of ``run_id`` from ``ops.runs``; (None, None) for a stage run alone."""
-    sql = (SQL_DIR / "ops" / "run_context.sql").read_text()
+    sql = read_sql("ops/run_context.sql")
     row = con.execute(sql, {"run_id": run_id}).fetchone()
     return (row[0], row[1]) if row else (None, None)

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from quality.suite import BatchVerdict
+from rotation.sql import read as read_sql
 
 
 def _jsonable(value: Any) -> Any:
@@ -50,8 +51,7 @@ def quarantine_rows(
         key = "|".join(str(raw.get(c)) for c in key_columns)
         records.append((run_id, source, key, str(reason), json.dumps(raw)))
     con.executemany(
-        """insert into ops.quarantine (run_id, source, natural_key, reason, raw_values)
-           values (?, ?, ?, ?, ?)""",
+        read_sql("ops/quarantine_insert.sql"),
         records,
     )
     return len(records)
@@ -71,9 +71,7 @@ def record_validation(
     results: Any = None,
 ) -> None:
     con.execute(
-        """insert into ops.validation_runs (run_id, source, suite, rows_in, rows_passed,
-               rows_quarantined, batch_ok, message, results)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        read_sql("ops/validation_run_record.sql"),
         [
             run_id,
             source,
@@ -101,8 +99,7 @@ def quarantine_problems(
         )
     ]
     con.executemany(
-        """insert into ops.quarantine (run_id, source, natural_key, reason, raw_values)
-           values (?, ?, ?, ?, ?)""",
+        read_sql("ops/quarantine_insert.sql"),
         rows,
     )
     return len(rows)

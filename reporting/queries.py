@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
 from typing import TypeAlias
 
 import duckdb
 import pandas as pd
 
-from rotation.db import SQL_DIR
-
-REPORTING_SQL_DIR = SQL_DIR / "reporting"
+from rotation.sql import read as read_sql
 
 
 @dataclass(frozen=True)
@@ -42,14 +39,6 @@ class Unavailable:
 Result: TypeAlias = pd.DataFrame | Unavailable
 
 
-@cache
-def query_sql(name: str) -> str:
-    path = REPORTING_SQL_DIR / f"{name}.sql"
-    if not path.exists():
-        raise FileNotFoundError(f"no report query {path}")
-    return path.read_text()
-
-
 def _reason(exc: duckdb.Error) -> str:
     """DuckDB's first line, without the "Catalog Error:" prefix (the user needs the name)."""
     line = str(exc).strip().splitlines()[0]
@@ -70,7 +59,7 @@ def _absent(exc: duckdb.Error) -> bool:
 def run_query(con: duckdb.DuckDBPyConnection, name: str, params: list[object]) -> Result:
     """Run ``sql/reporting/<name>.sql``; a missing table or column gives ``Unavailable``."""
     try:
-        frame = con.execute(query_sql(name), params).df()
+        frame = con.execute(read_sql(f"reporting/{name}.sql"), params).df()
     except (duckdb.CatalogException, duckdb.BinderException) as exc:
         if not _absent(exc):
             raise

@@ -26,7 +26,9 @@ from pathlib import Path
 
 import duckdb
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+from rotation.sql import ROOT as SQL_DIR
+from rotation.sql import read as read_sql
+
 SCHEMA_DIR = SQL_DIR / "schema"
 
 
@@ -168,13 +170,8 @@ def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> li
     either both or neither. An applied file that was edited afterwards is an error: schema
     changes go in a new numbered file.
     """
-    con.execute("create schema if not exists ops")
-    con.execute(
-        """create table if not exists ops.schema_migrations (
-               version integer primary key, name varchar not null,
-               checksum varchar not null, applied_at timestamptz not null default now())"""
-    )
-    applied = dict(con.execute("select version, checksum from ops.schema_migrations").fetchall())
+    con.execute(read_sql("ops/schema_migrations_create.sql"))
+    applied = dict(con.execute(read_sql("ops/schema_migrations_applied.sql")).fetchall())
     done = []
     for migration in discover_migrations(schema_dir):
         if migration.version in applied:
@@ -188,7 +185,7 @@ def migrate(con: duckdb.DuckDBPyConnection, schema_dir: Path = SCHEMA_DIR) -> li
         try:
             con.execute(migration.sql)
             con.execute(
-                "insert into ops.schema_migrations (version, name, checksum) values (?, ?, ?)",
+                read_sql("ops/schema_migrations_record.sql"),
                 [migration.version, migration.name, migration.checksum],
             )
             con.execute("commit")
@@ -302,9 +299,6 @@ def publish_copy(
     return target
 
 
-PUBLISH_SQL_DIR = SQL_DIR / "publish"
-
-
 def _copy_in_storage_version(source: Path, target: Path, storage_version: str) -> None:
     """Copy every schema, table and macro of ``source`` into a new file ``target`` written in
     ``storage_version``, with each view stored as a table of its rows (see
@@ -330,7 +324,7 @@ def _copy_in_storage_version(source: Path, target: Path, storage_version: str) -
 def _publish_step(
     con: duckdb.DuckDBPyConnection, step: str, parameters: dict[str, str], name: str = ""
 ) -> duckdb.DuckDBPyConnection:
-    sql = (PUBLISH_SQL_DIR / f"{step}.sql").read_text()
+    sql = read_sql(f"publish/{step}.sql")
     if name:
         sql = sql.replace("__view__", name)
     try:

@@ -21,13 +21,7 @@ from typing import Any
 
 import duckdb
 
-from rotation.db import SQL_DIR
-
-OPS_SQL = SQL_DIR / "ops"
-
-
-def _sql(name: str) -> str:
-    return (OPS_SQL / f"{name}.sql").read_text()
+from rotation.sql import read as read_sql
 
 
 @dataclass(frozen=True)
@@ -54,10 +48,10 @@ def record(
     """Record ``incident`` for ``run_id``; True when it is new, False when it was already open."""
     seen_at = seen_at or dt.datetime.now(dt.UTC)
     key = {"source": incident.source, "subject": incident.subject, "kind": incident.kind}
-    row = con.execute(_sql("incident_open"), key).fetchone()
+    row = con.execute(read_sql("ops/incident_open.sql"), key).fetchone()
     if row is not None:
         con.execute(
-            _sql("incident_seen_again"),
+            read_sql("ops/incident_seen_again.sql"),
             {"incident_id": row[0], "run_id": run_id, "seen_at": seen_at,
              "detail": incident.detail},
         )  # fmt: skip
@@ -66,7 +60,7 @@ def record(
         "\x1f".join([incident.source, incident.subject, incident.kind, run_id]).encode()
     ).hexdigest()[:16]
     con.execute(
-        _sql("incident_insert"),
+        read_sql("ops/incident_insert.sql"),
         {**key, "incident_id": digest, "detail": incident.detail, "session": session,
          "run_id": run_id, "seen_at": seen_at},
     )  # fmt: skip
@@ -105,7 +99,7 @@ def resolve_unseen(
             con, source=source, kinds=kinds, subjects=subjects, run_id=run_id, seen_at=seen_at
         )
     rows = con.execute(
-        _sql("incident_resolve_unseen"),
+        read_sql("ops/incident_resolve_unseen.sql"),
         {"source": source, "kinds": sorted(set(kinds)), "run_id": run_id,
          "seen_at": seen_at or dt.datetime.now(dt.UTC)},
     ).fetchall()  # fmt: skip
@@ -114,7 +108,7 @@ def resolve_unseen(
 
 def open_incidents(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every open incident, newest first, as JSON-friendly rows: what ``rotation status`` shows."""
-    cursor = con.execute(_sql("incidents_open_list"))
+    cursor = con.execute(read_sql("ops/incidents_open_list.sql"))
     names = [d[0] for d in cursor.description or ()]
     return [
         {
@@ -143,7 +137,7 @@ def resolve_checked(
     if not wanted:
         return []
     rows = con.execute(
-        _sql("incident_resolve_checked"),
+        read_sql("ops/incident_resolve_checked.sql"),
         {"source": source, "kinds": sorted(set(kinds)), "subjects": wanted, "run_id": run_id,
          "seen_at": seen_at or dt.datetime.now(dt.UTC)},
     ).fetchall()  # fmt: skip

@@ -13,6 +13,8 @@ from typing import Any
 
 import duckdb
 
+from rotation.sql import read as read_sql
+
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -21,16 +23,11 @@ def now_utc() -> dt.datetime:
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, as_of: dt.date | None) -> int:
     """Record a new run; return how many dead runs were marked interrupted."""
     stale = con.execute(
-        """update ops.runs set status = 'interrupted', finished_at = now(),
-               message = coalesce(message, 'the process ended before the run finished')
-           where status = 'running' and run_id <> ? returning run_id""",
+        read_sql("ops/runs_mark_interrupted.sql"),
         [run_id],
     ).fetchall()
     con.execute(
-        """insert into ops.runs (run_id, flow, as_of, started_at, status)
-           values (?, ?, ?, ?, 'running')
-           on conflict (run_id) do update set started_at = excluded.started_at,
-               status = 'running', finished_at = null, message = null""",
+        read_sql("ops/run_start.sql"),
         [run_id, flow, as_of, now_utc()],
     )
     return len(stale)
@@ -49,9 +46,7 @@ def finish_run(
     details: dict[str, Any] | None = None,
 ) -> None:
     con.execute(
-        """update ops.runs set finished_at = ?, status = ?, message = ?, fetched_rows = ?,
-               loaded_rows = ?, quarantined_rows = ?, built_models = ?, details = ?
-           where run_id = ?""",
+        read_sql("ops/run_finish.sql"),
         [
             now_utc(),
             status,

@@ -35,11 +35,10 @@ import numpy as np
 import pandas as pd
 
 from rotation import calendar
+from rotation.sql import read as read_sql
 from sources.frames import registered
 from sources.http import HttpClient, SourceSkipped, Throttled, check_sec_manners, sec_client
 from sources.replay import ReplayFolder
-
-SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 
 FILING_COLUMNS = [
     "accession", "cik", "company_name", "form_type", "date_filed",
@@ -184,9 +183,7 @@ def _parse_master(
             rejects_scan="edgar_reject_scans",
         )
         typed = _typed_fields(con, relation)
-        rejected = con.execute(
-            "select line, min(error_type), min(error_message) from edgar_rejects group by line"
-        ).fetchall()
+        rejected = con.execute(read_sql("load/edgar_index_rejects.sql")).fetchall()
     problems: list[dict[str, object]] = []
     is_row = np.ones(n_lines, dtype=bool)
     is_row[np.asarray([r[0] for r in rejected], dtype=np.int64) - 1] = False
@@ -277,7 +274,7 @@ def _typed_fields(
     """Run ``sql/load/edgar_index_rows.sql`` over raw fields: one typed row per row, in order."""
     con.register("edgar_index_fields", fields)
     try:
-        return con.execute((SQL_LOAD_DIR / "edgar_index_rows.sql").read_text()).df()
+        return con.execute(read_sql("load/edgar_index_rows.sql")).df()
     finally:
         con.unregister("edgar_index_fields")
 
@@ -323,7 +320,7 @@ def days_to_reread(con: Any, as_of: dt.date) -> list[dt.date]:
     """Daily indexes stored as short or unrecognised in the last ``EDGAR_REREAD_DAYS``: the
     daily run reads them again with its window until they come whole."""
     rows = con.execute(
-        (SQL_LOAD_DIR / "edgar_days_to_reread.sql").read_text(),
+        read_sql("load/edgar_days_to_reread.sql"),
         {"since": as_of - dt.timedelta(days=EDGAR_REREAD_DAYS), "until": as_of},
     ).fetchall()
     return [row[0] for row in rows]
@@ -585,8 +582,8 @@ def load_edgar(
     the first sighting) and the second load counts 0. Call it on validated rows only; the
     caller quarantines the rest.
     """
-    filings_sql = (SQL_LOAD_DIR / "edgar_filings.sql").read_text()
-    files_sql = (SQL_LOAD_DIR / "edgar_index_files.sql").read_text()
+    filings_sql = read_sql("load/edgar_filings.sql")
+    files_sql = read_sql("load/edgar_index_files.sql")
     batch = frame[FILING_COLUMNS]
     with registered(con, "edgar_batch", batch):
         written = con.execute(filings_sql, [fetched_at, run_id]).fetchone()
@@ -618,7 +615,7 @@ def short_index_files(con: duckdb.DuckDBPyConnection, index_files: pd.DataFrame)
         return pd.DataFrame(columns=["index_file", "rows", "median_rows", "files"])
     with registered(con, "edgar_index_batch", index_files[INDEX_FILE_COLUMNS]):
         return con.execute(
-            (SQL_LOAD_DIR / "edgar_short_index_files.sql").read_text(),
+            read_sql("load/edgar_short_index_files.sql"),
             {
                 "short_fraction": SHORT_INDEX_FRACTION,
                 "weekday_files": SHORT_INDEX_WEEKDAY_FILES,

@@ -25,11 +25,10 @@ from typing import Protocol
 import duckdb
 import pandas as pd
 
+from rotation.sql import read as read_sql
 from sources.frames import registered
 from sources.http import HttpClient, HttpError
 from sources.replay import ReplayFolder
-
-SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 
 OBSERVATION_COLUMNS = ["series_id", "date", "value", "file", "line_no", "source"]
 PROBLEM_COLUMNS = ["file", "line_no", "natural_key", "reason", "raw_values"]
@@ -223,8 +222,8 @@ def load_fred(
     Returns the number of observation rows written (new dates plus revised values); loading
     the same download again writes none.
     """
-    changes_sql = (SQL_LOAD_DIR / "fred_observations.sql").read_text()
-    downloads_sql = (SQL_LOAD_DIR / "fred_downloads.sql").read_text()
+    changes_sql = read_sql("load/fred_observations.sql")
+    downloads_sql = read_sql("load/fred_downloads.sql")
     with registered(con, "fred_batch", frame[OBSERVATION_COLUMNS]):
         written = con.execute(changes_sql, [fetched_at, run_id]).fetchone()
         con.execute(downloads_sql, [fetched_at, run_id])

@@ -36,9 +36,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
+from rotation.sql import read as read_sql
 from sources.replay import ReplayError, ReplayFolder
 
-SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 NEW_YORK = ZoneInfo("America/New_York")
 FIELD = "topHoldings.equityHoldings.priceToEarnings"
 ROW_COLUMNS = ["fund", "as_of", "reported_value", "pe", "reported_as", "file"]
@@ -219,7 +219,7 @@ def load_fund_pe(
     batch["source"] = source
     con.register("fund_pe_batch", batch)
     try:
-        con.execute((SQL_LOAD_DIR / "fund_pe.sql").read_text(), [fetched_at, run_id])
+        con.execute(read_sql("load/fund_pe.sql"), [fetched_at, run_id])
     finally:
         con.unregister("fund_pe_batch")
     return len(batch)

@@ -37,10 +37,9 @@ from typing import Protocol
 import duckdb
 import pandas as pd
 
+from rotation.sql import read as read_sql
 from sources.http import HttpClient, HttpError
 from sources.replay import ReplayFileMissing, ReplayFolder
-
-SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 
 HOLDING_COLUMNS = [
     "fund", "as_of", "line", "ticker_raw", "ticker", "name", "sector", "asset_class",
@@ -449,9 +448,9 @@ def load_snapshot(
     (lines no longer in it are removed after the upsert, never delete-then-insert, which can
     trip DuckDB's unique check inside one transaction).
     """
-    lines_sql = (SQL_LOAD_DIR / "holdings_lines.sql").read_text()
-    prune_sql = (SQL_LOAD_DIR / "holdings_prune.sql").read_text()
-    snapshot_sql = (SQL_LOAD_DIR / "holdings_snapshots.sql").read_text()
+    lines_sql = read_sql("load/holdings_lines.sql")
+    prune_sql = read_sql("load/holdings_prune.sql")
+    snapshot_sql = read_sql("load/holdings_snapshots.sql")
     batch = good[HOLDING_COLUMNS].copy()
     batch["source"] = source
     con.register("holdings_batch", batch)

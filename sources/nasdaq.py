@@ -26,11 +26,10 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 
+from rotation.sql import read as read_sql
 from sources.frames import registered
 from sources.http import HttpClient, HttpError
 from sources.replay import ReplayFolder
-
-SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 
 # Sections of the calendar, and the status rank a deal can only move up through.
 STATUS_RANK = {"filed": 1, "upcoming": 2, "withdrawn": 3, "priced": 4}
@@ -365,7 +364,7 @@ def load_nasdaq(
     "new or changed" is true). Share counts go in as nullable 64-bit integers: validation has
     quarantined any that do not fit, and a frame that held one is ``object`` typed.
     """
-    sql = (SQL_LOAD_DIR / "nasdaq_ipos.sql").read_text()
+    sql = read_sql("load/nasdaq_ipos.sql")
     batch = frame[DEAL_COLUMNS].copy()
     batch["shares"] = pd.to_numeric(batch["shares"]).astype("Int64")
     with registered(con, "nasdaq_batch", batch):

@@ -23,9 +23,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from rotation.db import SQL_DIR
 from rotation.incidents import Incident
 from rotation.records import Before
+from rotation.sql import read as read_sql
 from sources.price_seams import (
     BASIS_TOLERANCE,
     SAME_BASIS,
@@ -35,10 +35,6 @@ from sources.price_seams import (
 )
 
 SEAM_CONFLICT = "basis_conflict"  # the incident kind of a seam the loader could not judge
-
-
-def _sql(name: str) -> str:
-    return (SQL_DIR / "load" / name).read_text()
 
 
 @dataclass(frozen=True)
@@ -81,12 +77,12 @@ def stored_context(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict[
     firsts["date"] = pd.to_datetime(firsts["date"]).dt.date
     con.register("batch_firsts", firsts)
     try:
-        rows = con.execute(_sql("price_stored_context.sql")).fetchall()
+        rows = con.execute(read_sql("load/price_stored_context.sql")).fetchall()
     finally:
         con.unregister("batch_firsts")
     held: dict[str, list[tuple[dt.date, float]]] = {}
     for symbol, day, close in con.execute(
-        _sql("price_held_shifts.sql"), {"symbols": sorted(set(frame["symbol"]))}
+        read_sql("load/price_held_shifts.sql"), {"symbols": sorted(set(frame["symbol"]))}
     ).fetchall():
         if day is not None and close is not None:
             held.setdefault(symbol, []).append((day, float(close)))
@@ -109,16 +105,14 @@ def stored_extent(
     found = {
         symbol: (int(count), latest)
         for symbol, count, latest in con.execute(
-            "select symbol, count(*), max(date) from raw.prices "
-            "where list_contains(?, symbol) group by 1",
-            [symbols],
+            read_sql("load/price_stored_extent.sql"), [symbols]
         ).fetchall()
     }
     return {s: found.get(s, (0, None)) for s in symbols}
 
 
 def _judge_seams(con: duckdb.DuckDBPyConnection) -> list[SeamJudgement]:
-    overlap = con.execute(_sql("price_rebase_factors.sql")).df()
+    overlap = con.execute(read_sql("load/price_rebase_factors.sql")).df()
     return [
         judge_seam(str(symbol), rows.reset_index(drop=True))
         for symbol, rows in overlap.groupby("symbol", sort=True)
@@ -132,7 +126,7 @@ def _rebase_stored(
     run_id: str,
 ) -> list[Rebase]:
     """Move every stored row the batch does not replace onto the batch's basis."""
-    outside = con.execute(_sql("price_stored_outside_batch.sql")).df()
+    outside = con.execute(read_sql("load/price_stored_outside_batch.sql")).df()
     parts = []
     for symbol, rows in outside.groupby("symbol", sort=True):
         seam = seams.get(str(symbol))
@@ -146,7 +140,7 @@ def _rebase_stored(
     factors["date"] = pd.to_datetime(factors["date"]).dt.date
     con.register("stored_factors", factors)
     try:
-        con.execute(_sql("price_rebase_apply.sql"))
+        con.execute(read_sql("load/price_rebase_apply.sql"))
     finally:
         con.unregister("stored_factors")
     span = incoming.groupby("symbol")["date"].agg(["min", "max"])
@@ -161,7 +155,7 @@ def _rebase_stored(
             rebase = Rebase(str(symbol), float(factor), len(group), str(where), boundary,
                             seam.overlap_rows, seam.spread)  # fmt: skip
             con.execute(
-                _sql("price_rebase_record.sql"),
+                read_sql("load/price_rebase_record.sql"),
                 {"run_id": run_id, "symbol": rebase.symbol, "factor": rebase.factor,
                  "rows": rebase.rows, "overlap_rows": rebase.overlap_rows,
                  "spread": rebase.spread, "side": rebase.side, "boundary": rebase.boundary},
@@ -172,7 +166,7 @@ def _rebase_stored(
 
 def _record_seam(con: duckdb.DuckDBPyConnection, seam: SeamJudgement, run_id: str) -> None:
     con.execute(
-        _sql("price_seam_record.sql"),
+        read_sql("load/price_seam_record.sql"),
         {"run_id": run_id, "symbol": seam.symbol, "overlap_rows": seam.overlap_rows,
          "basis_steps": len(seam.steps), "stored_breaks": seam.stored_breaks,
          "batch_breaks": seam.batch_breaks, "decision": seam.decision, "factor": seam.factor,
@@ -233,24 +227,11 @@ def load_prices(
         con.unregister("incoming")
         con.register("incoming", incoming)  # the corrected batch
         result.rebases = _rebase_stored(con, seams, incoming, run_id)
-        counts = con.execute(
-            """select
-                   count(*) filter (where p.symbol is null),
-                   count(*) filter (where p.symbol is not null and (
-                       p.open is distinct from b.open or p.high is distinct from b.high
-                       or p.low is distinct from b.low or p.close is distinct from b.close
-                       or p.adj_close is distinct from b.adj_close
-                       or p.volume is distinct from b.volume
-                       or p.dividends is distinct from b.dividends
-                       or p.splits is distinct from b.splits
-                       or p.adjustment is distinct from b.adjustment))
-               from incoming as b
-               left join raw.prices as p on p.symbol = b.symbol and p.date = b.date"""
-        ).fetchone()
+        counts = con.execute(read_sql("load/price_batch_changes.sql")).fetchone()
         assert counts is not None
         result.inserted, result.updated = int(counts[0]), int(counts[1])
         result.unchanged = len(incoming) - result.inserted - result.updated
-        con.execute(_sql("upsert_prices.sql"), [source, fetched_at, run_id])
+        con.execute(read_sql("load/upsert_prices.sql"), [source, fetched_at, run_id])
     finally:
         con.unregister("incoming")
     return result

@@ -33,10 +33,10 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 
+from rotation.sql import read as read_sql
 from sources.http import HttpClient, HttpError
 from sources.replay import ReplayError, ReplayFolder
 
-SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 ROW_COLUMNS = [
     "month", "price", "dividend", "earnings", "cpi", "gs10", "cape", "tr_cape", "file",
 ]  # fmt: skip
@@ -225,7 +225,7 @@ def load_shiller(
     batch["source"] = source
     con.register("shiller_batch", batch)
     try:
-        con.execute((SQL_LOAD_DIR / "shiller_monthly.sql").read_text(), [fetched_at, run_id])
+        con.execute(read_sql("load/shiller_monthly.sql"), [fetched_at, run_id])
     finally:
         con.unregister("shiller_batch")
     return len(batch)

@@ -25,6 +25,11 @@ Concepts read, each mapped to a metric with a priority (the first a company repo
   RevenueFromContractWithCustomerIncludingAssessedTax, SalesRevenueNet, SalesRevenueGoodsNet,
   RevenuesNetOfInterestExpense (companies moved between these tags over the years)
 - ``shares_outstanding``: dei EntityCommonStockSharesOutstanding (an instant)
+- IFRS filers' ifrs-full profit, EPS and revenue: loaded so the mart can say why such a company
+  has no figure, never used for one (docs/fundamentals.md, "Odd filers")
+
+Each concept is read in its own unit and in any other currency (``TWD``, ``EUR/shares``: loaded
+under that unit, withheld by the mart); a unit of another kind is a problem row.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +46,7 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 
+from rotation.sql import read as read_sql
 from sources.http import (
     HttpClient,
     HttpError,
@@ -49,8 +56,6 @@ from sources.http import (
     sec_client,
 )
 from sources.replay import ReplayFileMissing, ReplayFolder
-
-SQL_LOAD_DIR = Path(__file__).resolve().parent.parent / "sql" / "load"
 
 # (taxonomy, concept, unit) -> (metric, priority): lower priority wins for a period.
 CONCEPTS: dict[tuple[str, str, str], tuple[str, int]] = {
@@ -66,6 +71,20 @@ CONCEPTS: dict[tuple[str, str, str], tuple[str, int]] = {
     ("us-gaap", "SalesRevenueGoodsNet", "USD"): ("revenue", 5),
     ("us-gaap", "RevenuesNetOfInterestExpense", "USD"): ("revenue", 6),
     ("dei", "EntityCommonStockSharesOutstanding", "shares"): ("shares_outstanding", 1),
+    # IFRS filers (20-F: TSMC files ifrs-full only). Loaded so the mart can say why such a
+    # company has no figure; never used for one (docs/fundamentals.md: per ordinary share,
+    # not per ADR, and the USD amounts are convenience translations of the home currency).
+    ("ifrs-full", "ProfitLossAttributableToOwnersOfParent", "USD"): ("net_income", 11),
+    ("ifrs-full", "DilutedEarningsLossPerShare", "USD/shares"): ("eps", 11),
+    ("ifrs-full", "BasicEarningsLossPerShare", "USD/shares"): ("eps", 12),
+    ("ifrs-full", "Revenue", "USD"): ("revenue", 11),
+}
+# A currency amount may come in another currency (TWD, EUR): such facts load under their own
+# unit (the mart withholds them: a TWD net income must not meet a USD price). Any other unit
+# (shares for an amount, pure for EPS) is a unit slip: a problem row, the fact does not load.
+_OTHER_CURRENCY = {
+    "USD": re.compile(r"[A-Z]{3}"),
+    "USD/shares": re.compile(r"[A-Z]{3}/shares"),
 }
 FACT_COLUMNS = [
     "cik", "metric", "priority", "taxonomy", "concept", "unit", "period_start", "period_end",
@@ -139,10 +158,13 @@ def parse_companyfacts(data: bytes | str, file: str) -> ParsedFacts:
     name = str(payload.get("entityName", ""))
     records: list[dict[str, Any]] = []
     problems: list[dict[str, Any]] = []
-    for (taxonomy, concept, unit), (metric, priority) in CONCEPTS.items():
-        facts = _dig(payload["facts"], taxonomy, concept, "units", unit)
+    for (taxonomy, concept, unit), (metric, priority), facts in _concept_units(payload["facts"]):
         if not isinstance(facts, list):
             path = f"facts.{taxonomy}.{concept}.units.{unit}"
+            if isinstance(facts, _UnexpectedUnit):
+                reason = f"{concept} filed in unit {unit!r}: {facts.expected}"
+                problems.append(_problem(file, path, cik, concept, facts.count, reason))
+                continue
             problems.append(_problem(file, path, cik, concept, facts, "expected a list of facts"))
             continue
         for i, fact in enumerate(facts):
@@ -211,6 +233,34 @@ def parse_companyfacts(data: bytes | str, file: str) -> ParsedFacts:
     return ParsedFacts(
         file, cik, name, frame, pd.DataFrame(problems, columns=PROBLEM_COLUMNS), collapsed
     )
+
+
+@dataclass(frozen=True)
+class _UnexpectedUnit:
+    expected: str
+    count: str
+
+
+def _concept_units(
+    facts: Any,
+) -> Iterable[tuple[tuple[str, str, str], tuple[str, int], Any]]:
+    """Each configured concept's facts per unit: its own unit, then other currencies of it;
+    a unit of another kind comes back as :class:`_UnexpectedUnit` (one problem per unit)."""
+    for (taxonomy, concept, unit), mapped in CONCEPTS.items():
+        yield (taxonomy, concept, unit), mapped, _dig(facts, taxonomy, concept, "units", unit)
+        units = _dig(facts, taxonomy, concept, "units")
+        if not isinstance(units, dict):
+            continue
+        other = _OTHER_CURRENCY.get(unit)
+        for name in sorted(units):
+            if name == unit:
+                continue
+            if other is not None and other.fullmatch(name):
+                yield (taxonomy, concept, name), mapped, units[name]
+            else:
+                size = len(units[name]) if isinstance(units[name], list) else 0
+                expected = f"expected {unit}" + (" or another currency" if other else "")
+                yield (taxonomy, concept, name), mapped, _UnexpectedUnit(expected, f"{size} facts")
 
 
 def _dig(node: Any, *keys: str) -> Any:
@@ -416,7 +466,7 @@ def load_company_tickers(
     batch["source"] = source
     con.register("ticker_batch", batch)
     try:
-        con.execute((SQL_LOAD_DIR / "xbrl_company_tickers.sql").read_text(), [fetched_at, run_id])
+        con.execute(read_sql("load/xbrl_company_tickers.sql"), [fetched_at, run_id])
     finally:
         con.unregister("ticker_batch")
     return len(batch)
@@ -443,8 +493,8 @@ def load_facts(
     con.register("facts_batch", facts)
     con.register("fetch_batch", fetches)
     try:
-        con.execute((SQL_LOAD_DIR / "xbrl_facts.sql").read_text(), [fetched_at, run_id])
-        con.execute((SQL_LOAD_DIR / "xbrl_fetches.sql").read_text(), [fetched_at, run_id])
+        con.execute(read_sql("load/xbrl_facts.sql"), [fetched_at, run_id])
+        con.execute(read_sql("load/xbrl_fetches.sql"), [fetched_at, run_id])
     finally:
         con.unregister("facts_batch")
         con.unregister("fetch_batch")
@@ -457,6 +507,6 @@ def refresh_queue(
     """The companies to fetch this run, most urgent first (``sql/load/xbrl_refresh_queue.sql``):
     members that filed a periodic report since their last fetch, members never fetched (by
     weight), then the ``sweep`` longest unrefreshed; at most ``limit`` in all."""
-    sql = (SQL_LOAD_DIR / "xbrl_refresh_queue.sql").read_text()
+    sql = read_sql("load/xbrl_refresh_queue.sql")
     rows = con.execute(sql, [list(funds), sweep, limit]).fetchall()
     return [int(r[0]) for r in rows]

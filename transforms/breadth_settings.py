@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import duckdb
 
-from rotation.db import SQL_DIR
 from rotation.settings import BreadthSettings
+from rotation.sql import read as read_sql
 
 
 def sync_breadth_settings(con: duckdb.DuckDBPyConnection, breadth: BreadthSettings) -> None:
     """Store the ``[breadth]`` values ``marts.breadth`` and ``marts.breadth_signals`` read."""
     con.execute(
-        (SQL_DIR / "load" / "breadth_settings.sql").read_text(),
+        read_sql("load/breadth_settings.sql"),
         [
             breadth.benchmark,
             breadth.thrust_low,

@@ -44,11 +44,10 @@ from pathlib import Path
 
 import duckdb
 
-from rotation.db import SQL_DIR
+from rotation.sql import read as read_sql
 
 log = logging.getLogger(__name__)
 
-INCREMENTAL_SQL = SQL_DIR / "incremental"
 # The marts this module updates in place; every other model is built as usual.
 PRICE_MARTS = (
     "marts.returns",
@@ -67,10 +66,6 @@ MIN_SESSIONS_BEFORE_CUT = 254  # vol_252 / pair_risk need session > 252; one spa
 # The scratch database is in memory: more rows to rebuild in full than this (a re-base of most
 # of the universe) and a full build, which writes to the file and can spill, is the safer path.
 SCRATCH_FULL_ROWS_LIMIT = 2_000_000
-
-
-def _sql(name: str) -> str:
-    return (INCREMENTAL_SQL / f"{name}.sql").read_text()
 
 
 def _month_start(month_key: int) -> dt.date:
@@ -130,7 +125,7 @@ def _bind(sql: str, values: Mapping[str, object]) -> dict[str, object]:
 
 
 def _run(con: duckdb.DuckDBPyConnection, name: str, values: Mapping[str, object]) -> None:
-    sql = _sql(name)
+    sql = read_sql(f"incremental/{name}.sql")
     con.execute(sql, _bind(sql, values))
 
 
@@ -144,7 +139,7 @@ def models_hash(paths: Iterable[Path]) -> str:
 
 def pairs_now(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
     """The configured pairs (``ops.pairs``): pair, small, large, kind, by name."""
-    return con.execute(_sql("pairs_now")).fetchall()
+    return con.execute(read_sql("incremental/pairs_now.sql")).fetchall()
 
 
 def pairs_hash(con: duckdb.DuckDBPyConnection) -> str:
@@ -154,9 +149,8 @@ def pairs_hash(con: duckdb.DuckDBPyConnection) -> str:
 def take_fingerprints(con: duckdb.DuckDBPyConnection) -> None:
     """Fingerprint ``staging.prices`` now into ``temp.price_fingerprints_now`` (before the
     build's transaction: what the build reads, as nothing else writes meanwhile)."""
-    con.execute(
-        f"create or replace temp table price_fingerprints_now as\n{_sql('fingerprints_now')}"
-    )
+    fingerprints = read_sql("incremental/fingerprints_now.sql")
+    con.execute(f"create or replace temp table price_fingerprints_now as\n{fingerprints}")
 
 
 def record_state(con: duckdb.DuckDBPyConnection, state: Mapping[str, str]) -> None:
@@ -174,14 +168,14 @@ def plan(
 ) -> Plan:
     """Compare the fingerprints taken now with the last build's: what to recompute, or why a
     full build is needed. ``pairs`` are (pair, small, large) as in ``ops.pairs``."""
-    built = dict(con.execute(_sql("build_state")).fetchall())
+    built = dict(con.execute(read_sql("incremental/build_state.sql")).fetchall())
     if not built:
         return Plan(reason="no record of a previous build")
     for key, value in state.items():
         if built.get(key) != value:
             what = "price models' SQL" if key.startswith("models") else "configured pairs"
             return Plan(reason=f"the {what} changed since the last build")
-    changed = con.execute(_sql("changed_symbols")).fetchall()
+    changed = con.execute(read_sql("incremental/changed_symbols.sql")).fetchall()
     full: set[str] = set()
     tail: dict[str, int] = {}
     for symbol, first_changed, first_now, first_built, exists_now, existed in changed:
@@ -194,7 +188,7 @@ def plan(
     if not full and not tail:
         return Plan()
     cut_key = min(tail.values()) if tail else None
-    first_months = dict(con.execute(_sql("first_months")).fetchall())
+    first_months = dict(con.execute(read_sql("incremental/first_months.sql")).fetchall())
 
     def young(symbol: str) -> bool:
         """No session on or before the look-back start: its whole history is short, rebuilt
@@ -223,7 +217,7 @@ def plan(
                 growing = True
     cut = _month_start(cut_key) if cut_key is not None else None
     tail_symbols = sorted(set(tail) - full)
-    rows = dict(con.execute(_sql("symbol_rows")).fetchall())
+    rows = dict(con.execute(read_sql("incremental/symbol_rows.sql")).fetchall())
     full_rows = sum(int(rows.get(symbol, 0)) for symbol in full)
     if full_rows > SCRATCH_FULL_ROWS_LIMIT:
         return Plan(
@@ -250,7 +244,7 @@ def build_scratch(
 ) -> list[tuple[str, int]]:
     """Attach the in-memory ``scratch`` database, fill it with the rows to recompute, build the
     price models there; return what the guards cannot prove (empty: the plan holds)."""
-    main = con.execute("select current_database()").fetchone()
+    main = con.execute(read_sql("build/current_database.sql")).fetchone()
     assert main is not None
     con.execute(f"attach ':memory:' as {SCRATCH}")
     for schema in ("raw", "ops", "staging", "marts"):
@@ -265,15 +259,13 @@ def build_scratch(
             con.execute(statement)
     finally:
         con.execute(f'use "{str(main[0]).replace(chr(34), chr(34) * 2)}"')
-    sql = _sql("scratch_guards")
+    sql = read_sql("incremental/scratch_guards.sql")
     guard_values = {**values, "min_before": MIN_SESSIONS_BEFORE_CUT}
     return [(str(s), int(n)) for s, n in con.execute(sql, _bind(sql, guard_values)).fetchall()]
 
 
 def drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
-    attached = con.execute(
-        "select 1 from duckdb_databases() where database_name = ?", [SCRATCH]
-    ).fetchone()
+    attached = con.execute(read_sql("build/database_attached.sql"), [SCRATCH]).fetchone()
     if attached:
         con.execute(f"detach {SCRATCH}")
 

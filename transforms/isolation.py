@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from rotation.db import SQL_DIR
+from rotation.sql import read as read_sql
 from transforms.audits import AuditResult
 from transforms.grain import Grain
 
@@ -35,10 +35,6 @@ log = logging.getLogger(__name__)
 
 PAIR = "pair"
 SYMBOL = "symbol"
-
-
-def _sql(name: str) -> str:
-    return (SQL_DIR / "incremental" / f"{name}.sql").read_text()
 
 
 @dataclass(frozen=True)
@@ -63,29 +59,21 @@ def held_subjects(results: Iterable[AuditResult]) -> dict[str, set[str]]:
 
 def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     schema, name = qualified.split(".", 1)
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
+    row = con.execute(read_sql("build/table_exists.sql"), [schema, name]).fetchone()
     return bool(row and row[0])
 
 
 def _pairs_of(con: duckdb.DuckDBPyConnection, symbols: Sequence[str]) -> set[str]:
     if not _table_exists(con, "ops.pairs"):
         return set()
-    rows = con.execute(
-        "select pair from ops.pairs where list_contains($1, small) or list_contains($1, large)",
-        [list(symbols)],
-    ).fetchall()
+    rows = con.execute(read_sql("ops/pairs_of_symbols.sql"), [list(symbols)]).fetchall()
     return {str(r[0]) for r in rows}
 
 
 def _legs_of(con: duckdb.DuckDBPyConnection, pairs: Sequence[str]) -> set[str]:
     if not _table_exists(con, "ops.pairs"):
         return set()
-    rows = con.execute(
-        "select small, large from ops.pairs where list_contains($1, pair)", [list(pairs)]
-    ).fetchall()
+    rows = con.execute(read_sql("ops/pair_legs.sql"), [list(pairs)]).fetchall()
     return {str(leg) for row in rows for leg in row}
 
 
@@ -116,7 +104,7 @@ def hold(
         previous.close()
     symbols = set(wanted.get(SYMBOL, set())) | _legs_of(con, sorted(held.get(PAIR, set())))
     if symbols and _table_exists(con, "ops.price_fingerprints"):
-        con.execute(_sql("forget_fingerprints"), {"symbols": sorted(symbols)})
+        con.execute(read_sql("incremental/forget_fingerprints.sql"), {"symbols": sorted(symbols)})
     for item in (d for d in done if d.removed or d.restored):
         log.warning(
             "held %s %s in %s: %d new row(s) replaced by %d of the previous build",

@@ -13,6 +13,8 @@ from typing import Protocol
 
 import duckdb
 
+from rotation.sql import read as read_sql
+
 
 class PairLike(Protocol):
     """What sync_pairs reads from a pair (``rotation.settings.Pair`` has all four)."""
@@ -41,19 +43,16 @@ def sync_pairs(con: duckdb.DuckDBPyConnection, pairs: Iterable[PairLike]) -> int
     duplicates = sorted(n for n, times in Counter(names).items() if times > 1)
     if duplicates:
         raise ValueError(f"pair(s) configured twice: {', '.join(duplicates)}")
-    stored = con.execute("select pair, small, large, kind from ops.pairs").fetchall()
+    stored = con.execute(read_sql("ops/pairs_stored.sql")).fetchall()
     if sorted(stored) == sorted(rows):
         return len(rows)  # the daily case: nothing to write
     con.execute("begin transaction")
     try:
-        con.execute("delete from ops.pairs where not list_contains(?, pair)", [names])
+        con.execute(read_sql("ops/pairs_prune.sql"), [names])
         if rows:
             # one statement over four lists (unnest zips them): executemany costs ~3 ms a row
             con.execute(
-                """insert into ops.pairs (pair, small, large, kind)
-                   select unnest(?), unnest(?), unnest(?), unnest(?)
-                   on conflict (pair) do update
-                   set small = excluded.small, large = excluded.large, kind = excluded.kind""",
+                read_sql("ops/pairs_upsert.sql"),
                 [list(column) for column in zip(*rows, strict=True)],
             )
         con.execute("commit")

@@ -39,6 +39,7 @@ import duckdb
 
 from rotation.db import SQL_DIR
 from rotation.settings import PricesSettings
+from rotation.sql import read as read_sql
 from transforms import incremental as incremental_build
 from transforms.audits import (
     Audit,
@@ -220,16 +221,13 @@ def _expected_path(sql_dir: Path, qualified_name: str) -> str:
 
 def _existing_kind(con: duckdb.DuckDBPyConnection, model: Model) -> str | None:
     row = con.execute(
-        """select case table_type when 'VIEW' then 'view' else 'table' end
-           from information_schema.tables where table_schema = ? and table_name = ?""",
+        read_sql("build/existing_relation_kind.sql"),
         [model.schema, model.name],
     ).fetchone()
     if row:
         return str(row[0])
     row = con.execute(
-        """select 'macro' from duckdb_functions()
-           where schema_name = ? and function_name = ? and function_type = 'table_macro'
-           limit 1""",
+        read_sql("build/existing_table_macro.sql"),
         [model.schema, model.name],
     ).fetchone()
     return "macro" if row else None
@@ -410,8 +408,7 @@ def _plan_incremental(
 ) -> incremental_build.Plan:
     """The incremental plan with its scratch build done, or a full plan saying why."""
     present = con.execute(
-        """select count(*) from information_schema.tables
-           where table_schema || '.' || table_name = any(?)""",
+        read_sql("build/price_marts_present.sql"),
         [["staging.prices", *incremental_build.PRICE_MARTS]],
     ).fetchone()
     if not present or present[0] != 1 + len(incremental_build.PRICE_MARTS):

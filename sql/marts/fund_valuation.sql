@@ -5,9 +5,11 @@
 -- Each session uses the fund's latest loaded holdings snapshot on or before it (weights and
 -- member prices as of that snapshot; before the first snapshot, that one stands in on
 -- month-end sessions, stand_in = true) and each member's trailing earnings as known on that
--- session (marts.earnings_ttm, point-in-time by filing date). A member's earnings are usable
--- when its TTM EPS exists, its last quarter ended at most 200 days before the session (a
--- company that stopped filing drops out) and its snapshot price is positive.
+-- session (marts.earnings_ttm, point-in-time by filing date, on the share basis of that day).
+-- A member's earnings are usable when its TTM EPS exists (not withheld: marts.valuation_coverage
+-- counts why not), its last quarter ended at most 200 days before the session (500 for an
+-- annual-only filer; a company that stopped filing drops out) and its snapshot price is
+-- positive.
 --
 -- * pe: weighted harmonic mean, sum(w) / sum(w * E/P) over usable members, loss-makers
 --   included (they lower the aggregate earnings yield); NULL when that sum is not positive.
@@ -106,7 +108,9 @@ with_earnings as (
         coalesce(
             e.eps_ttm is not null
             and m.price > 0
-            and e.eps_end >= m.session - interval 200 day,
+            -- an annual-only filer's year is up to ~16 months old before its next 20-F
+            and e.eps_end
+            >= m.session - (case when e.annual_only then interval 500 day else interval 200 day end),
             false
         ) as usable,
         e.eps_ttm / nullif(m.price, 0) as earnings_yield,

@@ -1,0 +1,2 @@
+-- The database in use, to return to after building in the scratch database.
+select current_database()

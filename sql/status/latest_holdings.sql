@@ -1,0 +1,2 @@
+-- The latest holdings snapshot date.
+select max(as_of) from raw.holdings_snapshots

@@ -1,0 +1,2 @@
+-- The latest session delivered for any index member.
+select max(last_delivered) from ops.member_symbols

@@ -1,0 +1,2 @@
+-- The latest session of stored prices.
+select max(date) from raw.prices

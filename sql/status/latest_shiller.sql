@@ -1,0 +1,2 @@
+-- The latest month of Shiller's monthly data.
+select max(month) from raw.shiller_monthly
