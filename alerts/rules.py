@@ -389,3 +389,38 @@ def load_rules(
                 f"[[rules]] rule {rule.name!r}: inhibits unknown rule(s) {', '.join(unknown)}"
             )
     return [r for r in rules if r.enabled]
+
+
+def check_subjects(rules: Iterable[Rule], settings: Any) -> None:
+    """A rule on a subject that is not configured can never fire: refuse it at settings load.
+
+    Checked for the families whose subjects are settings (``*`` is always fine): price
+    families take a configured pair or symbol, breadth a ``[holdings]`` fund, valuation a fund
+    or a pair of funds. Macro, deal-flow and data-quality subjects are series and sources the
+    SQL names, not settings, and are not checked here.
+    """
+    prices, funds = settings.prices, set(settings.holdings.funds)
+    pairs = {pair.name for pair in prices.pairs}
+    symbols = set(prices.symbols)
+    allowed: dict[str, tuple[set[str], str]] = {
+        "relative_strength": (pairs, "a pair of [prices] pairs"),
+        "pair_risk": (pairs, "a pair of [prices] pairs"),
+        "returns": (symbols | pairs, "a symbol of [prices] symbols or a pair"),
+        "risk": (symbols | pairs, "a symbol of [prices] symbols or a pair"),
+        "breadth": (funds, "a fund of [holdings] funds"),
+        "valuation": (
+            funds | {f"{a}/{b}" for a in funds for b in funds if a != b},
+            "a fund of [holdings] funds or a pair of them",
+        ),
+    }
+    for rule in rules:
+        if rule.subject == "*" or rule.family not in allowed:
+            continue
+        known, what = allowed[rule.family]
+        if rule.subject not in known:
+            raise AlertsError(
+                f"[[rules]] rule {rule.name!r}: subject {rule.subject!r} is not configured, so "
+                f"the rule could never fire (a {rule.family} rule needs {what}: "
+                f"{', '.join(sorted(known)) or 'none configured'})"
+            )
+

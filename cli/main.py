@@ -105,6 +105,15 @@ def _before_a_run(settings: Settings) -> None:
         start_reaper()
 
 
+def _run_lock(settings: Settings) -> Any:
+    """The writer lock, taken here before Prefect starts and held for the whole run: two runs
+    started within seconds both pass the preflight check, and the loser must fail (or wait, by
+    ``[storage] lock_timeout_s``) with one line, not inside the flow with a traceback."""
+    from rotation.db import run_lock
+
+    return run_lock(settings.storage.path, timeout_s=settings.storage.lock_timeout_s)
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from flows.preflight import check_session
     from rotation import calendar
@@ -125,7 +134,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     _before_a_run(settings)
     from flows.daily import daily_run
 
-    summary = daily_run(as_of=day, replay_dir=args.replay, config_path=args.config)
+    with _run_lock(settings):
+        summary = daily_run(as_of=day, replay_dir=args.replay, config_path=args.config)
     _print_summary(summary)
     return EXIT_OK if summary.get("status") in {"completed", "skipped"} else EXIT_ERROR
 
@@ -144,13 +154,14 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     _before_a_run(settings)
     from flows.daily import backfill
 
-    summary = backfill(
-        start=args.start,
-        end=args.end,
-        replay_dir=args.replay,
-        config_path=args.config,
-        chunk_sessions=args.chunk_sessions,
-    )
+    with _run_lock(settings):
+        summary = backfill(
+            start=args.start,
+            end=args.end,
+            replay_dir=args.replay,
+            config_path=args.config,
+            chunk_sessions=args.chunk_sessions,
+        )
     _print_summary(summary)
     return EXIT_OK if summary.get("status") == "completed" else EXIT_ERROR
 
@@ -206,7 +217,7 @@ def _status_check(settings: Settings) -> int:
         print(f"STALE: no completed run published yet ({settings.published_path})", file=sys.stderr)
         return EXIT_ERROR
     with _reader(settings) as con:
-        fresh, line = check_runs(con, dt.datetime.now(dt.UTC), due_after)
+        fresh, line = check_runs(con, dt.datetime.now(dt.UTC), due_after, settings.prices.symbols)
     print(line, file=sys.stdout if fresh else sys.stderr)
     return EXIT_OK if fresh else EXIT_ERROR
 
@@ -417,7 +428,9 @@ def _writer(settings: Settings) -> Iterator[Any]:
     with writer_lock(path, timeout_s=settings.storage.lock_timeout_s):
         with writing(path) as con:
             yield con
-        publish_copy(path, settings.published_path)
+        publish_copy(
+            path, settings.published_path, settings.storage.published_storage_version
+        )  # the configured format, as a run publishes: DuckDB 1.x readers keep reading
 
 
 def _check_rules(settings: Settings) -> None:
@@ -425,7 +438,11 @@ def _check_rules(settings: Settings) -> None:
     stage would fail a run whose prices were already committed."""
     import alerts
 
-    alerts.load_rules(settings.rules, settings.alerts)
+    rules = alerts.load_rules(settings.rules, settings.alerts)
+    if settings.rules:  # the rules written in the settings file (not the embedded defaults)
+        from alerts.rules import check_subjects
+
+        check_subjects(rules, settings)
 
 
 # Commands that fetch, deliver or evaluate rules; readers skip the check (and the import).

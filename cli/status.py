@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
@@ -344,10 +345,45 @@ def due_session(now: dt.datetime, due_after: dt.timedelta) -> dt.date:
     return calendar.previous_sessions(local.date(), 3)[0]
 
 
-def check_runs(
-    con: duckdb.DuckDBPyConnection, now: dt.datetime, due_after: dt.timedelta
+DATA_SLACK_SESSIONS = 3  # the newest price may lag the session due by this many sessions
+# (a forming last bar dropped, a vendor a day late); beyond it a completed run published old data
+
+
+def check_data(
+    con: duckdb.DuckDBPyConnection, expected: dt.date, symbols: Sequence[str]
 ) -> tuple[bool, str]:
-    """(fresh, one line): is the last completed run at least for the session that is due?
+    """(fresh, one line): is the newest price of the configured ``symbols`` in the published
+    copy within ``DATA_SLACK_SESSIONS`` of the ``expected`` session?
+
+    Completion is not freshness: a run can complete every day while every symbol stays
+    hundreds of sessions behind (a replay folder that stopped growing, a vendor serving old
+    files). One stale symbol is an incident of its own (``rotation status``); this fails only
+    when even the freshest configured symbol is behind. Nothing stored yet: nothing to judge.
+    """
+    if not symbols or not _table_exists(con, "raw.prices"):
+        return True, ""
+    row = con.execute(read_sql("status/latest_configured_price.sql"), [list(symbols)]).fetchone()
+    if row is None or row[0] is None:
+        return True, ""
+    latest = pd.Timestamp(row[0]).date()
+    behind = len(calendar.sessions(latest + dt.timedelta(days=1), expected))
+    if behind <= DATA_SLACK_SESSIONS:
+        return True, ""
+    return False, (
+        f"STALE: the last run completed, but the newest price published is for {latest}, "
+        f"{behind} session(s) behind the {expected} session (at most {DATA_SLACK_SESSIONS} "
+        "allowed)"
+    )
+
+
+def check_runs(
+    con: duckdb.DuckDBPyConnection,
+    now: dt.datetime,
+    due_after: dt.timedelta,
+    symbols: Sequence[str] = (),
+) -> tuple[bool, str]:
+    """(fresh, one line): is the last completed run at least for the session that is due,
+    and (with ``symbols``) is the data it published that fresh too (:func:`check_data`)?
 
     For a dead man's switch outside the pipeline (cron, systemd ``OnFailure=``, Nagios-style
     monitors): a run that never happened writes nothing, so only the absence can be checked.
@@ -361,6 +397,9 @@ def check_runs(
     as_of = pd.Timestamp(last[0]).date()
     finished = pd.Timestamp(last[1]).strftime("%Y-%m-%d %H:%M %Z") if last[1] else "?"
     if as_of >= expected:
+        data_fresh, data_line = check_data(con, expected, symbols)
+        if not data_fresh:
+            return False, data_line
         return True, f"OK: last completed run ({last[2]}) is for {as_of}, finished {finished}"
     missed = len(calendar.sessions(as_of + dt.timedelta(days=1), expected))
     return False, (

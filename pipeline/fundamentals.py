@@ -90,6 +90,7 @@ def load_holdings(
     )
     report.messages.extend(batch.messages)
     report.skipped = not batch.snapshots
+    blocked: dict[str, str] = {}
     for snapshot in batch.snapshots:
         if clients.replayed and (snapshot.fund, snapshot.as_of, snapshot.file) in loaded_files:
             continue
@@ -110,6 +111,7 @@ def load_holdings(
             if not verdict.batch_ok:
                 report.blocked = True
                 report.messages.append(verdict.message + "; the previous snapshot stays")
+                blocked[snapshot.fund] = f"{snapshot.file}: {verdict.message}"
                 continue
             report.loaded += holdings.load_snapshot(
                 con,
@@ -120,9 +122,42 @@ def load_holdings(
                 fetched_at=dt.datetime.now(dt.UTC),
             )
         report.messages.append(f"{snapshot.file}: {verdict.message}")
+    with writing(db_path) as con, transaction(con):
+        _record_holdings_damage(con, cfg.funds, batch, blocked, report, run_id, as_of)
     for message in report.messages:
         log.info("holdings: %s", message)
     return report
+
+
+SNAPSHOT_BLOCKED = "snapshot_blocked"  # a fund's snapshot failed validation as a whole
+
+
+def _record_holdings_damage(
+    con: Any,
+    funds: Any,
+    batch: Any,
+    blocked: dict[str, str],
+    report: SourceReport,
+    run_id: str,
+    as_of: dt.date,
+) -> None:
+    """One ``holdings`` incident per damaged fund (subject: the fund): no file came, a file
+    that cannot be read (garbage, a preamble date that contradicts its name), a snapshot
+    blocked by validation. Every configured fund was asked, so a fund whose files read and
+    validated this run resolves its open incidents."""
+    from quality import damage
+
+    checked = damage.Checked("holdings")
+    for kind in (damage.NO_DATA, damage.FILE_UNREADABLE, SNAPSHOT_BLOCKED):
+        checked.looked_at(kind, funds)
+    for fund, reason in batch.funds_failed.items():
+        kind = damage.NO_DATA if fund in batch.funds_missing else damage.FILE_UNREADABLE
+        checked.saw(fund, kind, reason)
+    for fund, reason in blocked.items():
+        checked.saw(fund, SNAPSHOT_BLOCKED, reason)
+    _, session = damage.run_context(con, run_id)
+    new, lines = damage.record_checked(con, checked, run_id=run_id, session=session or as_of)
+    report.note_damage(new, lines)
 
 
 def load_xbrl(
@@ -146,16 +181,17 @@ def load_xbrl(
         client = clients.get("xbrl")
     except (SourceSkipped, ReplayError) as exc:
         return _skipped(report, str(exc))
+    today = clients.today(as_of)  # a replay is as of its day
     with writing(db_path) as con:
         queue = xbrl.refresh_queue(
             con,
             funds=settings.holdings.funds,
             sweep=cfg.sweep_per_run,
             limit=cfg.max_companies_per_run,
+            today=today,
         )
     if not queue:
         return _skipped(report, "no member companies due (no holdings or no ticker table yet)")
-    today = clients.today(as_of)  # a replay is as of its day
     _fetch_validate_load_xbrl(db_path, settings, client, queue, today, report, run_id=run_id)
     for message in report.messages:
         log.info("xbrl: %s", message)
@@ -172,46 +208,134 @@ def _fetch_validate_load_xbrl(
     *,
     run_id: str,
 ) -> Any:
-    """Fetch ``queue``'s company facts, validate them as one batch and load them in one
-    transaction with their quarantine rows; adds to ``report``; returns the fetched batch."""
-    from quality.xbrl import validate_facts
+    """Fetch ``queue``'s company facts, validate them company by company and load them in one
+    transaction with their quarantine rows and incidents; adds to ``report``; returns the
+    fetched batch.
+
+    One company's damage stays with it: a body that cannot be read, or one most of whose facts
+    fail, holds that company back (an ``xbrl`` incident, its fetch recorded with the reason and
+    retried with back-off) while every other company loads.
+    """
+    from quality.xbrl import validate_companies
     from sources import xbrl
 
     cfg = settings.xbrl
     batch = xbrl.fetch_facts(client, queue)
     report.messages.extend(batch.messages)
     report.fetched += len(batch.frame)
-    if batch.frame.empty:
-        # Nothing to validate (every company due had no XBRL data, failed, or was throttled):
-        # record the fetches so they are not asked again at once, but no validation row, which
-        # would read as "the source delivered nothing good" to the source-health alert.
-        with writing(db_path) as con, transaction(con):
+    verdicts = validate_companies(batch.frame, today=today) if not batch.frame.empty else None
+    if verdicts is not None and not verdicts.verdict.result.batch_failures:
+        _mark_blocked(batch, verdicts.blocked)
+    elif verdicts is not None:  # structural: cannot be pinned on one company
+        _mark_blocked(batch, {cik: verdicts.verdict.message for cik in _loaded_ciks(batch)})
+    with writing(db_path) as con, transaction(con):
+        if verdicts is None:
+            # Nothing to validate (every company due had no XBRL data, failed, or was
+            # throttled): record the fetches so they are not asked again at once, but no
+            # validation row, which would read as "the source delivered nothing good" to the
+            # source-health alert.
             report.quarantined += quarantine_problems(
                 con, run_id=run_id, source="xbrl", problems=batch.problems
             )
-            xbrl.load_facts(
-                con, batch, batch.frame, run_id=run_id, fetched_at=dt.datetime.now(dt.UTC)
-            )
-            con.execute(read_sql("load/xbrl_valuation_settings.sql"), [cfg.coverage_floor])
-        report.messages.append(_fetch_summary(queue, batch))
-        return batch
-    verdict = validate_facts(batch.frame, today=today)
-    with writing(db_path) as con, transaction(con):
-        report.quarantined += record_verdict(
-            con, run_id=run_id, source="xbrl", suite="xbrl", verdict=verdict,
-            rows_in=len(batch.frame), problems=batch.problems,
-            key_columns=["cik", "concept", "period_start", "period_end", "accession"],
-        )  # fmt: skip
-        if verdict.batch_ok:
-            report.loaded += xbrl.load_facts(
-                con, batch, verdict.good, run_id=run_id, fetched_at=dt.datetime.now(dt.UTC)
-            )
+            good = batch.frame
         else:
-            report.blocked = True
-            report.messages.append(verdict.message + "; the stored facts are unchanged")
+            verdict = verdicts.verdict
+            report.quarantined += record_verdict(
+                con, run_id=run_id, source="xbrl", suite="xbrl", verdict=verdict,
+                rows_in=len(batch.frame), problems=batch.problems,
+                key_columns=["cik", "concept", "period_start", "period_end", "accession"],
+            )  # fmt: skip
+            good = verdict.good
+            if not verdict.batch_ok:
+                report.blocked = True
+                report.messages.append(verdict.message + "; the stored facts are unchanged")
+            elif verdicts.blocked:
+                report.messages.append(verdict.message)
+        report.loaded += xbrl.load_facts(
+            con, batch, good, run_id=run_id, fetched_at=dt.datetime.now(dt.UTC)
+        )
+        _record_backoff(con, batch, today)
+        quarantined = dict(verdicts.quarantined) if verdicts is not None else {}
+        _record_xbrl_damage(con, batch, quarantined, report, run_id, today)
         con.execute(read_sql("load/xbrl_valuation_settings.sql"), [cfg.coverage_floor])
     report.messages.append(_fetch_summary(queue, batch))
     return batch
+
+
+FAILED_FETCHES = ("failed", "blocked")
+
+
+def _loaded_ciks(batch: Any) -> list[int]:
+    return [cik for cik, status, *_ in batch.fetches if status == "loaded"]
+
+
+def _mark_blocked(batch: Any, blocked: dict[int, str]) -> None:
+    """A company held back by validation is recorded as ``blocked`` with its reason (never
+    ``loaded``: the run summary and ``raw.xbrl_fetches`` say what really happened)."""
+    batch.fetches = [
+        (cik, "blocked", name, 0, blocked[cik]) if cik in blocked else (cik, status, name, n, m)
+        for cik, status, name, n, m in batch.fetches
+    ]
+
+
+def _record_backoff(con: Any, batch: Any, today: dt.date) -> None:
+    """Failed and blocked companies wait 1, 2, 4 … 32 days; the others leave the back-off."""
+    import pandas as pd
+
+    if not batch.fetches:
+        return
+    outcomes = pd.DataFrame(
+        [(cik, status in FAILED_FETCHES, message) for cik, status, _, _, message in batch.fetches],
+        columns=["cik", "failed", "reason"],
+    )
+    con.register("fetch_outcomes", outcomes)
+    try:
+        con.execute(read_sql("load/xbrl_fetch_backoff.sql"), [today])
+        con.execute(read_sql("load/xbrl_fetch_backoff_clear.sql"))
+    finally:
+        con.unregister("fetch_outcomes")
+
+
+def _record_xbrl_damage(
+    con: Any,
+    batch: Any,
+    quarantined: dict[int, tuple[int, str]],
+    report: SourceReport,
+    run_id: str,
+    today: dt.date,
+) -> None:
+    """One ``xbrl`` incident per damaged company (subject ``CIK##########``): a body that
+    could not be read, a company blocked, facts quarantined (by validation, ``quarantined``,
+    or by the parser). Each company fetched this run is checked: its incidents not seen again
+    resolve; a company not fetched this run keeps its own open."""
+    from quality import damage
+
+    for key, reason in zip(batch.problems["natural_key"], batch.problems["reason"], strict=True):
+        cik = int(str(key).split("|")[0])
+        n, first = quarantined.get(cik, (0, str(reason)))
+        quarantined[cik] = (n + 1, first)
+    checked = damage.Checked("xbrl")
+    subjects = [f"CIK{cik:010d}" for cik, *_ in batch.fetches]
+    for kind in (damage.FILE_UNREADABLE, COMPANY_BLOCKED, damage.ROWS_QUARANTINED):
+        checked.looked_at(kind, subjects)
+    for cik, status, name, _, message in batch.fetches:
+        subject = f"CIK{cik:010d}"
+        who = f"{name} ({subject})" if name else subject
+        if status == "failed":
+            checked.saw(subject, damage.FILE_UNREADABLE, f"{who}: {message}")
+        elif status == "blocked":
+            checked.saw(subject, COMPANY_BLOCKED, f"{who} held back: {message}")
+        elif cik in quarantined:
+            n, first = quarantined[cik]
+            checked.saw(
+                subject, damage.ROWS_QUARANTINED, f"{who}: {n} fact(s) quarantined; first: {first}"
+            )
+    _, session = damage.run_context(con, run_id)
+    new, lines = damage.record_checked(con, checked, run_id=run_id, session=session or today)
+    report.note_damage(new, lines)
+
+
+COMPANY_BLOCKED = "company_blocked"  # most of one company's facts failed; it is held back
 
 
 def backfill_xbrl(

@@ -22,7 +22,7 @@ from quality.prices import (
     reason_counts,
     validate_prices,
 )
-from quality.records import quarantine_rows, record_validation
+from quality.records import quarantine_problems, quarantine_rows, record_validation
 from rotation import calendar
 from rotation.db import transaction, writing
 from rotation.settings import PricesSettings, Settings
@@ -47,6 +47,7 @@ edgar_days, edgar_quarters = _edgar.daily_days, _edgar.backfill_quarters
 nasdaq_months = _nasdaq.backfill_months
 
 PRICE_INCIDENT_KINDS = (LEVEL_SHIFT, ROWS_QUARANTINED, SEAM_CONFLICT)  # checked every run
+LINES_UNREADABLE = "lines_unreadable"  # lines of a price file that could not be read
 
 
 @dataclass
@@ -173,6 +174,17 @@ def _price_damage(batch: PriceBatch, source: str, *, expect_every_symbol: bool) 
     unreadable = dict(batch.damaged)
     for symbol, reason in unreadable.items():
         checked.saw(symbol, damage.FILE_UNREADABLE, reason)
+    checked.looked_at(LINES_UNREADABLE, [s for s in batch.requested if s not in unreadable])
+    lines: dict[str, list[str]] = {}
+    for reject in batch.rejected:
+        lines.setdefault(reject.symbol, []).append(reject.reason)
+    for symbol, reasons in lines.items():
+        checked.saw(
+            symbol,
+            LINES_UNREADABLE,
+            f"{len(reasons)} line(s) could not be read and were quarantined, the file's other "
+            f"lines loaded; first: {reasons[0]}",
+        )
     if expect_every_symbol:  # a backfill chunk older than a fund is empty for it, rightly
         checked.looked_at(damage.NO_DATA, batch.requested)
         for symbol in batch.missing_symbols:
@@ -210,7 +222,8 @@ def _load_price_batch(
     latest = [d for _, d in stored_extent(con, list(batch.requested)).values() if d]
     rechecked = not batch.missing_symbols and all(d <= end for d in latest)
     reasons = reason_counts(validation.quarantined)
-    report.quarantined = quarantine_rows(
+    report.quarantined = _quarantine_lines(con, batch, run_id, report.source)
+    report.quarantined += quarantine_rows(
         con,
         run_id=run_id,
         source=report.source,
@@ -260,6 +273,28 @@ def _load_price_batch(
             f"{report.quarantined} rows quarantined: "
             + ", ".join(f"{reason} ({n})" for reason, n in sorted(reasons.items()))
         )
+
+
+def _quarantine_lines(con: Any, batch: PriceBatch, run_id: str, source: str) -> int:
+    """The lines of the batch's files that could not be read, each with its file and line."""
+    import json
+
+    import pandas as pd
+
+    if not batch.rejected:
+        return 0
+    problems = pd.DataFrame(
+        [
+            (
+                f"{r.symbol}|line {r.line}",
+                r.reason,
+                json.dumps({"symbol": r.symbol, "line": r.line, "text": r.text}),
+            )
+            for r in batch.rejected
+        ],
+        columns=["natural_key", "reason", "raw_values"],
+    )
+    return quarantine_problems(con, run_id=run_id, source=source, problems=problems)
 
 
 def _contain(
@@ -621,8 +656,13 @@ def _flag_short_indexes(con: Any, index_files: Any, checked: damage.Checked) -> 
             damage.SHORT_INDEX,
             f"{row.index_file} has {int(row.rows):,} rows, under "
             f"{edgar.SHORT_INDEX_FRACTION:.0%} of the median {float(row.median_rows):,.0f} of "
-            f"the last {int(row.files)} files of its weekday: taken for a cut download, its day "
-            "counts as not read and the next run reads it again",
+            + (
+                f"the last {int(row.files)} files of its weekday"
+                if row.basis == "weekday"
+                else f"the nearest {int(row.files)} daily files (too few of its weekday yet)"
+            )
+            + ": taken for a cut download, its day counts as not read and the next run reads it "
+            "again",
         )
     return flagged
 

@@ -10,7 +10,7 @@ its reason. A neighbour comparison never trusts one reference row: see
 Rules and why:
 - close/adj_close/open/high/low present and positive; high >= max(open, close),
   low <= min(open, close), low <= high (relative tolerance 1e-6); volume >= 0 (an index's
-  volume of 0 is fine): the shape of a daily bar.
+  volume of 0 is fine) and at most ``MAX_VOLUME``: the shape of a daily bar.
 - (symbol, date) unique; the date is an NYSE session (from 1970, see rotation.calendar):
   the ^VIX file of 2025-09-26 has 323 ``null`` rows on holidays.
 - daily move within a bound per asset class (indices and funds 25% by default, 300% for ^VIX;
@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from quality.price_duplicates import resolve_duplicates
 from quality.price_neighbours import LevelShift, judge_closes, odd_basis_rows
 from quality.suite import (
     ROW_ID,
@@ -61,6 +62,9 @@ from rotation.records import PRICE_COLUMNS, Before
 ADJ_FACTOR_TOLERANCE = 1e-4  # vendors round adjusted closes to ~6 significant digits
 BAR_TOLERANCE = 1e-6  # auto-adjusted bars carry float32 noise: high == close to ~1e-8
 LAST_BAR_MIN_VOLUME_RATIO = 0.5
+# The largest real daily volume in ../shared/data is ^GSPC's 1.1e10 (an index's volume sums
+# its members'); a thousand times that is a corrupted number, never a session (1e30 was stored)
+MAX_VOLUME = 1e13
 EARLY_CLOSE_MIN_VOLUME_RATIO = 0.2  # half-day sessions trade about half the usual volume
 RANGE_BOUND_MOVES = 2.0  # high/low may stand this many daily-move limits from the close
 LEVEL_SHIFT = "level_shift"  # the incident kind of a held level shift
@@ -162,6 +166,8 @@ def price_checks(columns: list[str]) -> list[Check]:
               {"column": "low_over_high", "max_value": BAR_TOLERANCE}, "low above high"),
         Check("ExpectColumnValuesToBeBetween", {"column": "volume", "min_value": 0},
               "volume is negative"),
+        Check("ExpectColumnValuesToBeBetween", {"column": "volume_vs_bound", "max_value": 1.0},
+              f"volume beyond any real session's (bound {MAX_VOLUME:g})"),
         Check("ExpectColumnValuesToBeBetween", {"column": "range_vs_bound", "max_value": 1.0},
               "price outside a sane bound of the symbol's recent range"),
         Check("ExpectColumnValuesToBeInSet",
@@ -292,6 +298,7 @@ def _derive(
 ) -> tuple[pd.DataFrame, list[HeldShift]]:
     df = frame.reset_index(drop=True).copy()
     df[ROW_ID] = np.arange(len(df), dtype="int64")
+    df["volume_vs_bound"] = pd.to_numeric(df["volume"], errors="coerce").abs() / MAX_VOLUME
     dates = pd.to_datetime(df["date"])
     checked = dates >= pd.Timestamp(calendar.RELIABLE_FROM)
     is_session = pd.Series(True, index=df.index)
@@ -389,9 +396,14 @@ def validate_prices(
     missing = [c for c in PRICE_COLUMNS if c not in frame.columns]
     if missing:
         return PriceValidation(**vars(missing_columns_verdict("price", frame, missing)))
+    # a duplicated date keeps the row its neighbours agree with (quality/price_duplicates.py)
+    frame, repeats = resolve_duplicates(frame.reset_index(drop=True))
     df, held = _derive(frame, rules, before)
     result = run_suite(df, "prices", price_checks(list(df.columns)))
     verdict = split_batch("price", df, result, PRICE_COLUMNS)
+    if not repeats.empty:
+        verdict.quarantined = pd.concat([verdict.quarantined, repeats[[*PRICE_COLUMNS, "reason"]]])
+        verdict.message += f"; {len(repeats)} duplicate date row(s) set aside"
     return PriceValidation(**vars(verdict), held_shifts=held)
 
 

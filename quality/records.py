@@ -19,7 +19,7 @@ from rotation.sql import read as read_sql
 
 
 def _jsonable(value: Any) -> Any:
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None

@@ -107,16 +107,25 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         raise DatabaseError(f"cannot open database {path}: {exc}") from exc
 
 
+_HELD_FOR_RUN: set[str] = set()  # lock files this process holds for a whole run (run_lock)
+
+
 @contextmanager
 def writer_lock(db_path: str | Path, *, timeout_s: float = 0.0) -> Iterator[None]:
     """Hold the single-writer lock for the database at ``db_path``.
 
     ``timeout_s`` > 0 waits for a running writer to finish (a scheduled run that overlaps a
     manual one); 0 fails at once with the holder's pid.
+
+    Inside :func:`run_lock` for the same database (the command holds it for the whole run)
+    it passes through: a second ``flock`` on a new descriptor would wait for the process itself.
     """
     _refuse_remote(db_path)
     lock_path = Path(f"{db_path}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
+    if str(lock_path.resolve()) in _HELD_FOR_RUN:
+        yield
+        return
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + timeout_s
     try:
@@ -136,6 +145,23 @@ def writer_lock(db_path: str | Path, *, timeout_s: float = 0.0) -> Iterator[None
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+@contextmanager
+def run_lock(db_path: str | Path, *, timeout_s: float = 0.0) -> Iterator[None]:
+    """The writer lock, held by a command for a whole run (``rotation run``, ``backfill``).
+
+    Taken before Prefect starts, so the loser of two runs started together gets one line (or
+    waits, by ``timeout_s``) instead of a traceback from inside the flow; the flow and its
+    failure hook call :func:`writer_lock` again inside and pass through.
+    """
+    with writer_lock(db_path, timeout_s=timeout_s):
+        key = str(Path(f"{db_path}.lock").resolve())
+        _HELD_FOR_RUN.add(key)
+        try:
+            yield
+        finally:
+            _HELD_FOR_RUN.discard(key)
 
 
 @dataclass(frozen=True)
@@ -251,7 +277,12 @@ def read_statement(con: duckdb.DuckDBPyConnection, sql: str) -> str:
         raise ReadOnlyError(
             f"one statement per call, found {len(statements)}: run them one at a time"
         )
-    kind = statements[0].type
+    try:
+        kind = statements[0].type
+    except ValueError:  # a statement type the Python API has no name for (UPDATE EXTENSIONS)
+        raise ReadOnlyError(
+            "query refused: not a read statement (a statement type this client does not know)"
+        ) from None
     if kind not in READ_STATEMENTS:
         name = _STATEMENT_NAMES.get(kind, kind.name.replace("_", " "))
         raise ReadOnlyError(

@@ -609,6 +609,29 @@ def _check_pairs(prices: PricesSettings) -> None:
             )
 
 
+# A ticker as vendors spell it: letters and digits, an optional leading ^ (an index), inner
+# dots, dashes and = (BRK-B, BF.B, GC=F). Never a path: no /, no \\, no "..", no spaces.
+_TICKER = re.compile(r"\^?[A-Za-z0-9](?:[A-Za-z0-9.=-]{0,19})")
+
+
+def _check_symbols(settings: Settings) -> None:
+    """Symbols and funds become file names (``prices/<SYMBOL>.csv``) and URL parts: one that
+    is not ticker-shaped would fail the run later with a traceback, so it is refused here."""
+    named = [
+        ("[prices] symbols", settings.prices.symbols),
+        ("[prices] max_daily_move_overrides", tuple(settings.prices.max_daily_move_overrides)),
+        ("[holdings] funds", settings.holdings.funds),
+        ("[valuation] fund_pe_funds", settings.valuation.fund_pe_funds),
+    ]
+    for where, symbols in named:
+        for symbol in symbols:
+            if not _TICKER.fullmatch(symbol) or ".." in symbol:
+                raise SettingsError(
+                    f"setting {where}: {symbol!r} is not a ticker (letters, digits, an optional "
+                    "leading ^, and inner . - =; e.g. SPY, ^GSPC, BRK-B)"
+                )
+
+
 def _check_benchmark(settings: Settings) -> None:
     """A benchmark that is never fetched would leave the beat-the-benchmark shares empty; a
     thrust whose low level is not below its high one could never happen."""
@@ -673,6 +696,7 @@ def load_settings(
         secrets=Secrets.from_env(env),
         source_file=str(path) if path else "",
     )
+    _check_symbols(settings)
     _check_pairs(settings.prices)
     _check_benchmark(settings)
     if Path(settings.published_path) == Path(settings.storage.path):

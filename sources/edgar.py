@@ -599,20 +599,25 @@ def load_edgar(
 # taken for a cut download. A judgement, not a measurement (the shared data holds one complete
 # daily index): low enough to leave ordinary quiet days alone; a quiet day it does flag is
 # accepted when a re-read gives the same count (see sql/load/edgar_short_index_files.sql).
-SHORT_INDEX_FRACTION = 0.25
+# 60%: a file cut at half its length is short (at 25% it loaded as complete); a quiet day
+# flagged by it is accepted on the re-read.
+SHORT_INDEX_FRACTION = 0.6
 SHORT_INDEX_WEEKDAY_FILES = 8  # the median of the last 8 files of the same weekday
-SHORT_INDEX_MIN_KNOWN = 3  # with fewer same-weekday files known, no judgement
+SHORT_INDEX_MIN_KNOWN = 3  # with fewer same-weekday files known: the nearest of any weekday
+SHORT_INDEX_MIN_ANY = 2  # with fewer daily files of any weekday known, no judgement
 
 
 def short_index_files(con: duckdb.DuckDBPyConnection, index_files: pd.DataFrame) -> pd.DataFrame:
     """The daily index files of a batch whose row count is implausibly low for their day.
 
-    Returns (index_file, rows, median_rows, files) per suspicious file; the caller records
+    Returns (index_file, rows, median_rows, files, basis) per suspicious file (basis
+    ``weekday``: the trailing files of its weekday; ``any``: the nearest files of any weekday,
+    while fewer of its weekday are known); the caller records
     them as status ``short`` (so coverage, the deal-flow marts and the next run treat the day
     as not read) and as an incident.
     """
     if index_files.empty:
-        return pd.DataFrame(columns=["index_file", "rows", "median_rows", "files"])
+        return pd.DataFrame(columns=["index_file", "rows", "median_rows", "files", "basis"])
     with registered(con, "edgar_index_batch", index_files[INDEX_FILE_COLUMNS]):
         return con.execute(
             read_sql("load/edgar_short_index_files.sql"),
@@ -620,5 +625,6 @@ def short_index_files(con: duckdb.DuckDBPyConnection, index_files: pd.DataFrame)
                 "short_fraction": SHORT_INDEX_FRACTION,
                 "weekday_files": SHORT_INDEX_WEEKDAY_FILES,
                 "min_known": SHORT_INDEX_MIN_KNOWN,
+                "min_any": SHORT_INDEX_MIN_ANY,
             },
         ).df()

@@ -388,6 +388,7 @@ class HoldingsReplayClient:
 class HoldingsBatch:
     snapshots: list[ParsedHoldings] = field(default_factory=list)
     funds_failed: dict[str, str] = field(default_factory=dict)
+    funds_missing: set[str] = field(default_factory=set)  # of those, no file came at all
     messages: list[str] = field(default_factory=list)
     source: str = ""
 
@@ -407,6 +408,7 @@ def fetch(
             files = client.holdings_files(fund, up_to)
         except (HttpError, OSError) as exc:
             batch.funds_failed[fund] = str(exc)
+            batch.funds_missing.add(fund)
             batch.messages.append(f"holdings {fund} skipped: {exc}")
             continue
         for item in files:

@@ -17,7 +17,15 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from sources.prices import ADJ_AUTO, ADJ_NONE, ADJ_RAW, PriceFormatError, _assemble, _sorted
+from sources.prices import (
+    ADJ_AUTO,
+    ADJ_NONE,
+    ADJ_RAW,
+    LineReject,
+    PriceFormatError,
+    _assemble,
+    _sorted,
+)
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -157,14 +165,21 @@ _KNOWN_HEADERS = (
 )
 
 
-def parse_price_csv(data: bytes | str, symbol: str, *, origin: str) -> pd.DataFrame:
+def parse_price_csv(
+    data: bytes | str,
+    symbol: str,
+    *,
+    origin: str,
+    rejects: list[LineReject] | None = None,
+) -> pd.DataFrame:
     """Read one symbol's price CSV in any known layout into the normalised frame.
 
     ``origin`` (usually the file path) is named in every error. Columns are found by name,
     case-insensitively and in any order; columns we do not use are ignored. Literal ``null``
     or empty cells become NaN and their rows are kept. A date that does not parse, a number
     that is neither numeric nor ``null``, or a row with the wrong number of fields is an error
-    naming the line.
+    naming the line; with a ``rejects`` list such a line is appended there instead and the
+    file's other lines are read (a file is unreadable only when its header is).
     """
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
@@ -176,14 +191,20 @@ def parse_price_csv(data: bytes | str, symbol: str, *, origin: str) -> pd.DataFr
     for detect in _LAYOUTS:
         layout = detect(lines, symbol, origin)
         if layout is not None:
-            return _read_rows(lines, layout, symbol, origin)
+            return _read_rows(lines, layout, symbol, origin, rejects)
     raise PriceFormatError(
         f"{origin}: unknown price CSV header {lines[0]!r}; expected one of: "
         + " | ".join(_KNOWN_HEADERS)
     )
 
 
-def _read_rows(lines: list[str], layout: _Layout, symbol: str, origin: str) -> pd.DataFrame:
+def _read_rows(
+    lines: list[str],
+    layout: _Layout,
+    symbol: str,
+    origin: str,
+    rejects: list[LineReject] | None = None,
+) -> pd.DataFrame:
     width = layout.width
     line_numbers: list[int] = []
     rows: list[list[str]] = []
@@ -191,13 +212,26 @@ def _read_rows(lines: list[str], layout: _Layout, symbol: str, origin: str) -> p
         if not row or not "".join(row).strip():
             continue  # a blank line is not a row
         if len(row) != width:
-            raise PriceFormatError(
+            reason = (
                 f"{origin} line {number}: expected {width} fields ({layout.name}), "
                 f"found {len(row)}: {','.join(row)!r}"
             )
+            if rejects is None:
+                raise PriceFormatError(reason)
+            at = layout.positions["date"]
+            day = session_dates(pd.Series([row[at].strip() if at < len(row) else ""]))[0]
+            rejects.append(
+                LineReject(symbol, number, reason, ",".join(row), None if pd.isna(day) else day)
+            )
+            continue
         line_numbers.append(number)
         rows.append(row)
     cells = np.array(rows, dtype=object).reshape(len(rows), width)
+    if rejects is not None and len(rows):
+        keep = _reject_unreadable(cells, layout, symbol, line_numbers, origin, rejects)
+        cells = cells[keep]
+        line_numbers = [n for n, k in zip(line_numbers, keep, strict=True) if k]
+        rows = [r for r, k in zip(rows, keep, strict=True) if k]
 
     raw_dates = pd.Series(cells[:, layout.positions["date"]], dtype="str").str.strip()
     dates = session_dates(raw_dates)
@@ -220,6 +254,46 @@ def _read_rows(lines: list[str], layout: _Layout, symbol: str, origin: str) -> p
     splits = np.nan_to_num(parsed.get("splits", no_action), nan=0.0)
     frame = _assemble(symbol, dates, parsed, dividends, splits, layout.adjustment)
     return _sorted(frame)
+
+
+def _reject_unreadable(
+    cells: np.ndarray,
+    layout: _Layout,
+    symbol: str,
+    line_numbers: list[int],
+    origin: str,
+    rejects: list[LineReject],
+) -> np.ndarray:
+    """Append each row whose date or a number does not parse to ``rejects``; the rows kept."""
+    raw_dates = pd.Series(cells[:, layout.positions["date"]], dtype="str").str.strip()
+    dates = session_dates(raw_dates)
+    reasons = pd.Series("", index=raw_dates.index, dtype=object)
+    bad_date = dates.isna()
+    reasons[bad_date] = (
+        "cannot parse date "
+        + raw_dates[bad_date].map(repr)
+        + " (expected YYYY-MM-DD, optionally with a time and a UTC offset)"
+    )
+    for field, j in layout.positions.items():
+        if field == "date":
+            continue
+        text = pd.Series(cells[:, j], dtype="str").str.strip()
+        is_null = text.isin(["", "null"]) | (text.str.lower() == "nan")
+        bad = pd.to_numeric(text.where(~is_null), errors="coerce").isna() & ~is_null
+        new = bad & (reasons == "")
+        reasons[new] = f"{field} " + text[new].map(repr) + " is not a number or null"
+    for i in np.flatnonzero((reasons != "").to_numpy()):
+        day = dates.iloc[i]
+        rejects.append(
+            LineReject(
+                symbol,
+                line_numbers[i],
+                f"{origin} line {line_numbers[i]}: {reasons.iloc[i]}",
+                ",".join(str(c) for c in cells[i]),
+                None if pd.isna(day) else day,
+            )
+        )
+    return (reasons == "").to_numpy()
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

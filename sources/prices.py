@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,19 @@ class PriceBatch:
     # (symbol, reason) for symbols whose data came but could not be read (a cut or unknown
     # file): also in missing_symbols; only that symbol is lost, and the run records why
     damaged: tuple[tuple[str, str], ...] = ()
+    # lines a file had that could not be read (cut mid-line, a date or number that does not
+    # parse): the file's other lines load, these go to quarantine with file and line number
+    rejected: tuple[LineReject, ...] = ()
+
+
+class LineReject(NamedTuple):
+    """One line of a price file that could not be read, and why."""
+
+    symbol: str
+    line: int
+    reason: str  # "<file> line N: …"
+    text: str  # the line as received
+    date: pd.Timestamp | None  # its session, when its date cell parsed
 
 
 class PriceSource(Protocol):

@@ -20,7 +20,13 @@ from pathlib import Path
 import pandas as pd
 
 from sources.price_csv import parse_price_csv
-from sources.prices import PriceBatch, PriceFormatError, PriceSourceError, concat_price_frames
+from sources.prices import (
+    LineReject,
+    PriceBatch,
+    PriceFormatError,
+    PriceSourceError,
+    concat_price_frames,
+)
 
 
 class ReplayError(RuntimeError):
@@ -101,6 +107,7 @@ class ReplayPriceSource:
         missing: list[str] = []
         notes: list[str] = []
         damaged: list[tuple[str, str]] = []
+        rejected: list[LineReject] = []
         for symbol in wanted:
             name = f"{symbol}.csv"
             if not self.folder.has(self.KIND, name):
@@ -108,15 +115,23 @@ class ReplayPriceSource:
                 notes.append(f"{symbol}: no file {self.folder.path(self.KIND, name)}")
                 continue
             path = self.folder.path(self.KIND, name)
+            lines: list[LineReject] = []
             try:
                 whole = parse_price_csv(
-                    self.folder.read_bytes(self.KIND, name), symbol, origin=str(path)
-                )
+                    self.folder.read_bytes(self.KIND, name), symbol, origin=str(path),
+                    rejects=lines,
+                )  # fmt: skip
             except (PriceFormatError, ReplayError) as exc:  # this symbol only
                 missing.append(symbol)
                 notes.append(f"{symbol}: {exc}")
                 damaged.append((symbol, str(exc)))
                 continue
+            # a line that could not be read is quarantined by the runs whose window holds
+            # its date (one whose date does not parse, by every run that reads the file)
+            rejected += [
+                r for r in lines
+                if r.date is None or pd.Timestamp(start) <= r.date <= pd.Timestamp(end)
+            ]  # fmt: skip
             frame = whole.loc[whole["date"].between(pd.Timestamp(start), pd.Timestamp(end))]
             if frame.empty:
                 missing.append(symbol)
@@ -135,4 +150,5 @@ class ReplayPriceSource:
             self.name,
             tuple(notes),
             tuple(damaged),
+            tuple(rejected),
         )

@@ -502,11 +502,17 @@ def load_facts(
 
 
 def refresh_queue(
-    con: duckdb.DuckDBPyConnection, *, funds: Iterable[str], sweep: int, limit: int
+    con: duckdb.DuckDBPyConnection,
+    *,
+    funds: Iterable[str],
+    sweep: int,
+    limit: int,
+    today: dt.date | None = None,
 ) -> list[int]:
     """The companies to fetch this run, most urgent first (``sql/load/xbrl_refresh_queue.sql``):
     members that filed a periodic report since their last fetch, members never fetched (by
-    weight), then the ``sweep`` longest unrefreshed; at most ``limit`` in all."""
+    weight), then the ``sweep`` longest unrefreshed; at most ``limit`` in all. A company in
+    back-off (its last fetch failed or was blocked) waits until its retry day ``today``."""
     sql = read_sql("load/xbrl_refresh_queue.sql")
-    rows = con.execute(sql, [list(funds), sweep, limit]).fetchall()
+    rows = con.execute(sql, [list(funds), sweep, limit, today]).fetchall()
     return [int(r[0]) for r in rows]

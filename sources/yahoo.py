@@ -40,6 +40,7 @@ from sources.prices import ADJ_AUTO as ADJ_AUTO
 from sources.prices import ADJ_NONE as ADJ_NONE
 from sources.prices import ADJ_RAW as ADJ_RAW
 from sources.prices import VALUE_COLUMNS as VALUE_COLUMNS
+from sources.prices import LineReject as LineReject
 from sources.prices import PriceBatch as PriceBatch
 from sources.prices import PriceFormatError as PriceFormatError
 from sources.prices import PriceSource as PriceSource

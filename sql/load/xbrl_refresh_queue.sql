@@ -1,5 +1,8 @@
 -- Which companies' facts to fetch this run, most urgent first.
--- Parameters: $1 funds (list), $2 sweep size, $3 limit.
+-- Parameters: $1 funds (list), $2 sweep size, $3 limit, $4 the run's day (null: today).
+--
+-- A company whose last fetch failed or was blocked (raw.xbrl_fetch_backoff) is left out until
+-- its retry_after day, then comes first (urgency 1) whatever it filed.
 --
 -- Members of each fund's latest loaded snapshot, matched to a CIK by vendor ticker:
 --   1. filed a periodic report (EDGAR index) on or after the day of their last fetch;
@@ -48,6 +51,8 @@ ranked as (
         c.weight_pct,
         f.fetched_at,
         case
+            when b.retry_after > coalesce($4::date, current_date) then 9
+            when b.cik is not null then 1
             when f.cik is null then 2
             when p.last_filed >= cast(f.fetched_at as date) then 1
             else 3
@@ -55,6 +60,7 @@ ranked as (
     from companies as c
     left join raw.xbrl_fetches as f on c.cik = f.cik
     left join periodic as p on c.cik = p.cik
+    left join raw.xbrl_fetch_backoff as b on c.cik = b.cik
 ),
 
 numbered as (
@@ -69,7 +75,7 @@ numbered as (
 
 select cik
 from numbered
-where urgency < 3 or position <= $2
+where urgency < 3 or (urgency = 3 and position <= $2)
 order by
     urgency asc,
     case when urgency = 3 then position end asc nulls first,

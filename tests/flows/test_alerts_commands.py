@@ -119,3 +119,37 @@ def test_a_failed_flow_run_then_a_good_one_sends_failed_then_resolved(
         ("pipeline_failed", "daily-run", "fired"),
         ("pipeline_failed", "daily-run", "resolved"),
     ]
+
+
+def _published_storage(published: Path) -> str:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{published}' as copy (read_only)")
+        tags = con.execute(
+            "select tags from duckdb_databases() where database_name = 'copy'"
+        ).fetchone()
+        return str(tags[0]["storage_version"]) if tags else ""
+    finally:
+        con.close()
+
+
+def test_silence_and_unsilence_publish_in_the_configured_storage_version(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A silence republishes the copy; in DuckDB 2.0's own format it would lock 1.x readers
+    out until the next run ([storage] published_storage_version, issue 15)."""
+    from rotation.settings import StorageSettings
+
+    version = StorageSettings().published_storage_version
+    assert version  # the default keeps 1.x readers
+    published = tmp_path / "data" / "rotation.read.duckdb"
+    args = ["--config", str(config), "alerts"]
+    assert main([*args, "silence", "iwm_spy_below_ma200", "--until", "2099-01-01",
+                 "--reason", "x"]) == 0  # fmt: skip
+    silence_id = capsys.readouterr().out.split(":")[0]
+    assert _published_storage(published) == f"{version}+"
+    published.unlink()
+    assert main([*args, "unsilence", silence_id]) == 0
+    assert _published_storage(published) == f"{version}+"

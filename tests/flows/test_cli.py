@@ -153,3 +153,87 @@ def test_a_closed_day_says_so_without_network_or_writes(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "2025-12-25 is not an NYSE session" in result.stdout
     assert not db.parent.exists()
+
+
+def _lock_is_free(db: Path) -> bool:
+    import fcntl
+
+    fd = os.open(f"{db}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture
+def run_config(tmp_path: Path) -> tuple[Path, Path, Path]:
+    db = tmp_path / "data" / "rotation.duckdb"
+    replay = tmp_path / "replay"
+    replay.mkdir()
+    config = tmp_path / "rotation.toml"
+    config.write_text(f'[storage]\npath = "{db}"\n')
+    return config, db, replay
+
+
+def test_the_writer_lock_is_held_before_prefect_starts(
+    run_config: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: the lock was checked before Prefect started but taken inside the flow."""
+    import flows.daily
+    from cli.main import main
+    from rotation.db import writer_lock
+
+    config, db, replay = run_config
+    seen: list[bool] = []
+
+    def flow(**_: object) -> dict[str, str]:
+        seen.append(_lock_is_free(db))
+        with writer_lock(db):  # the flow takes it again: re-entrant in the same process
+            pass
+        return {"status": "completed", "message": "ok"}
+
+    monkeypatch.setattr(flows.daily, "daily_run", flow)
+    monkeypatch.setattr("flows.reaper.start_reaper", lambda: None)
+    assert main(["--config", str(config), "run", "--replay", str(replay),
+                 "--date", "2025-09-26"]) == 0  # fmt: skip
+    assert seen == [False]  # held by the command while the flow ran
+    assert _lock_is_free(db)  # and released after
+
+
+def test_the_loser_of_two_runs_started_together_gets_one_line(
+    run_config: tuple[Path, Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Both runs pass the preflight check; the other takes the lock before this one's flow."""
+    import flows.daily
+    import flows.preflight
+    from cli.main import main
+
+    config, db, replay = run_config
+    db.parent.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sys, time; sys.path.insert(0, sys.argv[2])\n"
+            "from rotation.db import writer_lock\n"
+            "with writer_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(30)"
+        ), str(db), str(REPO)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started: list[object] = []
+        monkeypatch.setattr(flows.daily, "daily_run", lambda **kw: started.append(kw))
+        monkeypatch.setattr(flows.preflight, "check_lock_free", lambda settings: None)
+        monkeypatch.setattr("flows.reaper.start_reaper", lambda: None)
+        code = main(["--config", str(config), "run", "--replay", str(replay),
+                     "--date", "2025-09-26"])  # fmt: skip
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 1 and started == []
+        assert err == [f"error: another writer (pid {holder.pid}) is running against {db}"]
+    finally:
+        holder.kill()
+        holder.wait()

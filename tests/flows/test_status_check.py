@@ -108,3 +108,38 @@ def test_status_check_exits_non_zero_with_one_line(tmp_path: Path) -> None:
 
     missing = rotation("status", "--check", db=tmp_path / "none.duckdb")
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+
+
+def test_a_completed_run_whose_data_is_hundreds_of_sessions_old_is_stale(
+    tmp_path: Path,
+) -> None:
+    """Completion is not freshness (issue 15): the run for the due session completed, but the
+    newest price it published is from 2025."""
+    db = tmp_path / "r.duckdb"
+    published = tmp_path / "r.read.duckdb"
+    due = due_session(dt.datetime.now(dt.UTC), TWO_HOURS)
+    con = duckdb.connect(str(db))
+    migrate(con)
+    add_run(con, "now", str(due), "completed")
+    con.execute(
+        """insert into raw.prices (symbol, date, close, adj_close, adj_close_received,
+               adjustment, source, fetched_at, run_id)
+           values ('SPY', '2025-09-26', 1, 1, 1, 'raw', 't', now(), 't'),
+                  ('AAPL', ?, 1, 1, 1, 'raw', 't', now(), 't')""",
+        [due],  # a symbol that is not configured does not make the configured ones fresh
+    )
+    con.close()
+    publish_copy(db, published)
+    stale = rotation("status", "--check", db=db)
+    assert stale.returncode == 1 and not stale.stdout
+    assert stale.stderr.startswith(
+        "STALE: the last run completed, but the newest price published is for 2025-09-26"
+    )
+    assert stale.stderr.count("\n") == 1
+
+    con = duckdb.connect(str(db))
+    con.execute("update raw.prices set date = ? where symbol = 'SPY'", [due])
+    con.close()
+    publish_copy(db, published)
+    fresh = rotation("status", "--check", db=db)
+    assert fresh.returncode == 0, fresh.stderr

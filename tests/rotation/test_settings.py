@@ -246,3 +246,52 @@ def test_the_variables_the_pipeline_sets_itself_are_known() -> None:
 
     assert TOKEN_VARIABLE in known_environment()
     load_settings(None, env={TOKEN_VARIABLE: "token"})  # no error
+
+
+# Issue 15: a symbol becomes a file name and a URL part; one that is not ticker-shaped used to
+# pass settings and fail the run with two tracebacks.
+@pytest.mark.parametrize("symbol", ["IWM/SPY", "..", "../etc/passwd", "A..B", "IW M", "SPY\\\\x"])
+def test_symbols_must_be_ticker_shaped(symbol: str) -> None:
+    with pytest.raises(SettingsError, match=r"setting \[prices\] symbols: .* is not a ticker"):
+        load_settings(env={"ROTATION_PRICES_SYMBOLS": f"SPY,{symbol}"})
+
+
+def test_real_ticker_shapes_pass_and_funds_are_checked_too() -> None:
+    symbols = "SPY,^GSPC,BRK-B,BF.B,GC=F,IWM"
+    settings = load_settings(
+        env={"ROTATION_PRICES_SYMBOLS": symbols, "ROTATION_BREADTH_BENCHMARK": "IWM",
+             "ROTATION_PRICES_PAIRS": "IWM/SPY"}
+    )  # fmt: skip
+    assert settings.prices.symbols == tuple(symbols.split(","))
+    with pytest.raises(SettingsError, match=r"\[holdings\] funds: 'IWM/x'"):
+        load_settings(env={"ROTATION_HOLDINGS_FUNDS": "IWM/x"})
+
+
+def test_a_rule_on_a_subject_not_configured_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.main import main
+
+    rule = (
+        '[[rules]]\nname = "qqq_vs_spy"\nfamily = "relative_strength"\n'
+        'indicator = "ratio_vs_ma200"\n'
+        'subject = "QQQ/SPY"\ndirection = "below"\nthreshold = 0.0\nseverity = "info"\n'
+        'kind = "catalyst"\n'
+    )
+    config = tmp_path / "rotation.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "r.duckdb"}"\n\n{rule}')
+    assert main(["--config", str(config), "alerts", "silences"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "subject 'QQQ/SPY' is not configured" in err[0] and "IWM/SPY" in err[0]
+    config.write_text(config.read_text().replace("QQQ/SPY", "IWM/SPY"))
+    main(["--config", str(config), "alerts", "silences"])
+    assert "not configured" not in capsys.readouterr().err
+
+
+def test_the_committed_rules_all_name_configured_subjects() -> None:
+    from alerts import load_rules
+    from alerts.rules import check_subjects
+
+    settings = load_settings(Path(__file__).resolve().parents[2] / "rotation.toml", env={})
+    check_subjects(load_rules(settings.rules, settings.alerts), settings)

@@ -386,16 +386,40 @@ def test_short_index_against_its_weekdays_median(con: duckdb.DuckDBPyConnection)
     short = short_index_files(con, batch)
     # median of the last 5 Fridays (2000 after Thanksgiving included) is 7,989
     assert short.to_dict("records") == [
-        {"index_file": "master.20200103.idx", "rows": 802, "median_rows": 7989.0, "files": 5}
-    ]
-    assert short_index_files(con, pd.DataFrame([_index_file(cut, 2100)])).empty  # 26%: fine
+        {"index_file": "master.20200103.idx", "rows": 802, "median_rows": 7989.0, "files": 5,
+         "basis": "weekday"}
+    ]  # fmt: skip
+    # issue 15: a file cut at half its length is short (at the old 25% it loaded as complete)
+    assert len(short_index_files(con, pd.DataFrame([_index_file(cut, 3995)]))) == 1
+    assert short_index_files(con, pd.DataFrame([_index_file(cut, 4900)])).empty  # 61%: fine
     # stored as short; the next read gives the same 802 rows: what EDGAR published, accepted
     load_edgar(con, pd.DataFrame(columns=FILING_COLUMNS), "r1", FETCHED_AT,
                index_files=batch.assign(status="short"))  # fmt: skip
     assert short_index_files(con, batch).empty
     assert len(short_index_files(con, batch.assign(rows=803))) == 1  # a different cut: short
-    with_two_known = pd.DataFrame([_index_file(dt.date(2019, 12, 6), 10)])
-    assert short_index_files(con, with_two_known).empty  # fewer than 3 earlier Fridays known
+    # issue 15: with fewer than 3 earlier Fridays known (one here), the judgement works from
+    # the first files: against the nearest daily files of any weekday
+    with_one_known = pd.DataFrame([_index_file(dt.date(2019, 12, 6), 10)])
+    judged = short_index_files(con, with_one_known).to_dict("records")
+    assert judged == [{"index_file": "master.20191206.idx", "rows": 10, "median_rows": 7989.0,
+                       "files": 5, "basis": "any"}]  # fmt: skip
+    assert short_index_files(con, with_one_known.assign(rows=7000)).empty
+
+
+def test_short_index_from_the_first_files_of_a_first_run(con: duckdb.DuckDBPyConnection) -> None:
+    """A first run reads ten days at once: no weekday has three earlier files, yet a file cut
+    at half its length among them is judged against the others."""
+    from sources.edgar import INDEX_FILE_COLUMNS, short_index_files
+
+    days = [dt.date(2020, 1, 6) + dt.timedelta(days=n) for n in range(12)]
+    days = [d for d in days if d.weekday() < 5]  # 2020-01-06 .. 01-17: ten sessions
+    rows = {d: 7000 + 100 * i for i, d in enumerate(days)}
+    rows[days[3]] = 3600  # cut at about half
+    batch = pd.DataFrame([_index_file(d, n) for d, n in rows.items()], columns=INDEX_FILE_COLUMNS)
+    short = short_index_files(con, batch)
+    assert list(short["index_file"]) == [f"master.{days[3]:%Y%m%d}.idx"]
+    assert list(short["basis"]) == ["any"]
+    assert short_index_files(con, batch.iloc[:2]).empty  # two files: nothing to judge by
 
 
 def test_a_filing_dated_after_its_index_is_a_row_problem(edgar_dir: Path) -> None:
