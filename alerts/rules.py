@@ -423,4 +423,3 @@ def check_subjects(rules: Iterable[Rule], settings: Any) -> None:
                 f"the rule could never fire (a {rule.family} rule needs {what}: "
                 f"{', '.join(sorted(known)) or 'none configured'})"
             )
-

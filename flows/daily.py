@@ -261,8 +261,9 @@ def _daily_body(
             source = clients.get("prices")
             bounded = _Bounded(settings, db_path, run_id, as_of)
             batch = bounded.fetch(
-                fetch_prices, "prices", source, settings.prices.symbols, start, end
-            )
+                fetch_prices, "prices", source, settings.prices.symbols, start, end,
+                stages.fallback_price_source(settings, clients),  # Stooq, for what Yahoo lacks
+            )  # fmt: skip
             if batch is None:
                 prices = _timed_out("prices", lim.source_timeout_s)
             else:

@@ -97,6 +97,7 @@ class Clients:
 NAMES = (
     "prices",
     "member_prices",
+    "stooq",  # the prices' fallback vendor (pipeline.stages.fallback_price_source)
     "edgar",
     "nasdaq",
     "fred",
@@ -110,6 +111,7 @@ NAMES = (
 
 def _live_factories(settings: Settings) -> dict[str, Factory]:
     from sources import edgar, fred, fund_pe, holdings, nasdaq, shiller, xbrl
+    from sources.stooq import StooqPriceSource
     from sources.yahoo import YahooPriceSource
 
     prices, cfg_v = settings.prices, settings.valuation
@@ -130,6 +132,11 @@ def _live_factories(settings: Settings) -> dict[str, Factory]:
         "prices": yahoo(prices.download_timeout_s),
         # members: one download per chunk, each bounded by the chunk's own wall time
         "member_prices": yahoo(settings.breadth.chunk_timeout_s),
+        "stooq": lambda: StooqPriceSource(
+            settings.secrets.stooq_apikey,
+            base_url=prices.stooq_base_url,
+            timeout_s=prices.download_timeout_s,
+        ),
         "edgar": lambda: edgar.EdgarLiveClient(
             user_agent=settings.edgar.user_agent,
             base_url=settings.edgar.base_url,
@@ -161,10 +168,12 @@ def _live_factories(settings: Settings) -> dict[str, Factory]:
 def _replay_factories(root: Path) -> dict[str, Factory]:
     from sources import edgar, fred, fund_pe, holdings, nasdaq, shiller, xbrl
     from sources.replay import ReplayPriceSource
+    from sources.stooq import StooqReplaySource
 
     twins: dict[str, Callable[[Path], Any]] = {
         "prices": ReplayPriceSource,
         "member_prices": ReplayPriceSource,
+        "stooq": StooqReplaySource.from_folder,  # None: this folder has no stooq/
         "edgar": edgar.EdgarReplayClient,
         "nasdaq": nasdaq.NasdaqReplayClient,
         "fred": fred.FredReplayClient,

@@ -17,6 +17,7 @@ members are listed in ops.member_symbols (the per-symbol staleness rule leaves t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -122,7 +123,7 @@ def _quiet(batch: PriceBatch) -> PriceBatch:
     """The batch without one note per missing symbol: the stage summarises them in one line."""
     missing = tuple(f"{s}: " for s in batch.missing_symbols)
     notes = tuple(n for n in batch.notes if not n.startswith(missing))
-    return PriceBatch(batch.frame, batch.requested, batch.missing_symbols, batch.source, notes)
+    return dataclasses.replace(batch, notes=notes)
 
 
 def load_member_prices(
@@ -133,9 +134,17 @@ def load_member_prices(
     *,
     run_id: str,
     source: PriceSource | None = None,
+    fallback: PriceSource | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> SourceReport:
-    """Price every member of the funds' latest snapshots; one report for the whole stage."""
+    """Price every member of the funds' latest snapshots; one report for the whole stage.
+
+    A member the price source delivers nothing for (or whose chunk failed) is asked of the
+    ``fallback`` vendor (Stooq) in the same chunk window, and that batch goes through the same
+    validation, quarantine and seam judgement, labelled with its own source. Without an
+    injected ``source`` the fallback comes from the settings; a fallback that fails for good
+    (a wrong key) is dropped for the rest of the run with one message.
+    """
     cfg = settings.breadth
     report = SourceReport(SOURCE)
     if not cfg.members:
@@ -150,8 +159,10 @@ def load_member_prices(
             "no holdings snapshot loaded yet: members are priced from the first one"
         )
         return report
-    # the clients' member source: live Yahoo with the per-chunk wall-time bound, or the twin
-    source = source or clients.get("member_prices")
+    if source is None:
+        # the clients' member source: live Yahoo with the per-chunk wall-time bound, or the twin
+        source = clients.get("member_prices")
+        fallback = fallback or stages.fallback_price_source(settings, clients)
     rules = PriceRules(
         settings.prices.max_daily_move,
         dict(settings.prices.max_daily_move_overrides),
@@ -177,41 +188,53 @@ def load_member_prices(
                 failed.extend(chunk.symbols)
                 steps.advance(f"{chunk.label}: not started, the stage's time is up")
                 continue
+            batches: list[PriceBatch] = []
+            chunk_failed = False
             try:
-                batch = source.fetch(chunk.symbols, chunk.start, chunk.end)
+                batches.append(source.fetch(chunk.symbols, chunk.start, chunk.end))
+                lacking = batches[0].missing_symbols
             except PriceSourceError as exc:
-                failed.extend(chunk.symbols)
+                lacking, chunk_failed = chunk.symbols, True
                 report.messages.append(f"chunk {chunk.label} failed: {exc}; asked again next run")
-                steps.advance(f"{chunk.label}: failed")
-                continue
-            missing.extend(batch.missing_symbols)
-            report.fetched += len(batch.frame)
-            if batch.frame.empty:
-                steps.advance(f"{chunk.label}: nothing came back")
-                continue
-            delivered.update(batch.frame["symbol"].unique())
-            loaded = stages.validate_and_load_prices(
-                db_path,
-                _quiet(batch),
-                rules=rules,
-                run_id=run_id,
-                start=chunk.start,
-                end=chunk.end,
-                source=SOURCE,
-                resolve_incidents=False,
-            )
-            report.loaded += loaded.loaded
-            report.unchanged += loaded.unchanged
-            report.quarantined += loaded.quarantined
-            report.blocked |= loaded.blocked
-            if not loaded.blocked:
-                rechecked.update(batch.frame["symbol"].unique())
-            for message in loaded.messages:
-                if "adjustment basis moved" in message:
-                    rebased += 1
-                elif not message.startswith("no data for:"):
-                    report.messages.append(message)
-            steps.advance(f"{chunk.label}: {loaded.loaded} rows loaded")
+            if fallback is not None and lacking:
+                try:
+                    batches.append(fallback.fetch(lacking, chunk.start, chunk.end))
+                except PriceSourceError as exc:
+                    report.messages.append(f"{fallback.name} not asked again this run: {exc}")
+                    fallback = None
+            got = 0
+            for batch in batches:
+                report.fetched += len(batch.frame)
+                if batch.frame.empty:
+                    symbol_notes = tuple(f"{s}: " for s in batch.missing_symbols)
+                    report.messages += [n for n in batch.notes if not n.startswith(symbol_notes)]
+                    continue
+                delivered.update(batch.frame["symbol"].unique())
+                loaded = stages.validate_and_load_prices(
+                    db_path,
+                    _quiet(batch),
+                    rules=rules,
+                    run_id=run_id,
+                    start=chunk.start,
+                    end=chunk.end,
+                    source=SOURCE,
+                    resolve_incidents=False,
+                )
+                got += loaded.loaded
+                report.loaded += loaded.loaded
+                report.unchanged += loaded.unchanged
+                report.quarantined += loaded.quarantined
+                report.blocked |= loaded.blocked
+                if not loaded.blocked:
+                    rechecked.update(batch.frame["symbol"].unique())
+                for message in loaded.messages:
+                    if "adjustment basis moved" in message:
+                        rebased += 1
+                    elif not message.startswith("no data for:"):
+                        report.messages.append(message)
+            unpriced = [s for s in lacking if s not in delivered]
+            (failed if chunk_failed else missing).extend(unpriced)
+            steps.advance(f"{chunk.label}: {got} rows loaded")
     with writing(db_path) as con, transaction(con):
         con.executemany(
             read_sql("load/member_symbols_record.sql"),

@@ -7,6 +7,7 @@ lock around all of them) and commits one batch per transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ from sources import edgar as _edgar
 from sources import nasdaq as _nasdaq
 from sources import prices as _prices
 from sources.price_store import SEAM_CONFLICT, load_prices, stored_context, stored_extent
-from sources.prices import PriceBatch, PriceSource
+from sources.prices import PriceBatch, PriceSource, PriceSourceError
 from sources.prices import price_window as plan_prices
 
 if TYPE_CHECKING:  # transforms is imported where it is used (it is not needed to fetch)
@@ -73,6 +74,15 @@ class SourceReport:
         self.damage += [line for line in lines if line not in self.damage]
 
 
+def fallback_price_source(settings: Settings, clients: Clients) -> PriceSource | None:
+    """The second vendor for symbols Yahoo delivered nothing for: the run's ``stooq`` client
+    (live, off without its key, which it says once; or its replay twin over ``DIR/stooq/``,
+    None when the folder has none), or None with ``[prices] fallback = "none"``."""
+    if settings.prices.fallback == "none":
+        return None
+    return clients.get("stooq")  # type: ignore[no-any-return]
+
+
 def price_window(
     db_path: str, as_of: dt.date, prices: PricesSettings
 ) -> tuple[dt.date, dt.date, str]:
@@ -87,9 +97,17 @@ def price_rules(prices: PricesSettings) -> PriceRules:
 
 
 def fetch_prices(
-    source: PriceSource, symbols: tuple[str, ...], start: dt.date, end: dt.date
+    source: PriceSource,
+    symbols: tuple[str, ...],
+    start: dt.date,
+    end: dt.date,
+    fallback: PriceSource | None = None,
 ) -> PriceBatch:
+    """The source's batch; what it delivered nothing for is asked of ``fallback`` and attached
+    as ``batch.fallback`` (loaded with the batch, under its own source label)."""
     batch = source.fetch(symbols, start, end)
+    if fallback is not None and batch.missing_symbols:
+        batch = with_fallback(batch, fallback, start, end)
     log.info(
         "fetched %d price rows for %d symbols from %s (%s to %s)",
         len(batch.frame),
@@ -101,6 +119,34 @@ def fetch_prices(
     for note in batch.notes:
         log.warning("%s", note)
     return batch
+
+
+def with_fallback(
+    batch: PriceBatch, fallback: PriceSource, start: dt.date, end: dt.date
+) -> PriceBatch:
+    """``batch`` with the fallback vendor's rows for its missing symbols attached.
+
+    Symbols the fallback delivered leave ``batch.missing_symbols`` (no "no data" incident);
+    the others stay missing there. A fallback that fails is one note, never the run's end.
+    """
+    try:
+        second = fallback.fetch(batch.missing_symbols, start, end)
+    except PriceSourceError as exc:
+        return dataclasses.replace(batch, notes=(*batch.notes, f"{fallback.name}: {exc}"))
+    got = tuple(dict.fromkeys(second.frame["symbol"]))
+    per_symbol = tuple(f"{s}: " for s in second.requested)
+    general = tuple(n for n in second.notes if not n.startswith(per_symbol))
+    priced = tuple(f"{s}: priced from {second.source} instead" for s in got)
+    if not got:
+        return dataclasses.replace(batch, notes=(*batch.notes, *general))
+    second = dataclasses.replace(second, requested=got, missing_symbols=(), notes=general,
+                                 damaged=())  # fmt: skip
+    return dataclasses.replace(
+        batch,
+        missing_symbols=tuple(s for s in batch.missing_symbols if s not in got),
+        notes=(*batch.notes, *priced),
+        fallback=second,
+    )
 
 
 def validate_and_load_prices(
@@ -159,6 +205,19 @@ def validate_and_load_prices(
                 )
         except damage.CONTAINED_ERRORS as exc:
             _contain(con, report, checked, exc, run_id=run_id, session=session)
+    if batch.fallback is not None:  # the second vendor's rows, judged the same way
+        extra = validate_and_load_prices(
+            db_path, batch.fallback, rules=rules, run_id=run_id, start=start, end=end,
+            source=source, resolve_incidents=resolve_incidents,
+        )  # fmt: skip
+        report.fetched += extra.fetched
+        report.loaded += extra.loaded
+        report.unchanged += extra.unchanged
+        report.quarantined += extra.quarantined
+        report.blocked |= extra.blocked
+        report.messages += extra.messages
+        report.note_damage([None] * extra.new_incidents, extra.damage)
+        return report
     for message in report.messages:
         log.info("%s: %s", source, message)
     for line in report.damage:
@@ -218,7 +277,9 @@ def _load_price_batch(
     as incidents. A batch that reaches every symbol's latest stored session re-checked the
     recent damage and may resolve it; an older backfill chunk did not and must not.
     """
-    validation = validate_prices(batch.frame, rules, stored_context(con, batch.frame))
+    validation = validate_prices(
+        batch.frame, rules, stored_context(con, batch.frame), fetched_at=batch.fetched_at
+    )
     latest = [d for _, d in stored_extent(con, list(batch.requested)).values() if d]
     rechecked = not batch.missing_symbols and all(d <= end for d in latest)
     reasons = reason_counts(validation.quarantined)

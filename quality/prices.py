@@ -30,10 +30,16 @@ Rules and why:
   on (dividends only lower the factor of *earlier* rows). The rows on the basis most rows
   agree on (the longest run whose factors never fall) are kept; the others were adjusted on
   another basis (broken-adj-2022-11-18: ``Adj Close`` equal to ``Close`` on ~145 rows).
-- the last bar's volume is at least 50% of the previous 20 sessions' median (20% on an
-  early-close session): a bar downloaded before the close (yahoo-csv-2025-09-26: IWM 240.23
-  on 36% of the usual volume, final 241.34; SPY on 43%; IWB on 16%). The trailing re-fetch of
-  the next run replaces it with the final bar.
+- the last bar is not intraday, judged from what is known. When the batch says when it was
+  fetched (``fetched_at``: a live download, or a recording that knows its time), a bar of a
+  session that had closed (plus ``SETTLE_MARGIN``) by then is complete, whatever its volume
+  (a thin small cap trades a tenth of its median on a quiet day, and the volume rule alone
+  quarantined ~40 to over a hundred complete member bars a session); a bar of a session still
+  open then is intraday. Only when nobody knows the fetch time (a folder of old CSVs) does the
+  volume speak: a last bar under 50% of the previous 20 sessions' median (20% on an
+  early-close session) was downloaded before the close (yahoo-csv-2025-09-26: IWM 240.23 on
+  36% of the usual volume, final 241.34; SPY on 43%; IWB on 16%). The trailing re-fetch of the
+  next run replaces it with the final bar.
 """
 
 from __future__ import annotations
@@ -65,6 +71,8 @@ LAST_BAR_MIN_VOLUME_RATIO = 0.5
 # The largest real daily volume in ../shared/data is ^GSPC's 1.1e10 (an index's volume sums
 # its members'); a thousand times that is a corrupted number, never a session (1e30 was stored)
 MAX_VOLUME = 1e13
+# A session's bar is final this long after its close (Yahoo's settles by 16:15 ET).
+SETTLE_MARGIN = dt.timedelta(minutes=15)
 EARLY_CLOSE_MIN_VOLUME_RATIO = 0.2  # half-day sessions trade about half the usual volume
 RANGE_BOUND_MOVES = 2.0  # high/low may stand this many daily-move limits from the close
 LEVEL_SHIFT = "level_shift"  # the incident kind of a held level shift
@@ -185,6 +193,8 @@ def price_checks(columns: list[str]) -> list[Check]:
         Check("ExpectColumnValuesToBeBetween",
               {"column": "last_bar_volume_ratio", "min_value": LAST_BAR_MIN_VOLUME_RATIO},
               "last bar looks intraday (volume far below the 20-session median)"),
+        Check("ExpectColumnValuesToBeInSet", {"column": "last_bar_forming", "value_set": [False]},
+              "last bar is intraday (fetched before its session closed)"),
     ]  # fmt: skip
     return checks
 
@@ -273,6 +283,28 @@ def _last_bar_volume_ratio(group: pd.DataFrame, earlier: tuple[float, ...]) -> p
     return out
 
 
+def bar_final_after(day: dt.date) -> dt.datetime:
+    """When the bar of session ``day`` is complete: its close (early closes too) plus the
+    vendor's settle margin."""
+    return calendar.session_close(day) + SETTLE_MARGIN
+
+
+def _last_bar_forming(group: pd.DataFrame, fetched_at: dt.datetime) -> pd.Series:
+    """True on the last bar when its session had not closed (plus the margin) at fetch time;
+    a bar dated after the fetch day is forming too (a vendor's clock ahead of ours)."""
+    out = pd.Series(False, index=group.index)
+    if group.empty:
+        return out
+    last = group.index[-1]
+    day = pd.Timestamp(group.loc[last, "date"]).date()
+    fetched_day = fetched_at.astimezone(calendar.NEW_YORK).date()
+    if day > fetched_day or (
+        day == fetched_day and calendar.is_session(day) and fetched_at < bar_final_after(day)
+    ):
+        out[last] = True
+    return out
+
+
 @dataclass(frozen=True)
 class HeldShift:
     """A level shift this batch holds back, and how many of the symbol's rows it holds."""
@@ -294,7 +326,10 @@ class HeldShift:
 
 
 def _derive(
-    frame: pd.DataFrame, rules: PriceRules, before: Mapping[str, Before] | None
+    frame: pd.DataFrame,
+    rules: PriceRules,
+    before: Mapping[str, Before] | None,
+    fetched_at: dt.datetime | None = None,
 ) -> tuple[pd.DataFrame, list[HeldShift]]:
     df = frame.reset_index(drop=True).copy()
     df[ROW_ID] = np.arange(len(df), dtype="int64")
@@ -317,23 +352,38 @@ def _derive(
     for column, default in neighbour_columns.items():
         df[column] = default
     df["last_bar_volume_ratio"] = np.nan
+    df["last_bar_forming"] = False
     held: list[HeldShift] = []
     order = df.sort_values(["symbol", "date"], kind="stable")
+    # per-symbol results are gathered and written once: a .loc write per symbol copies the
+    # whole frame each time, minutes for ~2,000 index members
+    judged_parts: list[pd.DataFrame] = []
+    last_parts: list[pd.Series] = []
     for symbol, group in order.groupby("symbol", sort=False):
         prev = (before or {}).get(str(symbol))
         judged, shifts = _judge_group(
             group, rules.move_limit(str(symbol)), prev, rules.asset_class(str(symbol)) == STOCK
         )
-        df.loc[group.index, list(neighbour_columns)] = judged[list(neighbour_columns)]
+        judged_parts.append(judged[list(neighbour_columns)])
         held += [
             HeldShift(str(symbol), s, int(judged["level_shift_held"].sum()))
             for s in shifts
             if not s.confirmed
         ]
-        df.loc[group.index, "last_bar_volume_ratio"] = _last_bar_volume_ratio(
-            group, prev.volumes if prev is not None else ()
-        )
+        if fetched_at is not None:  # known: the clock decides, never the volume
+            last_parts.append(_last_bar_forming(group, fetched_at))
+        else:
+            last_parts.append(
+                _last_bar_volume_ratio(group, prev.volumes if prev is not None else ())
+            )
+    if judged_parts:
+        judged_all = pd.concat(judged_parts).reindex(df.index)
+        for column in neighbour_columns:
+            df[column] = judged_all[column].to_numpy()
+        last_column = "last_bar_forming" if fetched_at is not None else "last_bar_volume_ratio"
+        df[last_column] = pd.concat(last_parts).reindex(df.index).to_numpy()
     df["level_shift_held"] = df["level_shift_held"].astype(bool)
+    df["last_bar_forming"] = df["last_bar_forming"].astype(bool)
     return df, held
 
 
@@ -341,6 +391,7 @@ def with_derived_columns(
     frame: pd.DataFrame,
     rules: PriceRules,
     before: Mapping[str, Before] | None = None,
+    fetched_at: dt.datetime | None = None,
 ) -> pd.DataFrame:
     """Add ``row_id`` and the bar-shape and neighbour-based columns the suite checks.
 
@@ -348,7 +399,7 @@ def with_derived_columns(
     short daily batch are judged against the stored history and its last bar has a volume
     history.
     """
-    return _derive(frame, rules, before)[0]
+    return _derive(frame, rules, before, fetched_at)[0]
 
 
 @dataclass
@@ -391,14 +442,21 @@ def validate_prices(
     frame: pd.DataFrame,
     rules: PriceRules,
     before: Mapping[str, Before] | None = None,
+    *,
+    fetched_at: dt.datetime | None = None,
 ) -> PriceValidation:
-    """Split a price batch into rows to load and rows to quarantine, or block it whole."""
+    """Split a price batch into rows to load and rows to quarantine, or block it whole.
+
+    ``fetched_at`` (timezone-aware) is when the batch's bytes were fetched; it decides whether
+    each symbol's last bar was complete. None: unknown, and the last bar's volume is the only
+    evidence.
+    """
     missing = [c for c in PRICE_COLUMNS if c not in frame.columns]
     if missing:
         return PriceValidation(**vars(missing_columns_verdict("price", frame, missing)))
     # a duplicated date keeps the row its neighbours agree with (quality/price_duplicates.py)
     frame, repeats = resolve_duplicates(frame.reset_index(drop=True))
-    df, held = _derive(frame, rules, before)
+    df, held = _derive(frame, rules, before, fetched_at)
     result = run_suite(df, "prices", price_checks(list(df.columns)))
     verdict = split_batch("price", df, result, PRICE_COLUMNS)
     if not repeats.empty:

@@ -177,6 +177,10 @@ class PricesSettings:
     download_timeout_s: float = field(default=60.0, metadata=check(gt=0, le=3600))
     # rate-limited downloads are retried with backoff up to this
     max_attempts: int = field(default=3, metadata=check(ge=1, le=10))
+    # the second vendor, asked for the symbols Yahoo delivered nothing for in a run (members
+    # and configured symbols); live it needs ROTATION_STOOQ_APIKEY (docs/sources.md, "Stooq")
+    fallback: str = field(default="stooq", metadata=check(choices=("stooq", "none")))
+    stooq_base_url: str = "https://stooq.com"
 
 
 @dataclass(frozen=True)
@@ -399,6 +403,8 @@ class Secrets:
     smtp_password: str = field(default="", repr=False)
     # Apprise URLs (pd://, opsgenie://, msteams://, json:// ...) carry their tokens in them.
     apprise_urls: tuple[str, ...] = field(default=(), repr=False)
+    # Stooq's free API key (since March 2026), the fallback price vendor's; none: it is off
+    stooq_apikey: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Secrets:

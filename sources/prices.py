@@ -58,6 +58,12 @@ class PriceBatch:
     # lines a file had that could not be read (cut mid-line, a date or number that does not
     # parse): the file's other lines load, these go to quarantine with file and line number
     rejected: tuple[LineReject, ...] = ()
+    # when the bytes were fetched (or recorded, for a replay that knows it): validation judges
+    # whether the last bar was final then; None when nobody knows (a folder of old CSVs)
+    fetched_at: dt.datetime | None = None
+    # the second vendor's batch for symbols this one delivered nothing for (see
+    # pipeline.stages.fetch_prices); its symbols are no longer in missing_symbols
+    fallback: PriceBatch | None = None
 
 
 class LineReject(NamedTuple):

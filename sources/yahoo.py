@@ -308,8 +308,9 @@ class YahooPriceSource:
                 f"{', '.join(pending)}; try again later or use --replay DIR"
             )
         in_range = combined["date"].between(pd.Timestamp(start), pd.Timestamp(end))
+        now = self._clock()
         combined, forming_note = drop_forming_bar(
-            combined.loc[in_range].reset_index(drop=True), self._clock()
+            combined.loc[in_range].reset_index(drop=True), now
         )
         if forming_note:
             notes.append(forming_note)
@@ -318,7 +319,7 @@ class YahooPriceSource:
         for symbol in missing:
             reason = errors.get(symbol.upper(), "no rows in the requested range")
             notes.append(f"{symbol}: nothing came back from Yahoo ({reason})")
-        return PriceBatch(combined, wanted, missing, self.name, tuple(notes))
+        return PriceBatch(combined, wanted, missing, self.name, tuple(notes), fetched_at=now)
 
     def _resolve_download(self) -> DownloadFn:
         """Import yfinance only when fetching (1.3 s), and keep its caches out of the repo."""
