@@ -35,7 +35,7 @@ from rotation.db import transaction, writing
 from rotation.progress import Steps
 from rotation.settings import Settings
 from rotation.sql import read as read_sql
-from sources.yahoo import PriceBatch, PriceSource, PriceSourceError
+from sources.prices import PriceBatch, PriceSource, PriceSourceError
 
 if TYPE_CHECKING:
     from pipeline.clients import Clients

@@ -1,9 +1,7 @@
 """Yahoo Finance daily prices: yfinance normalisation and the live client.
 
 The price contract (``PriceBatch``, ``PriceSource``, the normalised frame, the fetch plan) is
-``sources.prices``; the CSV layouts are ``sources.price_csv``. Their names are re-exported here
-while branches written against the old single module merge (``from sources.yahoo import
-PriceBatch, PriceSource, PriceSourceError``); new code imports them from their modules.
+``sources.prices``; the CSV layouts are ``sources.price_csv``.
 
 * **Normalisation** (pure): ``frame_from_yfinance`` reads a ``yf.download`` frame into the
   normalised frame, with the column names ``parse_price_csv`` knows.
@@ -30,24 +28,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rotation.records import PRICE_COLUMNS as PRICE_COLUMNS
-from sources.price_csv import _COLUMN_NAMES, NEW_YORK, _key
-from sources.price_csv import CLASSIC_HEADER as CLASSIC_HEADER
-from sources.price_csv import CLOSE_FIRST_HEADER as CLOSE_FIRST_HEADER
-from sources.price_csv import parse_price_csv as parse_price_csv
-from sources.price_csv import session_dates as session_dates
-from sources.prices import ADJ_AUTO as ADJ_AUTO
-from sources.prices import ADJ_NONE as ADJ_NONE
-from sources.prices import ADJ_RAW as ADJ_RAW
-from sources.prices import VALUE_COLUMNS as VALUE_COLUMNS
-from sources.prices import LineReject as LineReject
-from sources.prices import PriceBatch as PriceBatch
-from sources.prices import PriceFormatError as PriceFormatError
-from sources.prices import PriceSource as PriceSource
-from sources.prices import PriceSourceError as PriceSourceError
-from sources.prices import _assemble
-from sources.prices import concat_price_frames as concat_price_frames
-from sources.prices import empty_price_frame as empty_price_frame
+from sources.price_csv import (
+    _COLUMN_NAMES,
+    NEW_YORK,
+    _key,
+)
+from sources.prices import (
+    ADJ_AUTO,
+    ADJ_RAW,
+    VALUE_COLUMNS,
+    PriceBatch,
+    PriceFormatError,
+    PriceSourceError,
+    _assemble,
+    concat_price_frames,
+    empty_price_frame,
+)
 from sources.retry import DeadlineExceeded, backoff_delays, run_with_deadline
 
 YAHOO_HOST = ("query2.finance.yahoo.com", 443)  # the host yfinance's chart API calls go to
