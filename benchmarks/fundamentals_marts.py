@@ -22,6 +22,17 @@ marts.holdings_changes, marts.earnings_ttm, marts.fund_valuation, marts.valuatio
 times other versions of ``marts.earnings_ttm`` against the current one on the same data (wall
 and process CPU time, twice each, alternating) and checks that they agree within 1e-9
 relative on every row.
+
+With ``--refresh N`` it then times a normal day's build (issue 16 item 6): N companies get a new
+10-Q (their latest filing's facts shifted three months on, new accession and filing date), the
+runner builds incrementally (``transforms.incremental_earnings``: only those companies'
+``marts.earnings_ttm`` rows recomputed), and its peer, a full build of the same data, follows at
+once (``--rounds`` times, other companies each round). Per build it prints the wall and process
+CPU seconds of the whole build and of the TTM mart alone (the build minus the other models:
+fingerprints, scratch build, write-back or full build, and its audit), the ratios incremental /
+full, and the rows where the incremental mart differs from the full one (every column, exact).
+
+    .venv/bin/python benchmarks/fundamentals_marts.py --companies 3000 --years 2 --refresh 50
 """
 
 from __future__ import annotations
@@ -155,11 +166,107 @@ def compare_ttm(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
         print(json.dumps({"variant": str(path), "rows_differing_from_current": bad}))
 
 
+def refresh(con: duckdb.DuckDBPyConnection, ciks: list[int]) -> int:
+    """A new 10-Q for each of ``ciks``: its latest filing's facts, three months on."""
+    return con.execute(
+        """insert into raw.xbrl_facts
+           select f.* replace (
+                      f.period_start + interval 3 month as period_start,
+                      f.period_end + interval 3 month as period_end,
+                      f.filed + interval 3 month as filed,
+                      f.accession || '-r' as accession,
+                      '10-Q' as form)
+           from raw.xbrl_facts as f
+           where f.cik in (select unnest($ciks))
+             and f.filed = (select max(g.filed) from raw.xbrl_facts as g where g.cik = f.cik)""",
+        {"ciks": ciks},
+    ).fetchone()[0]
+
+
+def differing_rows(con: duckdb.DuckDBPyConnection, a: str, b: str, tolerance: float) -> int:
+    """Rows of ``a`` and ``b`` (marts.earnings_ttm's layout) not matched by a row of the other
+    with the same key and every column equal: exactly, or doubles within ``tolerance``
+    relative (NULLs equal)."""
+    columns = con.execute(f"select column_name, column_type from (describe {a})").fetchall()
+    same = " and ".join(
+        f"(x.{c} is not distinct from y.{c} or abs(x.{c} - y.{c}) "
+        f"<= {tolerance} * greatest(1, abs(y.{c})))"
+        if kind == "DOUBLE" and tolerance > 0
+        else f"x.{c} is not distinct from y.{c}"
+        for c, kind in columns
+    )
+    counted = con.execute(
+        f"""select count(*) from {a} as x full join {b} as y
+               on x.cik = y.cik and x.known_from = y.known_from
+            where x.cik is null or y.cik is null or not ({same})"""
+    ).fetchone()
+    return int(counted[0]) if counted else 0
+
+
+def timed_build(con: duckdb.DuckDBPyConnection, sql_dir: Path, *, incremental: bool) -> dict:
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = build_models(con, sql_dir, incremental=incremental)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    others = sum(r.seconds for r in report.models if r.model != "marts.earnings_ttm")
+    return {
+        "build": "incremental" if incremental else "full",
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "earnings_ttm_wall_s": round(wall - others, 2),
+        "plan": report.earnings_plan,
+    }
+
+
+def compare_refresh(
+    con: duckdb.DuckDBPyConnection, sql_dir: Path, companies: int, size: int, rounds: int
+) -> None:
+    """Time a normal day's incremental build against its peer, the full build."""
+    rng = np.random.default_rng(20261206)
+    chosen = rng.choice(
+        np.arange(1, companies + 1), size=min(companies, size * rounds), replace=False
+    )
+    for round_ in range(rounds):
+        ciks = sorted(int(c) for c in chosen[round_ * size : (round_ + 1) * size])
+        facts = refresh(con, ciks)
+        inc = timed_build(con, sql_dir, incremental=True)
+        con.execute("create or replace temp table ttm_incremental as from marts.earnings_ttm")
+        full = timed_build(con, sql_dir, incremental=False)
+        exact = differing_rows(con, "ttm_incremental", "marts.earnings_ttm", 0.0)
+        near = differing_rows(con, "ttm_incremental", "marts.earnings_ttm", 1e-12)
+        con.execute("create or replace temp table ttm_full as from marts.earnings_ttm")
+        again = timed_build(con, sql_dir, incremental=False)
+        full_vs_full = differing_rows(con, "ttm_full", "marts.earnings_ttm", 0.0)
+        print(json.dumps({"round": round_, "refreshed_companies": len(ciks), "new_facts": facts}))
+        print(json.dumps(inc))
+        print(json.dumps(full))
+        print(json.dumps({
+            "round": round_,
+            "build_wall_ratio": round(inc["wall_s"] / full["wall_s"], 3),
+            "build_cpu_ratio": round(inc["cpu_s"] / full["cpu_s"], 3),
+            "earnings_ttm_wall_ratio": round(
+                inc["earnings_ttm_wall_s"] / full["earnings_ttm_wall_s"], 3
+            ),
+            "rows_differing_incremental_vs_full": exact,
+            "rows_differing_beyond_1e-12": near,
+            "rows_differing_full_vs_second_full": full_vs_full,
+            "second_full_wall_s": again["wall_s"],
+        }))  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--companies", type=int, default=3000)
     parser.add_argument("--years", type=int, default=2)
     parser.add_argument("--ttm-variant", action="append", default=[], type=Path)
+    parser.add_argument(
+        "--refresh",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then time an incremental build after N companies filed",
+    )
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)  # fmt: skip
     args = parser.parse_args()
     if not FACTS.is_file():
         print(f"error: {FACTS} is absent", file=sys.stderr)
@@ -168,7 +275,7 @@ def main() -> int:
     try:
         con = duckdb.connect(str(folder / "bench.duckdb"))
         con.execute("set memory_limit = '3GB'")
-        con.execute("set threads = 2")
+        con.execute(f"set threads = {args.threads}")
         started = time.perf_counter()
         sizes = setup(con, args.companies, args.years)
         print(json.dumps({"setup_s": round(time.perf_counter() - started, 1), **sizes}))
@@ -185,6 +292,8 @@ def main() -> int:
                           "build_s": round(total, 1)}))  # fmt: skip
         if args.ttm_variant:
             compare_ttm(con, [REPO / "sql" / "marts" / "earnings_ttm.sql", *args.ttm_variant])
+        if args.refresh:
+            compare_refresh(con, sql_dir, args.companies, args.refresh, args.rounds)
         con.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)

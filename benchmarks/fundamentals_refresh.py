@@ -47,6 +47,7 @@ sys.path.insert(0, str(REPO))
 
 import duckdb  # noqa: E402
 
+from pipeline.clients import Clients  # noqa: E402
 from pipeline.fundamentals import load_holdings, load_sec_tickers, load_xbrl  # noqa: E402
 from rotation.settings import EdgarSettings, HoldingsSettings, Settings, XbrlSettings  # noqa: E402
 
@@ -133,8 +134,8 @@ def main() -> None:
                 max_companies_per_run=args.first_limit,
             ),
         )
-        load_sec_tickers(db, settings, replay, run_id="bench")
-        load_holdings(db, settings, replay, AS_OF, run_id="bench")
+        load_sec_tickers(db, settings, Clients.replay(replay), run_id="bench")
+        load_holdings(db, settings, Clients.replay(replay), AS_OF, run_id="bench")
         with duckdb.connect(db, read_only=True) as con:
             members = con.execute(
                 """select count(distinct t.cik) from raw.holdings as h
@@ -146,7 +147,7 @@ def main() -> None:
         def run(label: str, cfg: Settings) -> None:
             before = stand_in.requests
             started = time.perf_counter()
-            report = load_xbrl(db, cfg, None, AS_OF, run_id=label)
+            report = load_xbrl(db, cfg, Clients.live(cfg), AS_OF, run_id=label)
             seconds = time.perf_counter() - started
             sent = stand_in.requests - before
             floor = sent / args.rate

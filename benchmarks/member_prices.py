@@ -35,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from pipeline.clients import Clients  # noqa: E402
 from pipeline.member_prices import load_member_prices  # noqa: E402
 from rotation.db import migrate, writing  # noqa: E402
 from rotation.settings import BreadthSettings, HoldingsSettings, Settings  # noqa: E402
@@ -97,7 +98,9 @@ def main() -> None:
             )
             for label in ("first run (history)", "next run (trailing 10 sessions)"):
                 start = time.perf_counter()
-                report = load_member_prices(db, settings, None, AS_OF, run_id=label, source=source)
+                report = load_member_prices(
+                    db, settings, Clients.live(settings), AS_OF, run_id=label, source=source
+                )
                 took = time.perf_counter() - start
                 print(
                     f"{label}: {took:.1f} s for {args.members} members "

@@ -27,7 +27,8 @@ import pandas as pd
 
 from quality.prices import PriceRules, with_derived_columns
 from rotation.records import Before
-from sources.yahoo import concat_price_frames, parse_price_csv
+from sources.price_csv import parse_price_csv
+from sources.prices import concat_price_frames
 
 SNAPSHOT = (
     Path(__file__).resolve().parents[2] / "shared" / "data" / "prices" / "yahoo-csv-2025-09-26"

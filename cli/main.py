@@ -71,7 +71,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         UserError, SettingsError, DatabaseError, PreflightError, RunTimedOut,
     ]  # fmt: skip
     try:
-        from sources.yahoo import PriceFormatError, PriceSourceError
+        from sources.prices import PriceFormatError, PriceSourceError
 
         errors += [PriceSourceError, PriceFormatError]
     except ImportError:  # pragma: no cover - sources always ships with the package

@@ -27,7 +27,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import heartbeat, limits, preflight
-from pipeline import fundamentals, holdings_history, member_prices, stages
+from pipeline import fundamentals, holdings_history, member_prices, registry, stages
+from pipeline.clients import Clients
 from pipeline.edgar_backfill import load_edgar_quarters
 from rotation import calendar
 from rotation.db import DatabaseError, publish_copy, writer_lock, writing
@@ -49,7 +50,7 @@ validate_and_load_source = task(name="validate-and-load", cache_policy=NO_CACHE)
     stages.validate_and_load_source
 )
 load_fundamentals = task(name="load-fundamentals", cache_policy=NO_CACHE)(
-    fundamentals.load_fundamentals
+    registry.load_fundamentals
 )
 backfill_edgar = task(name="backfill-edgar-quarters", cache_policy=NO_CACHE)(load_edgar_quarters)
 load_member_prices = task(name="load-member-prices", cache_policy=NO_CACHE)(
@@ -231,7 +232,9 @@ def daily_run(
         _watchdog(settings, run_id, "daily-run", lim.daily_run_timeout_s),
         limits.run_limit(lim.daily_run_timeout_s, "daily-run", "daily_run_timeout_s") as clock,
     ):
-        summary = _daily_body(settings, run_id, as_of, replay_dir, logger, clock)
+        # live or replay: decided here, once, for every source of the run
+        clients = Clients.build(settings, replay_dir)
+        summary = _daily_body(settings, run_id, as_of, clients, logger, clock)
         # The report reads the published copy: it never holds the writer lock.
         markdown = _Bounded(settings, db_path, run_id, as_of).stage(report)(
             settings, summary, as_of
@@ -247,7 +250,7 @@ def _daily_body(
     settings: Settings,
     run_id: str,
     as_of: dt.date,
-    replay_dir: str | None,
+    clients: Clients,
     logger: Any,
     clock: limits.RunClock,
 ) -> dict[str, Any]:
@@ -261,11 +264,11 @@ def _daily_body(
         try:
             start, end, why = stages.price_window(db_path, as_of, settings.prices)
             logger.info("prices: fetching %s to %s: %s", start, end, why)
-            source = stages.price_source(settings, replay_dir)
+            source = clients.get("prices")
             bounded = _Bounded(settings, db_path, run_id, as_of)
             batch = bounded.fetch(
                 fetch_prices, "prices", source, settings.prices.symbols, start, end,
-                stages.fallback_price_source(settings, replay_dir),  # Stooq, for what Yahoo lacks
+                stages.fallback_price_source(settings, clients),  # Stooq, for what Yahoo lacks
             )  # fmt: skip
             if batch is None:
                 prices = _timed_out("prices", lim.source_timeout_s)
@@ -281,9 +284,9 @@ def _daily_body(
             days = stages.edgar_days(as_of, settings.prices.lookback_sessions)
             days += stages.edgar_days_to_reread(db_path, as_of)  # damaged days, until whole
             fetched = [
-                bounded.fetch(fetch_edgar, "edgar", settings, replay_dir, days),
-                bounded.fetch(fetch_nasdaq, "nasdaq", settings, replay_dir, as_of),
-                bounded.fetch(fetch_fred, "fred", settings, replay_dir),
+                bounded.fetch(fetch_edgar, "edgar", settings, clients, days),
+                bounded.fetch(fetch_nasdaq, "nasdaq", settings, clients, as_of),
+                bounded.fetch(fetch_fred, "fred", settings, clients),
             ]
             edgar, nasdaq, fred = (
                 bounded.stage(validate_and_load_source)(
@@ -292,10 +295,10 @@ def _daily_body(
                 for name, got in zip(("edgar", "nasdaq", "fred"), fetched, strict=True)
             )
             constituents = bounded.stage(load_fundamentals)(
-                db_path, settings, replay_dir, as_of, run_id=run_id
+                db_path, settings, clients, as_of, run_id=run_id
             )
             members = bounded.stage(load_member_prices)(
-                db_path, settings, replay_dir, as_of, run_id=run_id
+                db_path, settings, clients, as_of, run_id=run_id
             )
             build = bounded.stage(build_models)(db_path, settings, run_id, as_of)
             if build.kept:  # a rolled-back build has no new figures to judge
@@ -401,7 +404,8 @@ def backfill(
     run_id = _run_id()
     lim = settings.limits
     chunks = stages.backfill_chunks(start, end, chunk_sessions, settings.prices.lookback_sessions)
-    prices_scope = stages.price_scope(settings.prices.symbols, replay_dir)
+    clients = Clients.build(settings, replay_dir)  # live or replay: decided once, here
+    prices_scope = stages.price_scope(settings.prices.symbols, clients)
     reports = []
     with (
         limits.noting_stop_signals(),
@@ -413,7 +417,7 @@ def backfill(
             start_run(con, run_id, "backfill", end)
             done = stages.completed_chunks(con, prices_scope)
         try:
-            source = stages.price_source(settings, replay_dir)
+            source = clients.get("prices")
             bounded = _Bounded(settings, db_path, run_id, end)
             with Steps(len(chunks), "prices", logger) as steps:
                 for chunk_start, chunk_end in chunks:
@@ -450,15 +454,15 @@ def backfill(
             reports += backfill_edgar.with_options(timeout_seconds=lim.backfill_timeout_s)(
                 db_path,
                 settings,
-                replay_dir,
+                clients,
                 stages.edgar_quarters(start, end),
                 run_id=run_id,
                 session=end,
             )
             months = stages.nasdaq_months(start, end)
             fetched = [
-                bounded.fetch(fetch_nasdaq, "nasdaq", settings, replay_dir, end, months),
-                bounded.fetch(fetch_fred, "fred", settings, replay_dir),
+                bounded.fetch(fetch_nasdaq, "nasdaq", settings, clients, end, months),
+                bounded.fetch(fetch_fred, "fred", settings, clients),
             ]
             for name, got in zip(("nasdaq", "fred"), fetched, strict=True):
                 reports.append(
@@ -467,23 +471,23 @@ def backfill(
                     )
                 )
             reports.extend(
-                bounded.stage(load_fundamentals)(db_path, settings, replay_dir, end, run_id=run_id)
+                bounded.stage(load_fundamentals)(db_path, settings, clients, end, run_id=run_id)
             )
             # the members of the snapshot just loaded, over the same chunks: breadth history
             reports.append(
                 backfill_members.with_options(timeout_seconds=lim.backfill_timeout_s)(
-                    db_path, settings, replay_dir, chunks, run_id=run_id
+                    db_path, settings, clients, chunks, run_id=run_id
                 )
             )
             if settings.holdings.history_start:  # month-end members, before their facts
                 reports.append(
                     backfill_holdings_history.with_options(timeout_seconds=lim.backfill_timeout_s)(
-                        db_path, settings, replay_dir, end, run_id=run_id, logger=logger
+                        db_path, settings, clients, end, run_id=run_id, logger=logger
                     )
                 )
             reports.append(
                 backfill_xbrl.with_options(timeout_seconds=lim.backfill_timeout_s)(
-                    db_path, settings, replay_dir, end, run_id=run_id, logger=logger
+                    db_path, settings, clients, end, run_id=run_id, logger=logger
                 )
             )
             build = bounded.stage(build_models)(db_path, settings, run_id, end)

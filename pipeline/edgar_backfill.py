@@ -23,14 +23,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import stages
 from rotation import incidents
 from rotation.db import transaction, writing
 from rotation.progress import Steps
 from rotation.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.clients import Clients
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +52,9 @@ class QuarterFetch:
 
 
 class EdgarQuarters:
-    """The one EDGAR client of a backfill (live, or the replay twin), built once."""
+    """The one EDGAR client of a backfill (live, or the replay twin: the run's ``edgar``)."""
 
-    def __init__(self, settings: Settings, replay_dir: str | Path | None) -> None:
-        from sources import edgar
+    def __init__(self, settings: Settings, clients: Clients) -> None:
         from sources.http import SourceSkipped
         from sources.replay import ReplayError
 
@@ -63,16 +64,7 @@ class EdgarQuarters:
             self.skip_reason = "disabled in settings"
             return
         try:
-            if replay_dir is not None:
-                self.client = edgar.EdgarReplayClient(replay_dir)
-            else:
-                self.client = edgar.EdgarLiveClient(
-                    user_agent=settings.edgar.user_agent,
-                    base_url=settings.edgar.base_url,
-                    max_requests_per_s=settings.edgar.max_requests_per_s,
-                    timeout_s=settings.edgar.timeout_s,
-                    throttle_cooldown_s=settings.edgar.throttle_cooldown_s,
-                )
+            self.client = clients.get("edgar")
         except (SourceSkipped, ReplayError) as exc:  # not configured, or not in this folder
             self.skip_reason = str(exc)
 
@@ -104,7 +96,7 @@ class EdgarQuarters:
 def load_edgar_quarters(
     db_path: str,
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     quarters: list[tuple[int, int]],
     *,
     run_id: str,
@@ -114,10 +106,10 @@ def load_edgar_quarters(
     """Fetch, validate and load each quarter not yet loaded, newest first; see the module."""
     from sources.edgar import quarter_bounds, quarterly_name
 
-    scope = stages.backfill_scope(SOURCE, replay_dir)
+    scope = stages.backfill_scope(SOURCE, clients)
     with writing(db_path) as con:
         done = stages.completed_chunks(con, scope)
-    client = EdgarQuarters(settings, replay_dir)
+    client = EdgarQuarters(settings, clients)
     reports: list[stages.SourceReport] = []
     read_whole: set[str] = set()
     with Steps(len(quarters), "edgar quarters", logger) as steps:

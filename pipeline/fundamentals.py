@@ -2,8 +2,9 @@
 
 Kept apart from ``pipeline.stages`` (the price and deal-flow stages) and free of ``prefect``, so
 each stage is testable alone and ``flows.daily`` only wraps them as tasks. Order matters and is
-the order of :func:`load_fundamentals`: the SEC ticker table first (the holdings parser uses it
-to put class-share tickers in the vendor's form, the XBRL queue to find each member's CIK),
+the order of the registry's fundamentals group (``pipeline.registry.load_fundamentals``): the
+SEC ticker table first (the holdings parser uses it to put class-share tickers in the vendor's
+form, the XBRL queue to find each member's CIK),
 then the holdings snapshots (who is a member), then the facts of the members that are due.
 Every stage opens its own short connection under the run's writer lock and commits one
 snapshot or one batch per transaction, with its quarantine rows.
@@ -13,8 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.stages import SourceReport
 from quality.records import quarantine_problems, record_verdict
@@ -22,35 +22,28 @@ from rotation.db import transaction, writing
 from rotation.settings import Settings
 from rotation.sql import read as read_sql
 
+if TYPE_CHECKING:
+    from pipeline.clients import Clients
+
 log = logging.getLogger(__name__)
 
 
 def load_sec_tickers(
-    db_path: str, settings: Settings, replay_dir: str | Path | None, *, run_id: str
+    db_path: str, settings: Settings, clients: Clients, *, run_id: str
 ) -> SourceReport:
     """Refresh ``raw.sec_company_tickers`` (one request); skipped with a reason when the SEC
     User-Agent is not configured or the replay folder has no ticker file."""
     from sources import xbrl
     from sources.http import HttpError, SourceSkipped
-    from sources.replay import ReplayError, ReplayFolder
+    from sources.replay import ReplayError
 
     report = SourceReport("sec_tickers")
     if not settings.xbrl.enabled:
         return _skipped(report, "disabled in settings ([xbrl] enabled)")
     try:
-        if replay_dir is not None:
-            folder = ReplayFolder(replay_dir)
-            # The SEC file sits with the EDGAR recordings in ../shared/data: accept both.
-            name = "company_tickers.json"
-            kind = next(
-                (k for k in ("xbrl", "edgar") if (folder.root / k / name).is_file()), "xbrl"
-            )
-            body = folder.read_bytes(kind, name)
-            source = f"replay:{folder.root.name}"
-        else:
-            client = _live_xbrl_client(settings)
-            name, body = client.company_tickers()
-            source = client.source
+        client = clients.get("sec_tickers")
+        name, body = client.company_tickers()
+        source = client.source
         frame = xbrl.parse_company_tickers(body, name)
     except (SourceSkipped, ReplayError, HttpError, OSError, xbrl.XbrlFormatError) as exc:
         return _skipped(report, f"SEC ticker table unavailable: {exc}")
@@ -66,7 +59,7 @@ def load_sec_tickers(
 def load_holdings(
     db_path: str,
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     as_of: dt.date,
     *,
     run_id: str,
@@ -84,16 +77,11 @@ def load_holdings(
     cfg = settings.holdings
     if not cfg.enabled:
         return _skipped(report, "disabled in settings ([holdings] enabled)")
-    client: Any
-    if replay_dir is not None:
-        try:
-            client = holdings.HoldingsReplayClient(replay_dir)
-        except ReplayError as exc:
-            return _skipped(report, str(exc))
-        today = as_of  # a replayed run is as of its session
-    else:
-        client = holdings.HoldingsLiveClient(cfg.url_by_fund(), timeout_s=cfg.timeout_s)
-        today = dt.date.today()
+    try:
+        client = clients.get("holdings")
+    except ReplayError as exc:
+        return _skipped(report, str(exc))
+    today = clients.today(as_of)  # a replayed run is as of its session
     with writing(db_path) as con:
         known = {r[0] for r in con.execute(read_sql("load/holdings_known_tickers.sql")).fetchall()}
         loaded_files = set(con.execute(read_sql("load/holdings_loaded_files.sql")).fetchall())
@@ -104,9 +92,7 @@ def load_holdings(
     report.skipped = not batch.snapshots
     blocked: dict[str, str] = {}
     for snapshot in batch.snapshots:
-        if replay_dir is not None and (snapshot.fund, snapshot.as_of, snapshot.file) in (
-            loaded_files
-        ):
+        if clients.replayed and (snapshot.fund, snapshot.as_of, snapshot.file) in loaded_files:
             continue
         report.fetched += len(snapshot.rows)
         verdict = validate_snapshot(
@@ -177,7 +163,7 @@ def _record_holdings_damage(
 def load_xbrl(
     db_path: str,
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     as_of: dt.date,
     *,
     run_id: str,
@@ -191,26 +177,21 @@ def load_xbrl(
     cfg = settings.xbrl
     if not cfg.enabled:
         return _skipped(report, "disabled in settings ([xbrl] enabled)")
-    client: Any
     try:
-        client = (
-            xbrl.XbrlReplayClient(replay_dir)
-            if replay_dir is not None
-            else _live_xbrl_client(settings)
-        )
+        client = clients.get("xbrl")
     except (SourceSkipped, ReplayError) as exc:
         return _skipped(report, str(exc))
+    today = clients.today(as_of)  # a replay is as of its day
     with writing(db_path) as con:
         queue = xbrl.refresh_queue(
             con,
             funds=settings.holdings.funds,
             sweep=cfg.sweep_per_run,
             limit=cfg.max_companies_per_run,
-            today=as_of if replay_dir is not None else dt.date.today(),
+            today=today,
         )
     if not queue:
         return _skipped(report, "no member companies due (no holdings or no ticker table yet)")
-    today = as_of if replay_dir is not None else dt.date.today()  # a replay is as of its day
     _fetch_validate_load_xbrl(db_path, settings, client, queue, today, report, run_id=run_id)
     for message in report.messages:
         log.info("xbrl: %s", message)
@@ -360,7 +341,7 @@ COMPANY_BLOCKED = "company_blocked"  # most of one company's facts failed; it is
 def backfill_xbrl(
     db_path: str,
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     as_of: dt.date,
     *,
     run_id: str,
@@ -376,20 +357,14 @@ def backfill_xbrl(
     the SEC ends the backfill early with a message: run it again after ~10 minutes.
     """
     from rotation.progress import Steps
-    from sources import xbrl
     from sources.http import SourceSkipped
     from sources.replay import ReplayError
 
     report = SourceReport("xbrl-backfill")
     if not settings.xbrl.enabled:
         return _skipped(report, "disabled in settings ([xbrl] enabled)")
-    client: Any
     try:
-        client = (
-            xbrl.XbrlReplayClient(replay_dir)
-            if replay_dir is not None
-            else _live_xbrl_client(settings)
-        )
+        client = clients.get("xbrl")
     except (SourceSkipped, ReplayError) as exc:
         return _skipped(report, str(exc))
     with writing(db_path) as con:
@@ -401,7 +376,7 @@ def backfill_xbrl(
         ]
     if not queue:
         return _skipped(report, "every member of every stored snapshot has been fetched")
-    today = as_of if replay_dir is not None else dt.date.today()
+    today = clients.today(as_of)
     chunks = [queue[i : i + batch_size] for i in range(0, len(queue), batch_size)]
     logger.info("xbrl backfill: %d companies never fetched, %d batches", len(queue), len(chunks))
     with Steps(len(chunks), "xbrl backfill", logger) as steps:
@@ -422,7 +397,7 @@ def backfill_xbrl(
 def load_fund_pe(
     db_path: str,
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     as_of: dt.date,
     *,
     run_id: str,
@@ -440,15 +415,8 @@ def load_fund_pe(
     cfg = settings.valuation
     if not cfg.fund_pe_enabled:
         return _skipped(report, "disabled in settings ([valuation] fund_pe_enabled)")
-    client: Any
     try:
-        client = (
-            fund_pe.FundPeReplayClient(replay_dir)
-            if replay_dir is not None
-            else fund_pe.FundPeLiveClient(
-                base_url=cfg.fund_pe_base_url, timeout_s=cfg.fund_pe_timeout_s
-            )
-        )
+        client = clients.get("fund_pe")
     except ReplayError as exc:
         return _skipped(report, str(exc))
     batch = fund_pe.fetch(client, cfg.fund_pe_funds, as_of)
@@ -459,7 +427,7 @@ def load_fund_pe(
         for message in report.messages:
             log.info("fund_pe: %s", message)
         return report
-    today = as_of if replay_dir is not None else dt.date.today()
+    today = clients.today(as_of)
     verdict = validate_fund_pe(batch.frame, today=today)
     with writing(db_path) as con, transaction(con):
         report.quarantined = record_verdict(
@@ -482,7 +450,7 @@ def load_fund_pe(
 def load_shiller(
     db_path: str,
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     as_of: dt.date,
     *,
     run_id: str,
@@ -496,22 +464,18 @@ def load_shiller(
     cfg = settings.valuation
     if not cfg.shiller_enabled:
         return _skipped(report, "disabled in settings ([valuation] shiller_enabled)")
-    client: Any
-    if replay_dir is not None:
-        try:
-            client = shiller.ShillerReplayClient(replay_dir)
-        except ReplayError as exc:
-            return _skipped(report, str(exc))
-        today = as_of
-    else:
+    if not clients.replayed:  # a replay offers its one recorded file on every run
         with writing(db_path) as con:
             row = con.execute(read_sql("load/shiller_last_fetch.sql")).fetchone()
         last = row[0] if row else None
         age = dt.datetime.now(dt.UTC) - last if last is not None else None
         if age is not None and age < dt.timedelta(days=cfg.shiller_refresh_days):
             return _skipped(report, f"loaded {age.days} day(s) ago; a monthly file")
-        client = shiller.ShillerLiveClient(url=cfg.shiller_url, timeout_s=cfg.shiller_timeout_s)
-        today = dt.date.today()
+    try:
+        client = clients.get("shiller")
+    except ReplayError as exc:
+        return _skipped(report, str(exc))
+    today = clients.today(as_of)
     batch = shiller.fetch(client, as_of)
     report.messages.extend(batch.messages)
     if batch.parsed is None:
@@ -599,44 +563,12 @@ def sync_valuation_settings(db_path: str, settings: Settings) -> None:
         con.execute(read_sql("load/valuation_history.sql"), [dt.date(cfg.history_start_year, 1, 1)])
 
 
-def load_fundamentals(
-    db_path: str,
-    settings: Settings,
-    replay_dir: str | Path | None,
-    as_of: dt.date,
-    *,
-    run_id: str,
-) -> list[SourceReport]:
-    """Tickers, then holdings, then XBRL facts (see the module docstring for why), then the
-    funds' vendor P/E and Shiller's data, which depend on nothing else."""
-    sync_valuation_settings(db_path, settings)
-    return [
-        load_sec_tickers(db_path, settings, replay_dir, run_id=run_id),
-        load_holdings(db_path, settings, replay_dir, as_of, run_id=run_id),
-        load_xbrl(db_path, settings, replay_dir, as_of, run_id=run_id),
-        load_fund_pe(db_path, settings, replay_dir, as_of, run_id=run_id),
-        load_shiller(db_path, settings, replay_dir, as_of, run_id=run_id),
-    ]
-
-
 def _fetch_summary(queue: list[int], batch: Any) -> str:
     counts: dict[str, int] = {}
     for _, status, *_ in batch.fetches:
         counts[status] = counts.get(status, 0) + 1
     left = f", {len(batch.not_fetched)} left for the next run" if batch.not_fetched else ""
     return f"{len(queue)} companies due: {counts or 'none fetched'}{left}"
-
-
-def _live_xbrl_client(settings: Settings) -> Any:
-    from sources import xbrl
-
-    return xbrl.XbrlLiveClient(
-        user_agent=settings.edgar.user_agent,
-        base_url=settings.xbrl.base_url,
-        tickers_url=settings.xbrl.tickers_url,
-        max_requests_per_s=settings.xbrl.max_requests_per_s,
-        timeout_s=settings.xbrl.timeout_s,
-    )
 
 
 def _skipped(report: SourceReport, reason: str) -> SourceReport:

@@ -20,13 +20,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.stages import SourceReport
 from quality.records import record_verdict
 from rotation.db import transaction, writing
 from rotation.settings import Settings
 from rotation.sql import read as read_sql
+
+if TYPE_CHECKING:
+    from pipeline.clients import Clients
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +39,10 @@ def history_cache_dir(settings: Settings) -> Path:
     return Path(settings.storage.path).resolve().parent / "holdings-history"
 
 
-def dated_holdings_client(settings: Settings, replay_dir: str | Path | None) -> Any:
-    """The live client (``asOfDate`` on each fund's URL) or its replay twin."""
-    from sources import holdings
-
-    if replay_dir is not None:
-        return holdings.DatedHoldingsReplayClient(replay_dir)
-    cfg = settings.holdings
-    return holdings.DatedHoldingsLiveClient(cfg.url_by_fund(), timeout_s=cfg.timeout_s)
-
-
 def backfill_holdings_history(
     db_path: str,
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     end: dt.date,
     *,
     run_id: str,
@@ -67,12 +60,12 @@ def backfill_holdings_history(
         report.messages.append("off ([holdings] history_start is empty)")
         return report
     try:
-        client = dated_holdings_client(settings, replay_dir)
+        client = clients.get("holdings_history")
     except ReplayError as exc:
         report.skipped = True
         report.messages.append(str(exc))
         return report
-    today = end if replay_dir is not None else dt.date.today()
+    today = clients.today(end)
     return load_history(
         db_path,
         settings,

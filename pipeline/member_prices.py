@@ -25,8 +25,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import stages
 from pipeline.stages import SourceReport
@@ -36,7 +35,10 @@ from rotation.db import transaction, writing
 from rotation.progress import Steps
 from rotation.settings import Settings
 from rotation.sql import read as read_sql
-from sources.yahoo import PriceBatch, PriceSource, PriceSourceError
+from sources.prices import PriceBatch, PriceSource, PriceSourceError
+
+if TYPE_CHECKING:
+    from pipeline.clients import Clients
 
 log = logging.getLogger(__name__)
 
@@ -114,19 +116,6 @@ def plan_member_chunks(
         for symbols, start, why in groups
         for i in range(0, len(symbols), chunk_size)
     ]
-
-
-def member_price_source(settings: Settings, replay_dir: str | Path | None) -> PriceSource:
-    """The live Yahoo client with the per-chunk wall-time bound, or the replay twin."""
-    if replay_dir:
-        from sources.replay import ReplayPriceSource
-
-        return ReplayPriceSource(replay_dir)
-    from sources.yahoo import YahooPriceSource
-
-    return YahooPriceSource(
-        timeout_s=settings.breadth.chunk_timeout_s, max_attempts=settings.prices.max_attempts
-    )
 
 
 def _preview(symbols: Sequence[str]) -> str:
@@ -313,7 +302,7 @@ def _members_or_skip(db_path: str, settings: Settings, report: SourceReport) -> 
 def load_member_prices(
     db_path: str,
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     as_of: dt.date,
     *,
     run_id: str,
@@ -335,8 +324,9 @@ def load_member_prices(
     if not members:
         return report
     if source is None:
-        source = member_price_source(settings, replay_dir)
-        fallback = fallback or stages.fallback_price_source(settings, replay_dir)
+        # the clients' member source: live Yahoo with the per-chunk wall-time bound, or the twin
+        source = clients.get("member_prices")
+        fallback = fallback or stages.fallback_price_source(settings, clients)
     tally = _Tally(report, _member_rules(settings, members), run_id)
     chunks = plan_member_chunks(
         members,
@@ -379,20 +369,20 @@ def load_member_prices(
     return report
 
 
-def member_scope(symbols: Sequence[str], replay_dir: str | Path | None) -> str:
+def member_scope(symbols: Sequence[str], clients: Clients) -> str:
     """The ``ops.backfill_chunks`` scope of one group of members: ``member_prices:A…Z#hash``
     (the hash names the whole group: a group that changes with the holdings is asked again)."""
     ordered = sorted(symbols)
     digest = hashlib.sha256(",".join(ordered).encode()).hexdigest()[:12]
     return stages.backfill_scope(
-        f"{SOURCE}:{ordered[0]}…{ordered[-1]}({len(ordered)})#{digest}", replay_dir
+        f"{SOURCE}:{ordered[0]}…{ordered[-1]}({len(ordered)})#{digest}", clients
     )
 
 
 def backfill_member_prices(
     db_path: str,
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     chunks: Sequence[tuple[dt.date, dt.date]],
     *,
     run_id: str,
@@ -414,12 +404,12 @@ def backfill_member_prices(
     members = _members_or_skip(db_path, settings, report)
     if not members:
         return report
-    source = source or member_price_source(settings, replay_dir)
+    source = source or clients.get("member_prices")
     tally = _Tally(report, _member_rules(settings, members), run_id)
     size = settings.breadth.chunk_size
     symbols = sorted(m.symbol for m in members)
     groups = [tuple(symbols[i : i + size]) for i in range(0, len(symbols), size)]
-    scopes = {group: member_scope(group, replay_dir) for group in groups}
+    scopes = {group: member_scope(group, clients) for group in groups}
     with writing(db_path) as con:
         done = {scope: stages.completed_chunks(con, scope) for scope in scopes.values()}
     skipped = 0

@@ -28,13 +28,24 @@ from rotation import calendar
 from rotation.db import transaction, writing
 from rotation.settings import PricesSettings, Settings
 from rotation.sql import read as read_sql
+from sources import edgar as _edgar
+from sources import nasdaq as _nasdaq
+from sources import prices as _prices
 from sources.price_store import SEAM_CONFLICT, load_prices, stored_context, stored_extent
-from sources.yahoo import PriceBatch, PriceSource, PriceSourceError
+from sources.prices import PriceBatch, PriceSource, PriceSourceError
+from sources.prices import price_window as plan_prices
 
 if TYPE_CHECKING:  # transforms is imported where it is used (it is not needed to fetch)
+    from pipeline.clients import Clients
     from transforms import BuildReport
 
 log = logging.getLogger(__name__)
+
+# The fetch plans live with their sources; the old names stay for the flows and tests.
+CATCH_UP_DAYS, FULL_HISTORY_BELOW = _prices.CATCH_UP_DAYS, _prices.FULL_HISTORY_BELOW
+EDGAR_REREAD_DAYS, NASDAQ_BACKFILL_MONTHS = _edgar.EDGAR_REREAD_DAYS, _nasdaq.NASDAQ_BACKFILL_MONTHS
+edgar_days, edgar_quarters = _edgar.daily_days, _edgar.backfill_quarters
+nasdaq_months = _nasdaq.backfill_months
 
 PRICE_INCIDENT_KINDS = (LEVEL_SHIFT, ROWS_QUARANTINED, SEAM_CONFLICT)  # checked every run
 LINES_UNREADABLE = "lines_unreadable"  # lines of a price file that could not be read
@@ -63,71 +74,22 @@ class SourceReport:
         self.damage += [line for line in lines if line not in self.damage]
 
 
-def price_source(settings: Settings, replay_dir: str | Path | None) -> PriceSource:
-    """The live Yahoo client, or its replay twin reading ``DIR/prices/``."""
-    if replay_dir:
-        from sources.replay import ReplayPriceSource
-
-        return ReplayPriceSource(replay_dir)
-    from sources.yahoo import YahooPriceSource
-
-    return YahooPriceSource(
-        timeout_s=settings.prices.download_timeout_s, max_attempts=settings.prices.max_attempts
-    )
-
-
-def fallback_price_source(settings: Settings, replay_dir: str | Path | None) -> PriceSource | None:
-    """The second vendor for symbols Yahoo delivered nothing for: Stooq live (off without its
-    key, which it says once), its replay twin over ``DIR/stooq/`` (None when the folder has
-    none), or None with ``[prices] fallback = "none"``."""
+def fallback_price_source(settings: Settings, clients: Clients) -> PriceSource | None:
+    """The second vendor for symbols Yahoo delivered nothing for: the run's ``stooq`` client
+    (live, off without its key, which it says once; or its replay twin over ``DIR/stooq/``,
+    None when the folder has none), or None with ``[prices] fallback = "none"``."""
     if settings.prices.fallback == "none":
         return None
-    from sources.stooq import StooqPriceSource, StooqReplaySource
-
-    if replay_dir:
-        return StooqReplaySource.from_folder(replay_dir)
-    return StooqPriceSource(
-        settings.secrets.stooq_apikey,
-        base_url=settings.prices.stooq_base_url,
-        timeout_s=settings.prices.download_timeout_s,
-    )
-
-
-CATCH_UP_DAYS = 730  # a daily run fills gaps up to two years; older needs `rotation backfill`
-FULL_HISTORY_BELOW = 260  # sessions: fewer stored than a year of them means "not loaded yet"
+    return clients.get("stooq")  # type: ignore[no-any-return]
 
 
 def price_window(
     db_path: str, as_of: dt.date, prices: PricesSettings
 ) -> tuple[dt.date, dt.date, str]:
-    """The sessions this run fetches, and why.
-
-    Normally the trailing ``lookback_sessions`` (so late corrections and vendor gaps heal).
-    When the store is further behind (the machine was off for a week), the window reaches back
-    ``lookback_sessions`` before the oldest "latest stored date", so the gap fills and the new
-    rows overlap the stored ones (the loader needs common sessions to keep one adjustment
-    basis). When a symbol has less than a year stored (a new database, a symbol just added),
-    the run fetches from ``history_start``, so the 200-session averages have their history
-    without a separate backfill.
-    """
-    window = calendar.previous_sessions(as_of, prices.lookback_sessions)
+    """The sessions this run fetches, and why: the price sources' plan
+    (``sources.prices.price_window``) on the store."""
     with writing(db_path) as con:
-        extent = stored_extent(con, list(prices.symbols))
-    short = sorted(s for s, (n, _) in extent.items() if n < FULL_HISTORY_BELOW)
-    if short and prices.history_start < window[0]:
-        return (
-            prices.history_start,
-            window[-1],
-            f"history from {prices.history_start} (little or nothing stored for "
-            f"{', '.join(short)})",
-        )
-    horizon = as_of - dt.timedelta(days=CATCH_UP_DAYS)  # older: a dead symbol, or backfill
-    latest = [d for _, d in extent.values() if d is not None and horizon <= d < as_of]
-    if latest:
-        behind = calendar.previous_sessions(min(latest), prices.lookback_sessions)[0]
-        if behind < window[0]:
-            return behind, window[-1], f"catching up from {min(latest)} (stored data is behind)"
-    return window[0], window[-1], f"trailing {prices.lookback_sessions} sessions"
+        return plan_prices(con, as_of, prices)
 
 
 def price_rules(prices: PricesSettings) -> PriceRules:
@@ -486,14 +448,13 @@ def backfill_chunks(
     return chunks
 
 
-def backfill_scope(what: str, replay_dir: str | Path | None) -> str:
-    """What a backfill chunk loaded and from where: ``prices:IWM,SPY@yahoo``, ``edgar@…``."""
-    where = f"replay:{Path(replay_dir).resolve()}" if replay_dir else "live"
-    return f"{what}@{where}"
+def backfill_scope(what: str, clients: Clients) -> str:
+    """What a backfill chunk loaded and from where: ``prices:IWM,SPY@live``, ``edgar@replay:…``."""
+    return f"{what}@{clients.where}"
 
 
-def price_scope(symbols: tuple[str, ...], replay_dir: str | Path | None) -> str:
-    return backfill_scope(f"prices:{','.join(sorted(symbols))}", replay_dir)
+def price_scope(symbols: tuple[str, ...], clients: Clients) -> str:
+    return backfill_scope(f"prices:{','.join(sorted(symbols))}", clients)
 
 
 def completed_chunks(con: Any, scope: str) -> set[tuple[dt.date, dt.date]]:
@@ -505,31 +466,6 @@ def mark_chunk_done(
     con: Any, run_id: str, scope: str, chunk_start: dt.date, chunk_end: dt.date
 ) -> None:
     con.execute(read_sql("ops/backfill_chunk_record.sql"), [scope, chunk_start, chunk_end, run_id])
-
-
-def edgar_quarters(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
-    """The (year, quarter) full indexes covering ``[start, end]``, newest first; EDGAR's
-    electronic filings begin in 1993."""
-    first = max(start, dt.date(1993, 1, 1))
-    quarters = []
-    year, quarter = end.year, (end.month - 1) // 3 + 1
-    while (year, quarter) >= (first.year, (first.month - 1) // 3 + 1):
-        quarters.append((year, quarter))
-        year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-    return quarters
-
-
-NASDAQ_BACKFILL_MONTHS = 60  # the unofficial calendar API is not a deep archive
-
-
-def nasdaq_months(start: dt.date, end: dt.date) -> list[str]:
-    """``YYYY-MM`` months of ``[start, end]``, at most the last ``NASDAQ_BACKFILL_MONTHS``."""
-    months: list[str] = []
-    year, month = end.year, end.month
-    while (year, month) >= (start.year, start.month) and len(months) < NASDAQ_BACKFILL_MONTHS:
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return months[::-1]
 
 
 # ----------------------------------------------------------------------------- deal flow, macro
@@ -562,7 +498,7 @@ def _unavailable(source: str, message: str) -> FetchedSource:
 
 def fetch_edgar(
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     days: Sequence[dt.date] = (),
     quarters: Sequence[tuple[int, int]] = (),
 ) -> FetchedSource:
@@ -575,16 +511,7 @@ def fetch_edgar(
     if not settings.edgar.enabled:
         return FetchedSource("edgar", skipped=True, messages=["disabled in settings"])
     try:
-        client: Any
-        if replay_dir is not None:
-            client = edgar.EdgarReplayClient(replay_dir)
-        else:
-            client = edgar.EdgarLiveClient(
-                user_agent=settings.edgar.user_agent,
-                base_url=settings.edgar.base_url,
-                max_requests_per_s=settings.edgar.max_requests_per_s,
-                timeout_s=settings.edgar.timeout_s,
-            )
+        client = clients.get("edgar")
     except (SourceSkipped, ReplayError) as exc:  # not configured, or not in this replay folder
         return FetchedSource("edgar", skipped=True, messages=[str(exc)])
     try:
@@ -611,7 +538,7 @@ def fetch_edgar(
 
 def fetch_nasdaq(
     settings: Settings,
-    replay_dir: str | Path | None,
+    clients: Clients,
     as_of: dt.date,
     months: Sequence[str] | None = None,
 ) -> FetchedSource:
@@ -622,16 +549,10 @@ def fetch_nasdaq(
 
     if not settings.nasdaq.enabled:
         return FetchedSource("nasdaq", skipped=True, messages=["disabled in settings"])
-    client: Any
-    if replay_dir is not None:
-        try:
-            client = nasdaq.NasdaqReplayClient(replay_dir)
-        except ReplayError as exc:  # this replay folder has no nasdaq/
-            return FetchedSource("nasdaq", skipped=True, messages=[str(exc)])
-    else:
-        client = nasdaq.NasdaqLiveClient(
-            base_url=settings.nasdaq.base_url, timeout_s=settings.nasdaq.timeout_s
-        )
+    try:
+        client = clients.get("nasdaq")
+    except ReplayError as exc:  # this replay folder has no nasdaq/
+        return FetchedSource("nasdaq", skipped=True, messages=[str(exc)])
     try:
         wanted = months or nasdaq.months_ending(as_of, settings.nasdaq.months_back)
         batch = nasdaq.fetch(client, wanted)
@@ -652,23 +573,17 @@ def fetch_nasdaq(
     return fetched
 
 
-def fetch_fred(settings: Settings, replay_dir: str | Path | None) -> FetchedSource:
+def fetch_fred(settings: Settings, clients: Clients) -> FetchedSource:
     from sources import fred
     from sources.http import HttpError
     from sources.replay import ReplayError
 
     if not settings.fred.enabled:
         return FetchedSource("fred", skipped=True, messages=["disabled in settings"])
-    client: Any
-    if replay_dir is not None:
-        try:
-            client = fred.FredReplayClient(replay_dir)
-        except ReplayError as exc:  # this replay folder has no fred/
-            return FetchedSource("fred", skipped=True, messages=[str(exc)])
-    else:
-        client = fred.FredLiveClient(
-            base_url=settings.fred.base_url, timeout_s=settings.fred.timeout_s
-        )
+    try:
+        client = clients.get("fred")
+    except ReplayError as exc:  # this replay folder has no fred/
+        return FetchedSource("fred", skipped=True, messages=[str(exc)])
     try:
         batch = fred.fetch(client, settings.fred.series)
     except (HttpError, OSError) as exc:
@@ -815,26 +730,12 @@ def _flag_short_indexes(con: Any, index_files: Any, checked: damage.Checked) -> 
     return flagged
 
 
-EDGAR_REREAD_DAYS = 60  # a damaged daily index is read again for two months, then left open
-
-
 def edgar_days_to_reread(db_path: str, as_of: dt.date) -> list[dt.date]:
-    """Daily indexes stored as short or unrecognised in the last ``EDGAR_REREAD_DAYS``: the
-    daily run reads them again with its window until they come whole."""
+    """Damaged daily indexes the daily run reads again (``sources.edgar.days_to_reread``)."""
+    from sources.edgar import days_to_reread
+
     with writing(db_path) as con:
-        rows = con.execute(
-            read_sql("load/edgar_days_to_reread.sql"),
-            {"since": as_of - dt.timedelta(days=EDGAR_REREAD_DAYS), "until": as_of},
-        ).fetchall()
-    return [row[0] for row in rows]
-
-
-def edgar_days(as_of: dt.date, lookback_sessions: int) -> list[dt.date]:
-    """Weekdays of the trailing window: EDGAR publishes an index per business day (a 404 on
-    an EDGAR holiday is recorded as "no index", not an error)."""
-    first = calendar.previous_sessions(as_of, lookback_sessions)[0]
-    days = (first + dt.timedelta(days=n) for n in range((as_of - first).days + 1))
-    return [d for d in days if d.weekday() < 5]
+        return days_to_reread(con, as_of)
 
 
 # ----------------------------------------------------------------------------- alerts

@@ -28,12 +28,13 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from rotation import calendar
 from rotation.sql import read as read_sql
 from sources.frames import registered
 from sources.http import HttpClient, SourceSkipped, Throttled, check_sec_manners, sec_client
@@ -306,6 +307,43 @@ def _finish(
     good = good[[c for c in FILING_COLUMNS if c != "source"]]
     problem_frame = _problem_frame(problems).sort_values("line_no", kind="stable")
     return good, problem_frame.reset_index(drop=True)
+
+
+# --- fetch plan ----------------------------------------------------------------------------------
+# What to fetch next: a function of the calendar and the store, never of the client.
+
+
+EDGAR_REREAD_DAYS = 60  # a damaged daily index is read again for two months, then left open
+
+
+def days_to_reread(con: Any, as_of: dt.date) -> list[dt.date]:
+    """Daily indexes stored as short or unrecognised in the last ``EDGAR_REREAD_DAYS``: the
+    daily run reads them again with its window until they come whole."""
+    rows = con.execute(
+        read_sql("load/edgar_days_to_reread.sql"),
+        {"since": as_of - dt.timedelta(days=EDGAR_REREAD_DAYS), "until": as_of},
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def daily_days(as_of: dt.date, lookback_sessions: int) -> list[dt.date]:
+    """Weekdays of the trailing window: EDGAR publishes an index per business day (a 404 on
+    an EDGAR holiday is recorded as "no index", not an error)."""
+    first = calendar.previous_sessions(as_of, lookback_sessions)[0]
+    days = (first + dt.timedelta(days=n) for n in range((as_of - first).days + 1))
+    return [d for d in days if d.weekday() < 5]
+
+
+def backfill_quarters(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
+    """The (year, quarter) full indexes covering ``[start, end]``, newest first; EDGAR's
+    electronic filings begin in 1993."""
+    first = max(start, dt.date(1993, 1, 1))
+    quarters = []
+    year, quarter = end.year, (end.month - 1) // 3 + 1
+    while (year, quarter) >= (first.year, (first.month - 1) // 3 + 1):
+        quarters.append((year, quarter))
+        year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+    return quarters
 
 
 # --- clients ------------------------------------------------------------------------------------

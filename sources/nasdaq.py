@@ -222,6 +222,19 @@ def months_ending(today: dt.date, months_back: int) -> list[str]:
     return out[::-1]
 
 
+NASDAQ_BACKFILL_MONTHS = 60  # the unofficial calendar API is not a deep archive
+
+
+def backfill_months(start: dt.date, end: dt.date) -> list[str]:
+    """``YYYY-MM`` months of ``[start, end]``, at most the last ``NASDAQ_BACKFILL_MONTHS``."""
+    months: list[str] = []
+    year, month = end.year, end.month
+    while (year, month) >= (start.year, start.month) and len(months) < NASDAQ_BACKFILL_MONTHS:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months[::-1]
+
+
 class NasdaqClient(Protocol):
     source: str
 

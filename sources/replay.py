@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from sources.yahoo import (
+from sources.price_csv import parse_price_csv
+from sources.prices import (
     LineReject,
     PriceBatch,
     PriceFormatError,
     PriceSourceError,
     concat_price_frames,
-    parse_price_csv,
 )
 
 

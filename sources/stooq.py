@@ -46,15 +46,15 @@ import pandas as pd
 from rotation import calendar
 from rotation.records import PRICE_COLUMNS
 from sources.http import HttpClient, HttpError
-from sources.yahoo import (
+from sources.prices import (
     ADJ_AUTO,
-    BAR_FINAL_AFTER,
     PriceBatch,
     PriceFormatError,
     PriceSourceError,
     concat_price_frames,
     empty_price_frame,
 )
+from sources.yahoo import BAR_FINAL_AFTER
 
 log = logging.getLogger(__name__)
 

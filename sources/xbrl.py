@@ -369,6 +369,23 @@ class XbrlReplayClient:
             raise CompanyFactsMissing(f"no XBRL company facts for CIK {cik} ({exc})") from None
 
 
+class SecTickersReplayClient:
+    """The recorded SEC ticker table: ``company_tickers.json`` under ``<root>/xbrl/`` or, as
+    it sits in ../shared/data, beside the EDGAR recordings under ``<root>/edgar/``."""
+
+    NAME = "company_tickers.json"
+
+    def __init__(self, root: str | Path) -> None:
+        self.folder = ReplayFolder(root)
+        self.source = f"replay:{self.folder.root.name}"
+
+    def company_tickers(self) -> tuple[str, bytes]:
+        kind = next(
+            (k for k in ("xbrl", "edgar") if (self.folder.root / k / self.NAME).is_file()), "xbrl"
+        )
+        return self.NAME, self.folder.read_bytes(kind, self.NAME)
+
+
 # --- fetch ---------------------------------------------------------------------------------------
 
 

@@ -1,33 +1,19 @@
-"""Yahoo Finance daily prices: the record shape, the parsers, and the live client.
+"""Yahoo Finance daily prices: yfinance normalisation and the live client.
 
-Three parts, as for every source:
+The price contract (``PriceBatch``, ``PriceSource``, the normalised frame, the fetch plan) is
+``sources.prices``; the CSV layouts are ``sources.price_csv``.
 
-* **Record shape.** ``PRICE_COLUMNS`` and ``PriceBatch``: what the loader, validation and the
-  flow consume. ``adjustment`` says which basis the prices are on, because Yahoo's adjusted
-  history shifts with every dividend and a stored series must never mix bases: ``"raw"`` means
-  ``close`` is the vendor's split-adjusted close and ``adj_close`` its dividend-adjusted one;
-  ``"auto"`` means open/high/low/close are already adjusted and ``adj_close`` equals ``close``;
-  ``"unadjusted"`` means a vendor gave no adjusted close and nothing says its closes carry
-  dividends (a broker's bars): ``adj_close`` equals ``close`` and returns are price-only.
-* **Parsers** (pure, no I/O): ``parse_price_csv`` reads each CSV layout Yahoo, yfinance and
-  brokers deliver, matching columns by name (any case, any order, extras ignored) and mapping
-  UTC timestamps to the New York session; ``frame_from_yfinance`` reads a ``yf.download``
-  frame. The replay
-  twin (``sources.replay``) and the live client share them, so the only difference between a
-  replayed and a live run is where the bytes come from.
+* **Normalisation** (pure): ``frame_from_yfinance`` reads a ``yf.download`` frame into the
+  normalised frame, with the column names ``parse_price_csv`` knows.
 * **Client.** ``YahooPriceSource`` wraps one batched ``yf.download``. yfinance never raises for
   a failed ticker (it logs and returns what it got), stalls ~100 s on a black-holed network
   whatever its ``timeout=`` says, and defaults ``auto_adjust`` to a value that changed between
   versions; the client therefore passes every option explicitly, works out itself which symbols
   came back, bounds the wall time from outside, and retries only on rate limiting.
-
-Bad values are never dropped here: a ``null`` cell becomes NaN and its row stays, so validation
-can quarantine it with its raw values.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 import os
@@ -37,439 +23,31 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from rotation.records import PRICE_COLUMNS
+from sources.price_csv import (
+    _COLUMN_NAMES,
+    NEW_YORK,
+    _key,
+)
+from sources.prices import (
+    ADJ_AUTO,
+    ADJ_RAW,
+    VALUE_COLUMNS,
+    PriceBatch,
+    PriceFormatError,
+    PriceSourceError,
+    _assemble,
+    concat_price_frames,
+    empty_price_frame,
+)
 from sources.retry import DeadlineExceeded, backoff_delays, run_with_deadline
 
-VALUE_COLUMNS = ["open", "high", "low", "close", "adj_close", "volume"]
-ADJ_RAW = "raw"  # close = vendor close (split-adjusted only), adj_close = dividend-adjusted
-ADJ_AUTO = "auto"  # OHLC already adjusted for splits and dividends, adj_close = close
-ADJ_NONE = "unadjusted"  # a vendor close with no dividend adjustment at all; adj_close = close
-
 YAHOO_HOST = ("query2.finance.yahoo.com", 443)  # the host yfinance's chart API calls go to
-NEW_YORK = ZoneInfo("America/New_York")
 BAR_FINAL_AFTER = dt.time(16, 15)  # the close is 16:00 ET; Yahoo's daily bar settles shortly after
-
-
-class PriceSourceError(RuntimeError):
-    """The price source could not deliver (no network, timeout, rate limited, bad folder)."""
-
-
-class PriceFormatError(ValueError):
-    """A price file or frame is not in a layout we read; the message names the file and line."""
-
-
-@dataclass(frozen=True, eq=False)  # eq=False: comparing DataFrames element-wise has no truth value
-class PriceBatch:
-    """What one fetch delivered, and what it did not."""
-
-    frame: pd.DataFrame  # normalised, PRICE_COLUMNS
-    requested: tuple[str, ...]  # symbols asked for
-    missing_symbols: tuple[str, ...]  # asked for, nothing came back
-    source: str  # "yahoo" or "replay:<folder name>"
-    notes: tuple[str, ...] = ()  # human-readable remarks, e.g. a dropped forming bar
-    # (symbol, reason) for symbols whose data came but could not be read (a cut or unknown
-    # file): also in missing_symbols; only that symbol is lost, and the run records why
-    damaged: tuple[tuple[str, str], ...] = ()
-    # lines a file had that could not be read (cut mid-line, a date or number that does not
-    # parse): the file's other lines load, these go to quarantine with file and line number
-    rejected: tuple[LineReject, ...] = ()
-    # when the bytes were fetched (or recorded, for a replay that knows it): validation judges
-    # whether the last bar was final then; None when nobody knows (a folder of old CSVs)
-    fetched_at: dt.datetime | None = None
-    # the second vendor's batch for symbols this one delivered nothing for (see
-    # pipeline.stages.fetch_prices); its symbols are no longer in missing_symbols
-    fallback: PriceBatch | None = None
-
-
-class LineReject(NamedTuple):
-    """One line of a price file that could not be read, and why."""
-
-    symbol: str
-    line: int
-    reason: str  # "<file> line N: …"
-    text: str  # the line as received
-    date: pd.Timestamp | None  # its session, when its date cell parsed
-
-
-class PriceSource(Protocol):
-    """Daily bars for ``symbols`` on the inclusive session range ``start``..``end``."""
-
-    name: str
-
-    def fetch(self, symbols: Sequence[str], start: dt.date, end: dt.date) -> PriceBatch: ...
-
-
-# --------------------------------------------------------------------------------------------
-# The normalised frame
-# --------------------------------------------------------------------------------------------
-
-
-def empty_price_frame() -> pd.DataFrame:
-    """A frame with no rows and the normalised columns and dtypes."""
-    return _assemble(
-        pd.Series([], dtype="str"),
-        pd.Series([], dtype="datetime64[ns]"),
-        {c: np.array([], dtype="float64") for c in VALUE_COLUMNS},
-        np.array([], dtype="float64"),
-        np.array([], dtype="float64"),
-        ADJ_RAW,
-    )
-
-
-def _assemble(
-    symbol: Any,
-    dates: Any,
-    values: dict[str, Any],
-    dividends: Any,
-    splits: Any,
-    adjustment: str,
-) -> pd.DataFrame:
-    n = len(dates)
-    frame = pd.DataFrame(
-        {
-            "symbol": pd.Series(
-                symbol if not isinstance(symbol, str) else [symbol] * n, dtype="str"
-            ),
-            "date": pd.Series(np.asarray(dates, dtype="datetime64[ns]")),
-            **{c: pd.Series(np.asarray(values[c], dtype="float64")) for c in VALUE_COLUMNS},
-            "dividends": pd.Series(np.asarray(dividends, dtype="float64")),
-            "splits": pd.Series(np.asarray(splits, dtype="float64")),
-            "adjustment": pd.Series([adjustment] * n, dtype="str"),
-        }
-    )
-    return frame[PRICE_COLUMNS]
-
-
-def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    """Sort by symbol, date; stable, so duplicate dates keep the order the source gave them."""
-    return frame.sort_values(["symbol", "date"], kind="mergesort").reset_index(drop=True)
-
-
-def concat_price_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate normalised frames (skipping empty ones) and sort them."""
-    non_empty = [f for f in frames if not f.empty]
-    if not non_empty:
-        return empty_price_frame()
-    return _sorted(pd.concat(non_empty, ignore_index=True))
-
-
-# --------------------------------------------------------------------------------------------
-# CSV layouts: columns matched by name (case-insensitive), in any order
-# --------------------------------------------------------------------------------------------
-
-# Column names vendors use (lower-cased, spaces and underscores removed) → ours. Columns with
-# other names (a broker's ``wap`` and ``count``, …) are ignored.
-_COLUMN_NAMES = {
-    "open": "open", "high": "high", "low": "low", "close": "close", "volume": "volume",
-    "adjclose": "adj_close", "adjustedclose": "adj_close",
-    "dividends": "dividends", "stocksplits": "splits", "splits": "splits",
-}  # fmt: skip
-_DATE_NAMES = {"date", "datetime", "timestamp"}
-_REQUIRED = {"open", "high", "low", "close", "volume"}
-# Yahoo's and yfinance's own spelling: a file without an adjusted close that uses exactly these
-# names is a yfinance auto-adjusted frame; any other spelling (a broker's lower-case bars) is
-# read as unadjusted, because nothing in it says a dividend was taken out.
-_YAHOO_SPELLING = {"Open", "High", "Low", "Close", "Adj Close", "Volume", "Dividends",
-                   "Stock Splits"}  # fmt: skip
-
-CLASSIC_HEADER = ("Date", "Open", "High", "Low", "Close", "Adj Close", "Volume")
-CLOSE_FIRST_HEADER = ("Date", "Close", "High", "Low", "Open", "Volume")
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[\s_]+", "", name.strip().lower())
-
-
-@dataclass(frozen=True)
-class _Layout:
-    name: str
-    header_lines: int  # lines before the first data row
-    width: int  # fields per data row, the date included
-    positions: dict[str, int]  # our name → field index ("date" included)
-    adjustment: str
-
-
-def _split(line: str) -> list[str]:
-    return next(csv.reader([line]), [])
-
-
-def _columns(names: list[str], origin: str, line: str) -> tuple[dict[str, int], set[str]]:
-    """Our name → field index for the fields we read, and the names as the file spelled them."""
-    positions: dict[str, int] = {}
-    spelled: set[str] = set()
-    for index, name in enumerate(names):
-        ours = "date" if _key(name) in _DATE_NAMES else _COLUMN_NAMES.get(_key(name))
-        if ours is None:
-            continue  # an extra column (wap, count, …): not ours to judge
-        if ours in positions:
-            raise PriceFormatError(f"{origin} line 1: column {name!r} appears twice in {line!r}")
-        positions[ours] = index
-        if ours != "date":
-            spelled.add(name.strip())
-    missing = ({"date"} | _REQUIRED) - set(positions)
-    if missing:
-        raise PriceFormatError(
-            f"{origin} line 1: no {', '.join(sorted(missing))} column in {line!r} "
-            "(need date, open, high, low, close, volume by name, in any order)"
-        )
-    return positions, spelled
-
-
-def _adjustment(positions: dict[str, int], spelled: set[str]) -> str:
-    if "adj_close" in positions:
-        return ADJ_RAW
-    return ADJ_AUTO if spelled <= _YAHOO_SPELLING else ADJ_NONE
-
-
-def _one_header_layout(lines: list[str], symbol: str, origin: str) -> _Layout | None:
-    """One header line naming a date column and the price columns, in any order.
-
-    Covers Yahoo's classic download (``Date,Open,High,Low,Close,Adj Close,Volume``), a flattened
-    yfinance frame (``Date,Close,High,Low,Open,Volume``, auto-adjusted) and a broker's bars
-    (``date,open,high,low,close,volume,wap,count``, unadjusted).
-    """
-    names = _split(lines[0])
-    if not any(_key(name) in _DATE_NAMES for name in names):
-        return None
-    positions, spelled = _columns(names, origin, lines[0])
-    adjustment = _adjustment(positions, spelled)
-    kind = {ADJ_RAW: "with adjusted close", ADJ_AUTO: "auto-adjusted", ADJ_NONE: "unadjusted"}
-    return _Layout(f"one-header CSV, {kind[adjustment]}", 1, len(names), positions, adjustment)
-
-
-def _yfinance_layout(lines: list[str], symbol: str, origin: str) -> _Layout | None:
-    """``to_csv`` of a yfinance MultiIndex frame: ``Price,…`` / ``Ticker,…`` / ``Date,,,…``.
-
-    Auto-adjusted unless the ``Price`` row has an ``Adj Close`` (saved with auto_adjust=False).
-    """
-    prices = _split(lines[0])
-    if not prices or _key(prices[0]) != "price":
-        return None
-    if len(lines) < 3:
-        raise PriceFormatError(
-            f"{origin}: yfinance CSV needs three header lines (Price / Ticker / Date), "
-            f"found {len(lines)} line(s)"
-        )
-    tickers, date_row = _split(lines[1]), _split(lines[2])
-    if not tickers or _key(tickers[0]) != "ticker" or len(tickers) != len(prices):
-        raise PriceFormatError(
-            f"{origin} line 2: expected 'Ticker' and one ticker per column of line 1, "
-            f"saw {lines[1]!r}"
-        )
-    if (
-        not date_row
-        or _key(date_row[0]) not in _DATE_NAMES
-        or any(cell.strip() for cell in date_row[1:])
-    ):
-        raise PriceFormatError(
-            f"{origin} line 3: expected 'Date' then empty cells, saw {lines[2]!r}"
-        )
-    unknown = [name for name in prices[1:] if _key(name) not in _COLUMN_NAMES]
-    if unknown:
-        raise PriceFormatError(
-            f"{origin} line 1: unknown price column(s) {unknown} in {lines[0]!r}"
-        )
-    wrong = sorted({t for t in tickers[1:] if t.strip().upper() != symbol.upper()})
-    if wrong:
-        raise PriceFormatError(
-            f"{origin} line 2: the file holds ticker(s) {', '.join(wrong)}, "
-            f"but it was read for {symbol}"
-        )
-    # The date sits under "Price" (its name is on line 3).
-    positions, _ = _columns(["Date", *prices[1:]], origin, lines[0])
-    adjustment = ADJ_RAW if "adj_close" in positions else ADJ_AUTO  # yfinance by construction
-    return _Layout("yfinance three-row-header CSV", 3, len(prices), positions, adjustment)
-
-
-_LAYOUTS = (_one_header_layout, _yfinance_layout)
-_KNOWN_HEADERS = (
-    "Date, Open, High, Low, Close, Volume (any order, any case; Adj Close optional)",
-    "Price,Close,High,Low,Open,Volume / Ticker,… / Date,,,,, (yfinance)",
-)
-
-
-def parse_price_csv(
-    data: bytes | str,
-    symbol: str,
-    *,
-    origin: str,
-    rejects: list[LineReject] | None = None,
-) -> pd.DataFrame:
-    """Read one symbol's price CSV in any known layout into the normalised frame.
-
-    ``origin`` (usually the file path) is named in every error. Columns are found by name,
-    case-insensitively and in any order; columns we do not use are ignored. Literal ``null``
-    or empty cells become NaN and their rows are kept. A date that does not parse, a number
-    that is neither numeric nor ``null``, or a row with the wrong number of fields is an error
-    naming the line; with a ``rejects`` list such a line is appended there instead and the
-    file's other lines are read (a file is unreadable only when its header is).
-    """
-    try:
-        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise PriceFormatError(f"{origin}: not UTF-8 text ({exc})") from exc
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise PriceFormatError(f"{origin}: empty file, expected a header line")
-    for detect in _LAYOUTS:
-        layout = detect(lines, symbol, origin)
-        if layout is not None:
-            return _read_rows(lines, layout, symbol, origin, rejects)
-    raise PriceFormatError(
-        f"{origin}: unknown price CSV header {lines[0]!r}; expected one of: "
-        + " | ".join(_KNOWN_HEADERS)
-    )
-
-
-def _read_rows(
-    lines: list[str],
-    layout: _Layout,
-    symbol: str,
-    origin: str,
-    rejects: list[LineReject] | None = None,
-) -> pd.DataFrame:
-    width = layout.width
-    line_numbers: list[int] = []
-    rows: list[list[str]] = []
-    for number, row in enumerate(csv.reader(lines[layout.header_lines :]), layout.header_lines + 1):
-        if not row or not "".join(row).strip():
-            continue  # a blank line is not a row
-        if len(row) != width:
-            reason = (
-                f"{origin} line {number}: expected {width} fields ({layout.name}), "
-                f"found {len(row)}: {','.join(row)!r}"
-            )
-            if rejects is None:
-                raise PriceFormatError(reason)
-            at = layout.positions["date"]
-            day = session_dates(pd.Series([row[at].strip() if at < len(row) else ""]))[0]
-            rejects.append(
-                LineReject(symbol, number, reason, ",".join(row), None if pd.isna(day) else day)
-            )
-            continue
-        line_numbers.append(number)
-        rows.append(row)
-    cells = np.array(rows, dtype=object).reshape(len(rows), width)
-    if rejects is not None and len(rows):
-        keep = _reject_unreadable(cells, layout, symbol, line_numbers, origin, rejects)
-        cells = cells[keep]
-        line_numbers = [n for n, k in zip(line_numbers, keep, strict=True) if k]
-        rows = [r for r, k in zip(rows, keep, strict=True) if k]
-
-    raw_dates = pd.Series(cells[:, layout.positions["date"]], dtype="str").str.strip()
-    dates = session_dates(raw_dates)
-    if dates.isna().any():
-        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise PriceFormatError(
-            f"{origin} line {line_numbers[i]}: cannot parse date {raw_dates.iloc[i]!r} "
-            "(expected YYYY-MM-DD, optionally with a time and a UTC offset)"
-        )
-    parsed = {
-        field: _parse_numbers(cells[:, j], field, line_numbers, origin)
-        for field, j in layout.positions.items()
-        if field != "date"
-    }
-    if "adj_close" not in parsed:
-        parsed["adj_close"] = parsed["close"]
-    no_action = np.zeros(len(rows))
-    # An empty actions cell means "no dividend / no split" (0), unlike an empty price (NaN).
-    dividends = np.nan_to_num(parsed.get("dividends", no_action), nan=0.0)
-    splits = np.nan_to_num(parsed.get("splits", no_action), nan=0.0)
-    frame = _assemble(symbol, dates, parsed, dividends, splits, layout.adjustment)
-    return _sorted(frame)
-
-
-def _reject_unreadable(
-    cells: np.ndarray,
-    layout: _Layout,
-    symbol: str,
-    line_numbers: list[int],
-    origin: str,
-    rejects: list[LineReject],
-) -> np.ndarray:
-    """Append each row whose date or a number does not parse to ``rejects``; the rows kept."""
-    raw_dates = pd.Series(cells[:, layout.positions["date"]], dtype="str").str.strip()
-    dates = session_dates(raw_dates)
-    reasons = pd.Series("", index=raw_dates.index, dtype=object)
-    bad_date = dates.isna()
-    reasons[bad_date] = (
-        "cannot parse date "
-        + raw_dates[bad_date].map(repr)
-        + " (expected YYYY-MM-DD, optionally with a time and a UTC offset)"
-    )
-    for field, j in layout.positions.items():
-        if field == "date":
-            continue
-        text = pd.Series(cells[:, j], dtype="str").str.strip()
-        is_null = text.isin(["", "null"]) | (text.str.lower() == "nan")
-        bad = pd.to_numeric(text.where(~is_null), errors="coerce").isna() & ~is_null
-        new = bad & (reasons == "")
-        reasons[new] = f"{field} " + text[new].map(repr) + " is not a number or null"
-    for i in np.flatnonzero((reasons != "").to_numpy()):
-        day = dates.iloc[i]
-        rejects.append(
-            LineReject(
-                symbol,
-                line_numbers[i],
-                f"{origin} line {line_numbers[i]}: {reasons.iloc[i]}",
-                ",".join(str(c) for c in cells[i]),
-                None if pd.isna(day) else day,
-            )
-        )
-    return (reasons == "").to_numpy()
-
-
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_WITH_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
-
-
-def session_dates(text: pd.Series) -> pd.Series:
-    """The exchange date of each date or timestamp string (NaT where it does not parse).
-
-    ``2020-07-27`` is that date. A timestamp with a UTC offset is converted to New York time
-    first: ``2020-07-27 04:00:00+00:00`` is midnight in New York, the session of 2020-07-27
-    (read naively as UTC, a late-evening timestamp would land on the wrong day). A timestamp
-    without an offset is taken as New York wall-clock time.
-    """
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    plain = text.str.match(_DATE_ONLY)
-    if plain.any():
-        out[plain] = pd.to_datetime(text[plain], format="%Y-%m-%d", errors="coerce")
-    rest = ~plain
-    if rest.any():
-        aware = rest & text.str.contains(_WITH_OFFSET)
-        if aware.any():
-            stamps = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
-            local = stamps.dt.tz_convert(NEW_YORK).dt.tz_localize(None)
-            out[aware] = local.dt.normalize().astype("datetime64[ns]")
-        naive = rest & ~aware
-        if naive.any():
-            stamps = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
-            out[naive] = stamps.dt.normalize().astype("datetime64[ns]")
-    return out
-
-
-def _parse_numbers(
-    cells: np.ndarray, field: str, line_numbers: list[int], origin: str
-) -> np.ndarray:
-    text = pd.Series(cells, dtype="str").str.strip()
-    is_null = text.isin(["", "null"]) | (text.str.lower() == "nan")
-    numbers = pd.to_numeric(text.where(~is_null), errors="coerce")
-    bad = numbers.isna() & ~is_null
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise PriceFormatError(
-            f"{origin} line {line_numbers[i]}: {field} {text.iloc[i]!r} is not a number or null"
-        )
-    return numbers.to_numpy(dtype="float64", na_value=np.nan)
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ previous marts stay.
 
 With ``incremental=True`` (daily runs, backfills) the five price marts are updated in place from
 what changed since the last build instead (``transforms.incremental``, proven equal to a full
-build); ``BuildReport.plan`` says which build it was and, for a full one, why.
+build); ``BuildReport.plan`` says which build it was and, for a full one, why. Likewise
+``marts.earnings_ttm`` is recomputed only for the companies whose facts or split events changed
+(``transforms.incremental_earnings``; ``BuildReport.earnings_plan``).
 
 Identifiers are formatted into the ``create`` statement because DDL cannot take them as
 parameters; they come from file names checked against ``[a-z_][a-z0-9_]*`` first.
@@ -41,6 +43,7 @@ from rotation.db import SQL_DIR
 from rotation.settings import PricesSettings
 from rotation.sql import read as read_sql
 from transforms import incremental as incremental_build
+from transforms import incremental_earnings
 from transforms.audits import (
     Audit,
     AuditResult,
@@ -255,6 +258,7 @@ class BuildReport:
     audits: list[AuditResult]
     plan: str = "full build"  # what transforms.incremental decided, and why
     held: list[HeldRows] = dataclasses.field(default_factory=list)  # transforms.isolation
+    earnings_plan: str = ""  # what transforms.incremental_earnings decided for earnings_ttm
 
     @property
     def held_subjects(self) -> dict[str, list[str]]:
@@ -349,21 +353,32 @@ def build_models(
                 planned.seconds = round(time.perf_counter() - started, 3)
     results: list[ModelResult] = []
     try:
+        ttm = incremental_earnings.prepare(
+            con, ((m.qualified_name, m.create_statement()) for m in models), incremental=incremental
+        )
         con.execute("begin transaction")
         try:
             for model in models:
                 if not planned.full and model.qualified_name in incremental_build.PRICE_MARTS:
                     results.append(_update_one(con, model, planned, first=not results_of(results)))
+                elif ttm.updates(model.qualified_name):
+                    results.append(_update_earnings(con, model, ttm))
                 else:
                     results.append(_build_one(con, model))
-            report = BuildReport(results, run_audits(con, audits, values), planned.line())
+            report = BuildReport(
+                results, run_audits(con, audits, values), planned.line(), earnings_plan=ttm.line()
+            )
             if report.kept:
                 if tracked:
                     if planned.full:
                         incremental_build.take_fingerprints(con)
                     incremental_build.record_state(con, state)
+                incremental_earnings.record(con, ttm)
                 grains = [m.grain for m in models if m.grain is not None]
                 report.held.extend(hold(con, grains, held_subjects(report.audits)))
+                incremental_earnings.forget(
+                    con, ttm, report.held_subjects.get(incremental_earnings.SUBJECT, [])
+                )
                 if run is not None:
                     record_incidents(con, report.audits, run)
                 con.execute("commit")
@@ -374,7 +389,9 @@ def build_models(
             raise
     finally:
         incremental_build.drop_scratch(con)
+        incremental_earnings.drop_scratch(con)
     log.info("%s", planned.line())
+    log.info("%s", report.earnings_plan)
     if report.kept:
         return report
     log.warning("%s", report.line())
@@ -446,6 +463,24 @@ def _update_one(
     try:
         if first and not planned.nothing_changed:
             incremental_build.write_back(con, planned)
+        counted = con.execute(f"select count(*) from {model.qualified_name}").fetchone()
+    except duckdb.Error as exc:
+        raise ModelBuildError(model.path, f"{type(exc).__name__}: {exc}") from exc
+    rows = int(counted[0]) if counted else 0
+    result = ModelResult(
+        model.qualified_name, "table", rows, round(time.perf_counter() - started, 3)
+    )
+    log.info("updated %s %s: %s rows in %.3f s", *dataclasses.astuple(result))
+    return result
+
+
+def _update_earnings(
+    con: duckdb.DuckDBPyConnection, model: Model, planned: incremental_earnings.EarningsPlan
+) -> ModelResult:
+    """marts.earnings_ttm in an incremental build: the changed companies' rows replaced."""
+    started = time.perf_counter()
+    try:
+        incremental_earnings.write_back(con, planned)
         counted = con.execute(f"select count(*) from {model.qualified_name}").fetchone()
     except duckdb.Error as exc:
         raise ModelBuildError(model.path, f"{type(exc).__name__}: {exc}") from exc

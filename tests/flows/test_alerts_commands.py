@@ -98,7 +98,7 @@ def test_a_failed_flow_run_then_a_good_one_sends_failed_then_resolved(
     """Through the real flows: the failure hook stores and sends 'Pipeline run failed'; the
     next daily run of the same flow sends 'Pipeline runs again' through the outbox."""
     from flows.daily import daily_run
-    from sources.yahoo import PriceSourceError
+    from sources.prices import PriceSourceError
     from tests.flows.conftest import make_replay
 
     monkeypatch.chdir(tmp_path)

@@ -4,6 +4,7 @@ server of tests/flows/conftest.py: no second one is started)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import pytest
@@ -49,5 +50,12 @@ def test_serve_installs_it_when_a_block_is_configured(
     assert stored.actions[0].block_document_id == block._block_document_id  # type: ignore[union-attr]
 
     monkeypatch.setenv("ROTATION_HEARTBEAT_PREFECT_NOTIFY_BLOCK", "slack-webhook/no-such-block")
-    _install_missed_run_automation(None)  # one line, serving goes on
+    # Prefect's first setup_logging in this process (however early or late it comes in test
+    # order) replaces the root logger's handlers, caplog's with them: listen on the logger.
+    serve_log = logging.getLogger("flows.serve")
+    serve_log.addHandler(caplog.handler)
+    try:
+        _install_missed_run_automation(None)  # one line, serving goes on
+    finally:
+        serve_log.removeHandler(caplog.handler)
     assert "missed-run automation not installed (block 'slack-webhook/no-such" in caplog.text

@@ -279,7 +279,7 @@ def test_a_failed_run_is_recorded_and_alerted_by_the_failure_hook(
     """A price source that cannot deliver at all fails the run: ops.runs says so, and the
     failure hook puts a pipeline-health alert in the outbox and delivers it. (One unreadable
     file no longer fails a run: tests/flows/test_isolation.py.)"""
-    from sources.yahoo import PriceSourceError
+    from sources.prices import PriceSourceError
 
     replay = tmp_path / "replay"
     (replay / "edgar").mkdir(parents=True)  # a replay folder without prices/

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.clients import Clients
 from pipeline.edgar_backfill import INCOMPLETE, load_edgar_quarters
 from rotation.db import SCHEMA_DIR, migrate
 from rotation.settings import load_settings
@@ -115,7 +116,9 @@ def test_throttled_backfill_resumes_and_loads_every_quarter(
     )
     state.throttle = {"/Archives/edgar/full-index/1993/QTR3/master.idx"}
 
-    load_edgar_quarters(str(db), settings, None, QUARTERS, run_id="run-1", session=None)
+    load_edgar_quarters(
+        str(db), settings, Clients.live(settings), QUARTERS, run_id="run-1", session=None
+    )
 
     # Q4 read, Q3 throttled, Q2 never asked: nothing goes to the SEC during the cool-down.
     assert [p.split("/")[5] for p in state.requests] == ["QTR4", "QTR3"]
@@ -125,7 +128,9 @@ def test_throttled_backfill_resumes_and_loads_every_quarter(
     assert "HTTP 403" in str(incident[2]) and "Request Rate Threshold" in str(incident[2])
 
     time.sleep(1.6)  # the cool-down ends
-    load_edgar_quarters(str(db), settings, None, QUARTERS, run_id="run-2", session=None)
+    load_edgar_quarters(
+        str(db), settings, Clients.live(settings), QUARTERS, run_id="run-2", session=None
+    )
 
     assert [p.split("/")[5] for p in state.requests[2:]] == ["QTR3", "QTR2"]  # Q4 skipped
     marked = read(db, "select chunk_start from ops.backfill_chunks order by 1")
@@ -146,7 +151,9 @@ def test_a_page_instead_of_an_index_is_not_a_loaded_quarter(
         env={"ROTATION_STORAGE_PATH": str(db), "ROTATION_EDGAR_USER_AGENT": UA,
              "ROTATION_EDGAR_BASE_URL": url},
     )  # fmt: skip
-    load_edgar_quarters(str(db), settings, None, QUARTERS[:1], run_id="r", session=None)
+    load_edgar_quarters(
+        str(db), settings, Clients.live(settings), QUARTERS[:1], run_id="r", session=None
+    )
     assert read(db, "select count(*) from ops.backfill_chunks") == [(0,)]
     assert read(db, "select subject, kind from ops.incidents") == [
         ("master.1993QTR4.idx", INCOMPLETE)

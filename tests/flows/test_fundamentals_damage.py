@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from alerts import evaluate, load_rules
+from pipeline.clients import Clients
 from pipeline.fundamentals import load_holdings, load_sec_tickers, load_xbrl
 from rotation.db import writing
 from rotation.runs import start_run
@@ -78,9 +79,10 @@ def replay(tmp_path: Path, shared_data: Path) -> Path:
 def _run(db: str, settings: Settings, replay: Path, day: dt.date, run_id: str) -> Any:
     with writing(db) as con:
         start_run(con, run_id, "daily-run", day)
-    load_sec_tickers(db, settings, replay, run_id=run_id)
-    load_holdings(db, settings, replay, day, run_id=run_id)
-    return load_xbrl(db, settings, replay, day, run_id=run_id)
+    clients = Clients.replay(replay)
+    load_sec_tickers(db, settings, clients, run_id=run_id)
+    load_holdings(db, settings, clients, day, run_id=run_id)
+    return load_xbrl(db, settings, clients, day, run_id=run_id)
 
 
 def _incidents(con: duckdb.DuckDBPyConnection, source: str) -> list[tuple[str, str, bool]]:
@@ -220,7 +222,7 @@ def test_holdings_damage_is_an_incident_per_fund(
     day = dt.date(2026, 5, 6)
     with writing(db) as con:
         start_run(con, "run-1", "daily-run", day)
-    report = load_holdings(db, settings, root, day, run_id="run-1")
+    report = load_holdings(db, settings, Clients.replay(root), day, run_id="run-1")
     assert report.loaded == 1922  # IWM's good snapshot, whole
     assert len(report.damage) == 3 and report.new_incidents == 3
     with writing(db) as con:
@@ -235,6 +237,6 @@ def test_holdings_damage_is_an_incident_per_fund(
     garbage.unlink()
     (holdings / "IWB.2026-07-17.csv").symlink_to(shared_data / "holdings" / "IWB.2026-07-17.csv")
     (holdings / "IVV.2026-06-19.csv").symlink_to(shared_data / "holdings" / "IVV.2026-06-19.csv")
-    load_holdings(db, settings, root, dt.date(2026, 7, 17), run_id="run-2")
+    load_holdings(db, settings, Clients.replay(root), dt.date(2026, 7, 17), run_id="run-2")
     with writing(db) as con:
         assert [open_ for *_, open_ in _incidents(con, "holdings")] == [False, False, False]

@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.fundamentals import load_fundamentals
+from pipeline.clients import Clients
+from pipeline.registry import load_fundamentals
 from rotation.db import writing
 from rotation.settings import Settings, XbrlSettings
 from transforms import build_models
@@ -49,7 +50,7 @@ def test_tickers_holdings_and_facts_load_and_feed_the_marts(replay: Path, db_pat
         Settings(), xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=5000)
     )
     tickers, holdings, xbrl, fund_pe, _ = load_fundamentals(
-        str(db_path), settings, replay, AS_OF, run_id="run-1"
+        str(db_path), settings, Clients.replay(replay), AS_OF, run_id="run-1"
     )
     assert fund_pe.skipped and "no fund_pe/ sub-folder" in fund_pe.messages[0]
     assert tickers.loaded == 9610
@@ -93,7 +94,7 @@ def test_tickers_holdings_and_facts_load_and_feed_the_marts(replay: Path, db_pat
         # the session: Snowflake is stale, so nothing is covered and P/E is withheld.
         assert iwb[0] > 1000 and iwb[1] == 0 and iwb[2] is None
 
-    again = load_fundamentals(str(db_path), settings, replay, AS_OF, run_id="run-2")
+    again = load_fundamentals(str(db_path), settings, Clients.replay(replay), AS_OF, run_id="run-2")
     assert again[1].fetched == 0 and again[1].loaded == 0  # replayed snapshots not redone
     with duckdb.connect(str(db_path), read_only=True) as con:
         assert con.execute("select count(*) from raw.xbrl_facts").fetchone() == (253,)
@@ -101,7 +102,9 @@ def test_tickers_holdings_and_facts_load_and_feed_the_marts(replay: Path, db_pat
 
 def test_a_replay_without_the_folders_skips_with_reasons(tmp_path: Path, db_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    reports = load_fundamentals(str(db_path), Settings(), tmp_path / "empty", AS_OF, run_id="r")
+    reports = load_fundamentals(
+        str(db_path), Settings(), Clients.replay(tmp_path / "empty"), AS_OF, run_id="r"
+    )
     assert [r.skipped for r in reports] == [True, True, True, True, True]
     assert "no holdings/ sub-folder" in reports[1].messages[0]
 
@@ -125,7 +128,7 @@ def test_no_facts_for_anyone_records_the_fetches_but_no_validation(
         Settings(), xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=20)
     )
     _, holdings, xbrl, *_ = load_fundamentals(
-        str(db_path), settings, root, dt.date(2026, 6, 19), run_id="r"
+        str(db_path), settings, Clients.replay(root), dt.date(2026, 6, 19), run_id="r"
     )
     assert holdings.loaded == 508 and not xbrl.skipped
     assert xbrl.messages[-1] == "20 companies due: {'no_xbrl': 20}"
@@ -143,9 +146,10 @@ def test_the_backfill_fetches_every_snapshots_members_once_and_resumes(
     settings = dataclasses.replace(
         Settings(), xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=20)
     )
-    load_sec_tickers(str(db_path), settings, replay, run_id="r")
-    load_holdings(str(db_path), settings, replay, AS_OF, run_id="r")
-    daily = load_xbrl(str(db_path), settings, replay, AS_OF, run_id="r")  # 20 of them
+    clients = Clients.replay(replay)
+    load_sec_tickers(str(db_path), settings, clients, run_id="r")
+    load_holdings(str(db_path), settings, clients, AS_OF, run_id="r")
+    daily = load_xbrl(str(db_path), settings, clients, AS_OF, run_id="r")  # 20 of them
     with duckdb.connect(str(db_path), read_only=True) as con:
         wanted = con.execute(
             """select count(distinct t.cik) from raw.holdings as h
@@ -153,14 +157,14 @@ def test_the_backfill_fetches_every_snapshots_members_once_and_resumes(
                where h.is_equity"""
         ).fetchone()[0]
     assert wanted > 2000 and "20 companies due" in daily.messages[-1]
-    report = backfill_xbrl(str(db_path), settings, replay, AS_OF, run_id="b", batch_size=500)
+    report = backfill_xbrl(str(db_path), settings, clients, AS_OF, run_id="b", batch_size=500)
     assert not report.blocked and report.loaded == 253  # Snowflake: the one recorded body
     with duckdb.connect(str(db_path), read_only=True) as con:
         fetched = con.execute("select count(*) from raw.xbrl_fetches").fetchone()[0]
     assert fetched == wanted  # every member of every snapshot, the daily run's 20 not twice
     batches = [m for m in report.messages if "companies due" in m]
     assert len(batches) == -(-(wanted - 20) // 500)
-    again = backfill_xbrl(str(db_path), settings, replay, AS_OF, run_id="b2")
+    again = backfill_xbrl(str(db_path), settings, clients, AS_OF, run_id="b2")
     assert again.skipped and "has been fetched" in again.messages[0]
 
 
@@ -196,7 +200,7 @@ def test_every_fundamentals_source_loads_builds_alerts_and_reports(
         xbrl=dataclasses.replace(XbrlSettings(), max_companies_per_run=5000),
         valuation=dataclasses.replace(ValuationSettings(), fund_pe_funds=("QQQ",)),
     )
-    reports = load_fundamentals(str(db_path), settings, root, AS_OF, run_id="r")
+    reports = load_fundamentals(str(db_path), settings, Clients.replay(root), AS_OF, run_id="r")
     assert [r.source for r in reports] == ["sec_tickers", "holdings", "xbrl", "fund_pe", "shiller"]
     assert not any(r.blocked or r.skipped for r in reports)
     assert reports[3].loaded == 2 and reports[4].loaded == 1865

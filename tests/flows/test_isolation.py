@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from pipeline import stages
+from pipeline.clients import Clients
 from rotation.db import writing
 from rotation.runs import start_run
 from rotation.settings import load_settings
@@ -101,19 +102,20 @@ def _run(db: Path, replay: Path, run_id: str) -> Run:
     with writing(db) as con:
         start_run(con, run_id, "daily-run", AS_OF)
     batch = ReplayPriceSource(replay).fetch(settings.prices.symbols, START, END)
+    clients = Clients.replay(replay)
     reports = {
         "prices": stages.validate_and_load_prices(
             str(db), batch, rules=stages.price_rules(settings.prices), run_id=run_id,
             start=START, end=END,
         ),
         "edgar": stages.validate_and_load_source(
-            str(db), stages.fetch_edgar(settings, replay, [*FRIDAYS, CUT_DAY]), run_id=run_id
+            str(db), stages.fetch_edgar(settings, clients, [*FRIDAYS, CUT_DAY]), run_id=run_id
         ),
         "nasdaq": stages.validate_and_load_source(
-            str(db), stages.fetch_nasdaq(settings, replay, AS_OF, MONTHS), run_id=run_id
+            str(db), stages.fetch_nasdaq(settings, clients, AS_OF, MONTHS), run_id=run_id
         ),
         "fred": stages.validate_and_load_source(
-            str(db), stages.fetch_fred(settings, replay), run_id=run_id
+            str(db), stages.fetch_fred(settings, clients), run_id=run_id
         ),
     }  # fmt: skip
     con = duckdb.connect(str(db), read_only=True)
@@ -237,7 +239,7 @@ def test_a_load_error_names_the_value_not_an_aborted_transaction(
     db = tmp_path / "rotation.duckdb"
     with writing(db) as con:
         start_run(con, "run-1", "daily-run", AS_OF)
-    fetched = stages.fetch_nasdaq(load_settings(None), replay, AS_OF, ["2024-06"])
+    fetched = stages.fetch_nasdaq(load_settings(None), Clients.replay(replay), AS_OF, ["2024-06"])
     filed = fetched.frame.index[fetched.frame["status"] == "filed"][0]
     fetched.frame.loc[filed, "expected_date"] = "2024-13-45"  # passes the checks, not the cast
     report = stages.validate_and_load_source(str(db), fetched, run_id="run-1")
@@ -266,7 +268,9 @@ def test_a_source_with_nothing_to_read_is_one_incident_and_the_run_goes_on(
     db = tmp_path / "rotation.duckdb"
     with writing(db) as con:
         start_run(con, "run-1", "daily-run", AS_OF)
-    fetched = stages.fetch_nasdaq(load_settings(None), replay, AS_OF, ["2030-01", "2030-02"])
+    fetched = stages.fetch_nasdaq(
+        load_settings(None), Clients.replay(replay), AS_OF, ["2030-01", "2030-02"]
+    )
     report = stages.validate_and_load_source(str(db), fetched, run_id="run-1")
     assert report.skipped and report.new_incidents == 1
     [(source, subject, kind, detail)] = _incidents(db)
@@ -386,7 +390,7 @@ def test_a_missing_nasdaq_month_is_resolved_once_it_leaves_the_window(
     for run_id, months in (("run-1", ["2024-06", "2024-08"]), ("run-2", ["2024-06", "2024-07"])):
         with writing(db) as con:
             start_run(con, run_id, "daily-run", AS_OF)
-        fetched = stages.fetch_nasdaq(settings, replay, AS_OF, months)
+        fetched = stages.fetch_nasdaq(settings, Clients.replay(replay), AS_OF, months)
         report = stages.validate_and_load_source(str(db), fetched, run_id=run_id)
         if run_id == "run-1":
             assert report.new_incidents == 1 and not report.skipped

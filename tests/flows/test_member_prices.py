@@ -20,8 +20,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.fundamentals import load_fundamentals
+from pipeline.clients import Clients
 from pipeline.member_prices import Member, load_member_prices, plan_member_chunks
+from pipeline.registry import load_fundamentals
 from rotation.db import migrate, writing
 from rotation.settings import BreadthSettings, HoldingsSettings, Settings, XbrlSettings
 from tests.yahoo_standin import recorded_body, reset_yfinance, yahoo_standin
@@ -88,7 +89,7 @@ def with_members(replay: Path, db_path: Path) -> str:
     (holdings,) = [
         r
         for r in load_fundamentals(
-            str(db_path), _settings(), replay, dt.date(2026, 7, 17), run_id="r0"
+            str(db_path), _settings(), Clients.replay(replay), dt.date(2026, 7, 17), run_id="r0"
         )
         if r.source == "holdings"
     ]
@@ -115,7 +116,9 @@ def test_every_member_is_asked_for_and_the_missing_ones_are_one_line(
                 run_id="r0",
                 session=AS_OF,
             )
-    report = load_member_prices(with_members, _settings(), replay, AS_OF, run_id="r1")
+    report = load_member_prices(
+        with_members, _settings(), Clients.replay(replay), AS_OF, run_id="r1"
+    )
     assert report.messages[0] == "priced 2 of 1024 members in 11 chunks"
     missing = [m for m in report.messages if m.startswith("no data for")]
     assert len(missing) == 1 and missing[0].startswith("no data for 1022 members: A, AA, AAL")
@@ -145,7 +148,7 @@ def test_every_member_is_asked_for_and_the_missing_ones_are_one_line(
     # the next run: MSFT and NVDA hold 252 sessions, enough for a 200-session history, so
     # they get the trailing 10 sessions; the other members are still short and asked again
     again = load_member_prices(
-        with_members, _settings(history_sessions=200), replay, AS_OF, run_id="r2"
+        with_members, _settings(history_sessions=200), Clients.replay(replay), AS_OF, run_id="r2"
     )
     assert again.fetched == 2 * 10 and again.unchanged == 2 * 10 and again.loaded == 0
     assert again.messages[0] == "priced 2 of 1024 members in 12 chunks"
@@ -163,7 +166,9 @@ def test_members_missing_sessions_are_one_line(with_members: str, replay: Path) 
         path = replay / "prices" / f"{symbol}.csv"
         lines = path.read_text().splitlines(keepends=True)
         path.write_text("".join(lines[:100] + lines[100 + cut :]))
-    report = load_member_prices(with_members, _settings(), replay, AS_OF, run_id="r1")
+    report = load_member_prices(
+        with_members, _settings(), Clients.replay(replay), AS_OF, run_id="r1"
+    )
     gaps = [m for m in report.messages if "missing" in m]
     assert gaps == [
         "sessions missing for 2 members, 5 in all: MSFT, NVDA (per member in ops.missing_sessions)"
@@ -234,7 +239,9 @@ def test_live_client_chunks_a_stalled_chunk_fails_alone(
             download=functools.partial(yf.download, session=session), probe_address=None,
             cache_dir=tmp_path / "yf-cache", clock=lambda: dt.datetime(2022, 1, 29, tzinfo=dt.UTC),
         )  # fmt: skip
-        report = load_member_prices(db, settings, None, AS_OF, run_id="r1", source=source)
+        report = load_member_prices(
+            db, settings, Clients.live(settings), AS_OF, run_id="r1", source=source
+        )
     # chunks: MSFT+NOSUCH (NOSUCH gets a 404), NVDA+STALL (runs out of time)
     assert report.messages[0] == "priced 1 of 4 members in 2 chunks"
     assert any(
@@ -263,7 +270,9 @@ def test_backfill_prices_the_members_in_the_same_chunks_and_resumes(
     settings = _settings(chunk_size=400)  # 1,024 members: three groups
     chunks = backfill_chunks(dt.date(2021, 2, 1), AS_OF, 100, 10)
     assert len(chunks) == 3
-    report = backfill_member_prices(with_members, settings, replay, chunks, run_id="b1")
+    report = backfill_member_prices(
+        with_members, settings, Clients.replay(replay), chunks, run_id="b1"
+    )
     assert report.messages[0] == "priced 2 of 1024 members in 9 chunks"
     assert not report.blocked and report.damage == []
     stored = _rows(
@@ -294,7 +303,9 @@ def test_backfill_prices_the_members_in_the_same_chunks_and_resumes(
             "and chunk_start < ?",
             [chunks[0][0]],
         )
-    again = backfill_member_prices(with_members, settings, replay, chunks, run_id="b2")
+    again = backfill_member_prices(
+        with_members, settings, Clients.replay(replay), chunks, run_id="b2"
+    )
     assert again.loaded == 0 and again.unchanged > 0
     assert "1 member chunks already loaded, skipped" in again.messages
     assert _rows(with_members, "select count(*) from raw.prices") == [(2 * SESSIONS_RECORDED,)]

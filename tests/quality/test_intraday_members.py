@@ -20,8 +20,9 @@ import pytest
 from quality.prices import Before, PriceRules, validate_prices
 from rotation import calendar
 from sources.holdings import parse_holdings
+from sources.price_csv import parse_price_csv
+from sources.prices import concat_price_frames
 from sources.stooq import StooqReplaySource
-from sources.yahoo import concat_price_frames, parse_price_csv
 
 BULK = "member-prices/stooq-us-daily.iwm-iwb-members.2024-01-02..2025-06-10.csv.gz"
 TICKER_MAP = "member-prices/stooq-ticker-map.json"

@@ -21,7 +21,8 @@ import pytest
 
 from pipeline.stages import validate_and_load_prices
 from quality.prices import PriceRules
-from sources.yahoo import PriceBatch, concat_price_frames, parse_price_csv
+from sources.price_csv import parse_price_csv
+from sources.prices import PriceBatch, concat_price_frames
 from transforms import build_models
 
 RULES = PriceRules(0.25, {"^VIX": 3.0})

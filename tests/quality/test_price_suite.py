@@ -11,7 +11,8 @@ import pytest
 
 from quality.price_neighbours import judge_closes, odd_basis_rows
 from quality.prices import Before, PriceRules, reason_counts, validate_prices
-from sources.yahoo import concat_price_frames, parse_price_csv
+from sources.price_csv import parse_price_csv
+from sources.prices import concat_price_frames
 
 RULES = PriceRules(0.25, {"^VIX": 3.0})
 

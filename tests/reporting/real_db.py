@@ -87,6 +87,7 @@ def _load_other_sources(db_path: str, replay: Path) -> list[str]:
 def build_real_database(db_path: Path, replay: Path, as_of: dt.date = AS_OF) -> dict:
     """Load prices (through validation) and the other sources, then build every model."""
     from pipeline import stages
+    from pipeline.clients import Clients
     from rotation.db import writing
     from rotation.runs import start_run
     from rotation.settings import Settings
@@ -94,7 +95,7 @@ def build_real_database(db_path: Path, replay: Path, as_of: dt.date = AS_OF) -> 
     settings = Settings()
     with writing(db_path) as con:  # a daily run: every configured symbol is expected
         start_run(con, RUN_ID, "daily-run", as_of)
-    source = stages.price_source(settings, replay)
+    source = Clients.replay(replay).get("prices")
     start = settings.prices.history_start
     batch = stages.fetch_prices(source, settings.prices.symbols, start, as_of)
     report = stages.validate_and_load_prices(

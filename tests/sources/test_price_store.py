@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from quality.prices import PriceRules, validate_prices
+from sources.price_csv import parse_price_csv
 from sources.price_seams import judge_seam
 from sources.price_store import load_prices, stored_context
-from sources.yahoo import concat_price_frames, parse_price_csv
+from sources.prices import concat_price_frames
 
 NOW = dt.datetime(2026, 3, 11, 1, 0, tzinfo=dt.UTC)
 

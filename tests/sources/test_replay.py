@@ -12,8 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from rotation.records import PRICE_COLUMNS
+from sources.price_csv import parse_price_csv
+from sources.prices import PriceSourceError
 from sources.replay import ReplayError, ReplayFileMissing, ReplayFolder, ReplayPriceSource
-from sources.yahoo import PRICE_COLUMNS, PriceSourceError, parse_price_csv
 
 
 def _replay_dir(tmp_path: Path, shared_data: Path, snapshot: str) -> Path:

@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipeline.clients import Clients
 from pipeline.fundamentals import load_shiller
 from rotation.settings import Settings
 from sources.shiller import (
@@ -73,12 +74,16 @@ def test_loaded_and_ranked_in_its_own_history(
     (replay / "shiller").mkdir(parents=True)
     (replay / "shiller" / NAME).symlink_to(shared_data / "fundamentals" / NAME)
     assert fetch(ShillerReplayClient(replay), dt.date(2026, 4, 30)).parsed is None  # not yet out
-    report = load_shiller(str(db_path), Settings(), replay, dt.date(2026, 6, 1), run_id="r")
+    report = load_shiller(
+        str(db_path), Settings(), Clients.replay(replay), dt.date(2026, 6, 1), run_id="r"
+    )
     assert report.loaded == 1865 and not report.blocked and report.quarantined == 0
     off = dataclasses.replace(
         Settings(), valuation=dataclasses.replace(Settings().valuation, shiller_enabled=False)
     )
-    assert load_shiller(str(db_path), off, replay, dt.date(2026, 6, 1), run_id="r").skipped
+    assert load_shiller(
+        str(db_path), off, Clients.replay(replay), dt.date(2026, 6, 1), run_id="r"
+    ).skipped
     sql_dir = tmp_path / "sql" / "marts"
     sql_dir.mkdir(parents=True)
     (sql_dir / "shiller_context.sql").symlink_to(REPO / "sql/marts/shiller_context.sql")
@@ -110,7 +115,7 @@ def test_status_shows_where_the_sp500_sits(
     replay = tmp_path / "replay"
     (replay / "shiller").mkdir(parents=True)
     (replay / "shiller" / NAME).symlink_to(shared_data / "fundamentals" / NAME)
-    load_shiller(str(db_path), Settings(), replay, dt.date(2026, 6, 1), run_id="r")
+    load_shiller(str(db_path), Settings(), Clients.replay(replay), dt.date(2026, 6, 1), run_id="r")
     (tmp_path / "sql" / "marts").mkdir(parents=True)
     (tmp_path / "sql/marts/shiller_context.sql").symlink_to(REPO / "sql/marts/shiller_context.sql")
     with duckdb.connect(str(db_path)) as con:

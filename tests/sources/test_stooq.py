@@ -14,6 +14,7 @@ import pytest
 from rotation import calendar
 from rotation.records import PRICE_COLUMNS
 from sources.http import HttpClient
+from sources.prices import PriceSourceError
 from sources.stooq import (
     StooqFormatError,
     StooqHtmlAnswer,
@@ -21,7 +22,6 @@ from sources.stooq import (
     StooqReplaySource,
     parse_stooq_csv,
 )
-from sources.yahoo import PriceSourceError
 from tests.stooq_standin import HTML_PAGE, base_url, endpoint_csv, stooq_standin
 
 BULK = "member-prices/stooq-us-daily.iwm-iwb-members.2024-01-02..2025-06-10.csv.gz"

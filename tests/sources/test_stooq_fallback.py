@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.clients import Clients
 from pipeline.member_prices import load_member_prices
 from rotation.db import migrate, writing
 from rotation.settings import BreadthSettings, HoldingsSettings, Settings, XbrlSettings
@@ -84,7 +85,13 @@ def test_members_yahoo_fails_for_are_priced_from_stooq_with_no_false_seam_move(
             )
             reports.append(
                 load_member_prices(
-                    db, settings, None, as_of, run_id=run, source=yahoo, fallback=fallback
+                    db,
+                    settings,
+                    Clients.live(settings),
+                    as_of,
+                    run_id=run,
+                    source=yahoo,
+                    fallback=fallback,
                 )
             )
     first, second = reports
@@ -129,7 +136,7 @@ def test_without_a_key_the_stage_says_so_once(db_path: Path) -> None:
         )
     (db_path.parent / "empty" / "prices").mkdir(parents=True)
     report = load_member_prices(
-        db, _settings(), None, dt.date(2025, 5, 13), run_id="r1",
+        db, _settings(), Clients.live(_settings()), dt.date(2025, 5, 13), run_id="r1",
         source=ReplayPriceSource(db_path.parent / "empty"),
         fallback=StooqPriceSource("", base_url="http://127.0.0.1:9"),
     )  # fmt: skip

@@ -30,14 +30,9 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from sources.yahoo import (
-    PRICE_COLUMNS,
-    YAHOO_HOST,
-    PriceSourceError,
-    YahooPriceSource,
-    drop_forming_bar,
-    probe_reachable,
-)
+from rotation.records import PRICE_COLUMNS
+from sources.prices import PriceSourceError
+from sources.yahoo import YAHOO_HOST, YahooPriceSource, drop_forming_bar, probe_reachable
 
 NY = dt.timezone(dt.timedelta(hours=-5))  # EST, for clocks in November
 AFTER_CLOSE = dt.datetime(2026, 11, 25, 17, 0, tzinfo=NY)

@@ -13,13 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sources.yahoo import (
-    CLASSIC_HEADER,
-    PRICE_COLUMNS,
-    PriceFormatError,
-    frame_from_yfinance,
-    parse_price_csv,
-)
+from rotation.records import PRICE_COLUMNS
+from sources.price_csv import CLASSIC_HEADER, parse_price_csv
+from sources.prices import PriceFormatError
+from sources.yahoo import frame_from_yfinance
 
 # snapshot → symbol → (header lines, adjustment, first date, last date)
 SNAPSHOTS: dict[str, dict[str, tuple[int, str, str, str]]] = {
