@@ -17,7 +17,12 @@
 -- reports that session (the adjusted series took the split ratio as a move), or, for a single
 -- stock, raw and adjusted closes that agree on the move (after the session's dividend, within
 -- 1%: the suite's AGREE_TOLERANCE): a buy-out or a failed trial moves both series, a re-basing
--- or a wrong adjustment moves one. Every other offending move is damage to its symbol only: the
+-- or a wrong adjustment moves one. A vendor with no raw close (Stooq, back-adjusted) cannot
+-- show that; for a single stock its evidence is the price suite's: the session was held as a
+-- level shift (ops.quarantine) and is stored now, which the suite allows only once a later
+-- download, reaching a newer session, showed the same close (quality/price_neighbours.py). A
+-- fund's or an index's confirmed shift is still an offence: they do not move that much. Every
+-- other offending move is damage to its symbol only: the
 -- build holds that symbol's marts at the previous build (the '-- subject:' header) and keeps
 -- the rest.
 --
@@ -69,9 +74,21 @@ offending as (
     where abs(ret_1d) > max_move
 ),
 
+-- sessions the price suite held as the first day of a level shift (their rows are stored now,
+-- so a later download confirmed them)
+held_shifts as (
+    select distinct
+        split_part(q.natural_key, '|', 1) as symbol,
+        cast(json_extract_string(q.raw_values, '$.date') as date) as date
+    from ops.quarantine as q
+    semi join offending as o on split_part(q.natural_key, '|', 1) = o.symbol
+    where q.source in ('prices', 'member_prices') and q.reason like 'level shift from %'
+),
+
 evidence as (
     select
         o.*,
+        h.symbol is not null as shift_confirmed,
         p.splits,
         p.dividends,
         p.close,
@@ -83,6 +100,7 @@ evidence as (
     from offending as o
     left join raw.prices as p on o.symbol = p.symbol and o.date = p.date
     asof left join raw.prices as b on o.symbol = b.symbol and o.date > b.date
+    left join held_shifts as h on o.symbol = h.symbol and o.date = h.date
 ),
 
 judged as (
@@ -116,5 +134,8 @@ select
     max_move,
     asset_class
 from judged
-where not split_explains and not closes_agree
+where
+    not split_explains
+    and not closes_agree
+    and not (asset_class = 'stock' and adjustment = 'auto' and shift_confirmed)
 order by symbol, date

@@ -550,3 +550,34 @@ def test_a_real_small_cap_doubling_is_no_offence_but_a_one_sided_shift_is(
         == con.execute("select count(*) from raw.prices where symbol = 'RGLS'").fetchone()[0]
     )
     con.close()
+
+
+def test_a_stooq_members_confirmed_shift_is_no_offence_a_funds_is(shared_data: Path) -> None:
+    """Stooq has no raw close (back-adjusted, adjustment 'auto'), so its members' real moves
+    cannot be corroborated by the closes; the evidence is the price suite's: the session was held
+    as a level shift and is stored now (a later download showed it again). Regulus' +137% of
+    2025-04-30 as Stooq delivers it: held until the suite's hold is on record, built after; the
+    same record does not excuse a fund."""
+    con = duckdb.connect()
+    migrate(con)
+    load_members(con, shared_data, ["RGLS"])
+    con.execute("update raw.prices set adjustment = 'auto'")
+    first = build_models(con)
+    assert first.kept and first.held_subjects == {"symbol": ["RGLS"]}
+    days = [row["date"] for row in first.failed_audits[0].sample]
+    assert dt.date(2025, 4, 30) in days  # and its other real jumps (2024-03-12: +110%)
+
+    # what the suite records when it holds a shift's first day (a later download confirmed it)
+    con.executemany(
+        """insert into ops.quarantine (source, natural_key, reason, raw_values, run_id)
+           values ('member_prices', ?, ?, ?, 'earlier')""",
+        [(f"RGLS|{day}", f"level shift from {day} (held)", f'{{"date": "{day}"}}') for day in days],
+    )
+    confirmed = build_models(con)
+    assert confirmed.kept and not confirmed.failed_audits, confirmed.line()
+    assert con.execute(
+        "select count(*) from marts.returns where symbol = 'RGLS' and date = date '2025-04-30'"
+    ).fetchone() == (1,)
+
+    con.execute("delete from ops.member_symbols where symbol = 'RGLS'")  # a fund now
+    assert audit(con, "daily_moves_within_bounds").held == ("RGLS",)
