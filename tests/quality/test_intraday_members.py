@@ -68,6 +68,7 @@ def _session_batch(bars: pd.DataFrame, day: dt.date) -> tuple[pd.DataFrame, dict
     return frame, before
 
 
+@pytest.mark.scale  # every IWM member through the suite for several sessions: ~1-4 min
 def test_every_member_with_a_bar_is_priced_on_every_session(
     bars: pd.DataFrame, members: list[str]
 ) -> None:
