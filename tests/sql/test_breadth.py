@@ -225,3 +225,19 @@ def test_report_panel_says_when_no_member_is_priced(tmp_path: Path) -> None:
     assert _ad_verdict([5.0] * 20)[0] == "A/D line flat over the last 20 sessions"
     assert _ad_verdict([5.0, 3.0])[0] == "A/D line falling over the last 2 sessions"
     assert _ad_verdict([5.0])[0] == "A/D line: one session priced so far"
+
+
+def test_latest_breadth_skips_sessions_with_no_member_priced(
+    built: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """The fund and its benchmark priced on two more sessions, no member: those sessions are
+    no breadth to show; the latest stays the last session with members priced."""
+    for symbol, base in (("SPY", 200.0), ("IWM", 1000.0)):
+        insert_prices(built, series(symbol, day(DAYS).isoformat(), [base + DAYS, base + DAYS + 1]))
+    build_models(built, tmp_path / "sql")
+    unpriced = fetch(
+        built, "select session from marts.breadth where members_priced = 0 order by session"
+    )
+    assert [r["session"] for r in unpriced][-2:] == [day(DAYS), day(DAYS + 1)]
+    (latest,) = fetch(built, "select * from marts.latest_breadth")
+    assert latest["session"] == day(259) and latest["members_priced"] > 0
